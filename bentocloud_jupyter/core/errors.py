@@ -140,10 +140,11 @@ class ProtocolError(APIError):
 
 
 class TransportError(BentoCloudError):
-    """The request never got an HTTP answer."""
+    """The request never got an HTTP answer. ``before_send``: it never reached the server (safe to retry)."""
 
-    def __init__(self, message: str, *, endpoint: str | None = None) -> None:
+    def __init__(self, message: str, *, endpoint: str | None = None, before_send: bool = False) -> None:
         self.endpoint = endpoint
+        self.before_send = before_send
         super().__init__(message)
 
 

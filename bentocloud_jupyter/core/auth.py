@@ -1,0 +1,156 @@
+"""Logging in: validate a token against BentoCloud, then save it as a context of the credentials file.
+
+Nothing is saved unless BentoCloud accepted the token (current user and current organisation both
+answered), so a typo never replaces working credentials. The browser code flow obtains a new token
+without pasting one: show the user :attr:`BrowserLogin.url`, then poll :meth:`BrowserLogin.wait`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from . import config
+from .client import AsyncBentoCloudClient, BentoCloudClient
+from .config import DEFAULT_ENDPOINT, Context
+from .errors import APIError, AuthenticationError, InvalidInputError, RateLimitError, WatchTimeout
+from .models import Organization, User
+from .tokens import Token
+
+__all__ = ["BrowserLogin", "LoginResult", "login", "start_browser_login"]
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """Who is logged in, where, and into which context of which file."""
+
+    user: User
+    organization: Organization
+    endpoint: str
+    context: str
+    path: Path
+    is_current: bool
+    env_override: bool
+
+    def __str__(self) -> str:
+        current = "it is the current context" if self.is_current else (
+            f"it is not the current context (run `%bentocloud use {self.context}` to switch)")
+        text = (f"Logged in as {self.user.display_name} <{self.user.email}> in organization "
+                f"{self.organization.name!r} at {self.endpoint}; saved as context {self.context!r} "
+                f"in {self.path}; {current}.")
+        if self.env_override:
+            text += " Note: BENTO_CLOUD_API_KEY is set and overrides every saved context until you unset it."
+        return text
+
+
+def login(endpoint: str = DEFAULT_ENDPOINT, api_token: str | Token | None = None, context: str | None = None,
+          *, insecure: bool = False, timeout: float = 30.0, transport: Any = None) -> LoginResult:
+    """Validate ``api_token`` at ``endpoint`` and save it as context ``context``.
+
+    Without ``context`` the token is saved under the current context's name, as ``bentoml cloud login``
+    does. The saved endpoint is the normalised URL (no trailing slash).
+
+    Raises:
+        InvalidInputError: no token, or a bad endpoint (plain http to a remote host without ``insecure``).
+        AuthenticationError: BentoCloud rejected the token. Nothing is saved.
+        APIError, TransportError: BentoCloud could not validate it. Nothing is saved.
+        ConfigError: the credentials file cannot be parsed or written.
+    """
+    if api_token is None or not Token(api_token):
+        raise InvalidInputError("No API token given; create one at your BentoCloud console (API Tokens page) "
+                                "or use the browser login.")
+    token = Token(api_token)
+    with BentoCloudClient(endpoint, token, timeout=timeout, insecure=insecure, transport=transport) as client:
+        user = client.current_user()
+        organization = client.current_organization()
+        normalized = client.endpoint
+    current_config = config.load_config()
+    name = context or current_config.current_context_name
+    saved = config.save_context(Context(name, normalized, token, user.email or None))
+    return LoginResult(user, organization, normalized, name, saved.path or config.credentials_path(),
+                       saved.current_context_name == name, "BENTO_CLOUD_API_KEY" in os.environ)
+
+
+@dataclass(frozen=True)
+class BrowserLogin:
+    """A pending browser code flow: open :attr:`url`, approve, and :meth:`wait` returns the new token."""
+
+    endpoint: str
+    code: str
+    insecure: bool = False
+    transport: Any = None
+
+    @property
+    def url(self) -> str:
+        """The page where the user approves the new token."""
+        return f"{self.endpoint}/api_tokens?{urlencode({'code': self.code})}"
+
+    def wait(self, timeout: float = 300.0, poll_interval: float = 1.0,
+             cancelled: Callable[[], bool] = lambda: False) -> Token:
+        """Poll until the code is approved; interruptible (Ctrl-C / interrupt kernel) and bounded.
+
+        Raises:
+            WatchTimeout: not approved within ``timeout`` seconds.
+            AuthenticationError: the code was refused.
+            InvalidInputError: cancelled.
+        """
+        deadline = time.monotonic() + timeout
+        with BentoCloudClient(self.endpoint, insecure=self.insecure, transport=self.transport) as client:
+            while True:
+                try:
+                    value: str | None = client.login_token(self.code)
+                except APIError as exc:
+                    _raise_unless_pending(exc)
+                    value = None
+                if value:
+                    return Token(value)
+                self._check_deadline(deadline, timeout, cancelled)
+                time.sleep(poll_interval)
+
+    async def wait_async(self, timeout: float = 300.0, poll_interval: float = 1.0,
+                         cancelled: Callable[[], bool] = lambda: False) -> Token:
+        """:meth:`wait` for the kernel's event loop (used by the login panel)."""
+        deadline = time.monotonic() + timeout
+        async with AsyncBentoCloudClient(self.endpoint, insecure=self.insecure, transport=self.transport) as client:
+            while True:
+                try:
+                    value: str | None = await client.login_token(self.code)
+                except APIError as exc:
+                    _raise_unless_pending(exc)
+                    value = None
+                if value:
+                    return Token(value)
+                self._check_deadline(deadline, timeout, cancelled)
+                await asyncio.sleep(poll_interval)
+
+    def _check_deadline(self, deadline: float, timeout: float, cancelled: Callable[[], bool]) -> None:
+        if cancelled():
+            raise InvalidInputError("Browser login cancelled.")
+        if time.monotonic() >= deadline:
+            raise WatchTimeout(f"The browser login was not approved within {timeout:g} s; start it again.",
+                               name="login")
+
+
+def _raise_unless_pending(exc: APIError) -> None:
+    """While the code waits for approval the API answers 4xx: that means "poll again"; re-raise the rest."""
+    if isinstance(exc, (AuthenticationError, RateLimitError)) or exc.status is None or exc.status >= 500:
+        raise exc
+
+
+def start_browser_login(endpoint: str = DEFAULT_ENDPOINT, *, insecure: bool = False,
+                        transport: Any = None) -> BrowserLogin:
+    """Ask BentoCloud for a login code; show ``.url`` to the user, then call ``.wait()``.
+
+    Raises:
+        InvalidInputError: bad endpoint.
+        APIError, TransportError: the code could not be obtained.
+    """
+    with BentoCloudClient(endpoint, insecure=insecure, transport=transport) as client:
+        code = client.login_code()
+        return BrowserLogin(client.endpoint, code, insecure, transport)

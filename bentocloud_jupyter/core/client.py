@@ -1,0 +1,257 @@
+"""HTTP clients for the BentoCloud REST API: :class:`BentoCloudClient` and :class:`AsyncBentoCloudClient`.
+
+Both bind the same endpoint builders (:mod:`.endpoints`) and send them through the same choke point
+(:mod:`.http`), so each endpoint is written once and every failure maps to the same errors. Each
+client owns one connection pool, reused across calls (keep-alive); close it, or use it as a context
+manager, when done.
+
+>>> with BentoCloudClient.for_context() as client:      # doctest: +SKIP
+...     for deployment in client.iter_deployments():
+...         print(deployment.name, deployment.status)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import httpx
+
+from .._version import __version__
+from . import endpoints
+from .config import Context, ResolvedContext, resolve_context
+from .errors import BentoCloudError
+from .http import Call, RetryPolicy, normalize_endpoint, parse_body, response_error, retry_delay, transport_error
+from .models import Deployment
+from .tokens import Token
+
+__all__ = ["DEFAULT_TIMEOUT", "AsyncBentoCloudClient", "BentoCloudClient"]
+
+DEFAULT_TIMEOUT = 60.0
+P = ParamSpec("P")
+T = TypeVar("T")
+M = TypeVar("M", bound=Callable[..., Any])
+
+
+class _ClientBase:
+    """Settings shared by both clients; no I/O here."""
+
+    def __init__(self, endpoint: str, token: str | Token | None = None, *, context_name: str | None = None,
+                 timeout: float = DEFAULT_TIMEOUT, retry: RetryPolicy | None = None,
+                 insecure: bool = False) -> None:
+        self.endpoint = normalize_endpoint(endpoint, allow_insecure=insecure)
+        self.token = Token(token) if token is not None else None
+        self.context_name = context_name
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+
+    @classmethod
+    def for_context(cls, name: str | None = None, **kwargs: Any) -> Any:
+        """A client for the credentials that :func:`~.config.resolve_context` picks for ``name``."""
+        return cls.from_context(resolve_context(name), **kwargs)
+
+    @classmethod
+    def from_context(cls, context: Context | ResolvedContext, **kwargs: Any) -> Any:
+        ctx = context.context if isinstance(context, ResolvedContext) else context
+        return cls(ctx.endpoint, ctx.api_token, context_name=ctx.name, **kwargs)
+
+    def __repr__(self) -> str:
+        context = f", context={self.context_name!r}" if self.context_name else ""
+        return f"{type(self).__name__}({self.endpoint!r}{context})"
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"User-Agent": f"bentocloud-jupyter/{__version__} python-httpx/{httpx.__version__}",
+                   "Accept": "application/json"}
+        if self.token is not None:
+            headers["X-YATAI-API-TOKEN"] = self.token.reveal()
+        return headers
+
+    def _request(self, http: httpx.Client | httpx.AsyncClient, call: Call[Any]) -> httpx.Request:
+        request = http.build_request(call.method, call.path, params=call.params, json=call.json)
+        if not call.authenticated:  # the login code flow sends no token, as bentoml does
+            request.headers.pop("X-YATAI-API-TOKEN", None)
+        return request
+
+    def _outcome(self, call: Call[T], response: httpx.Response) -> T:
+        if response.status_code == 200:
+            return parse_body(call, response, self.endpoint)
+        raise response_error(call, response, self.endpoint, self.context_name)
+
+    def _http_kwargs(self, transport: Any) -> dict[str, Any]:
+        return dict(base_url=self.endpoint, headers=self._headers(), timeout=self.timeout, transport=transport,
+                    follow_redirects=False, trust_env=False)
+
+
+def _bind_sync(op: Callable[P, Call[T]]) -> Callable[Concatenate[BentoCloudClient, P], T]:
+    def method(self: BentoCloudClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return self.send(op(*args, **kwargs))
+    return _describe(method, op)
+
+
+def _bind_async(op: Callable[P, Call[T]]) -> Callable[Concatenate[AsyncBentoCloudClient, P], Awaitable[T]]:
+    async def method(self: AsyncBentoCloudClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return await self.send(op(*args, **kwargs))
+    return _describe(method, op)
+
+
+def _describe(method: M, op: Callable[..., Any]) -> M:
+    """Give the bound method the endpoint's name, docstring and signature (for help() and completion)."""
+    target: Any = method
+    target.__name__ = target.__qualname__ = op.__name__
+    target.__doc__ = op.__doc__
+    signature = inspect.signature(op)
+    self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    target.__signature__ = signature.replace(parameters=[self_param, *signature.parameters.values()])
+    return method
+
+
+class BentoCloudClient(_ClientBase):
+    """Blocking client; one keep-alive connection pool per instance."""
+
+    def __init__(self, endpoint: str, token: str | Token | None = None, *,
+                 transport: httpx.BaseTransport | None = None, **kwargs: Any) -> None:
+        super().__init__(endpoint, token, **kwargs)
+        self._http = httpx.Client(**self._http_kwargs(transport))
+
+    def send(self, call: Call[T]) -> T:
+        """Send one call with retries where safe; the single path from request to value or error."""
+        started, waited, attempt = time.monotonic(), 0.0, 0
+        while True:
+            attempt += 1
+            try:
+                response = self._http.send(self._request(self._http, call))
+                return self._outcome(call, response)
+            except httpx.HTTPError as exc:
+                error: BentoCloudError = transport_error(exc, call, self.endpoint, self.timeout)
+            except BentoCloudError as exc:
+                error = exc
+            delay = retry_delay(self.retry, call, attempt, max(time.monotonic() - started, waited), error)
+            if delay is None:
+                raise error
+            waited += delay
+            time.sleep(delay)
+
+    def iter_deployments(self, cluster: str | None = None, all: bool | None = None, search: str | None = None,
+                         q: str | None = None, page_size: int = 100) -> Iterator[Deployment]:
+        """Every matching deployment, fetched page by page as you iterate."""
+        start = 0
+        while True:
+            page = self.list_deployments_page(cluster, all, search, q, start, page_size)
+            yield from page.items
+            start += len(page.items)
+            if not page.items or start >= page.total:
+                return
+
+    def list_deployments(self, cluster: str | None = None, all: bool | None = None, search: str | None = None,
+                         q: str | None = None) -> list[Deployment]:
+        """Every matching deployment, as a list."""
+        return list(self.iter_deployments(cluster, all, search, q))
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> BentoCloudClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    current_user = _bind_sync(endpoints.current_user)
+    current_organization = _bind_sync(endpoints.current_organization)
+    login_code = _bind_sync(endpoints.login_code)
+    login_token = _bind_sync(endpoints.login_token)
+    create_deployment = _bind_sync(endpoints.create_deployment)
+    update_deployment = _bind_sync(endpoints.update_deployment)
+    void_update_deployment = _bind_sync(endpoints.void_update_deployment)
+    get_deployment = _bind_sync(endpoints.get_deployment)
+    list_deployments_page = _bind_sync(endpoints.list_deployments_page)
+    terminate_deployment = _bind_sync(endpoints.terminate_deployment)
+    delete_deployment = _bind_sync(endpoints.delete_deployment)
+    list_instance_types = _bind_sync(endpoints.list_instance_types)
+    list_clusters = _bind_sync(endpoints.list_clusters)
+    get_cluster = _bind_sync(endpoints.get_cluster)
+    list_bentos = _bind_sync(endpoints.list_bentos)
+    get_bento = _bind_sync(endpoints.get_bento)
+    list_models = _bind_sync(endpoints.list_models)
+    get_model = _bind_sync(endpoints.get_model)
+    list_secrets = _bind_sync(endpoints.list_secrets)
+    get_secret = _bind_sync(endpoints.get_secret)
+    list_api_tokens = _bind_sync(endpoints.list_api_tokens)
+
+
+class AsyncBentoCloudClient(_ClientBase):
+    """Asyncio client for the kernel's event loop (watchers); one connection pool per instance."""
+
+    def __init__(self, endpoint: str, token: str | Token | None = None, *,
+                 transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any) -> None:
+        super().__init__(endpoint, token, **kwargs)
+        self._http = httpx.AsyncClient(**self._http_kwargs(transport))
+
+    async def send(self, call: Call[T]) -> T:
+        """Send one call with retries where safe; the async twin of :meth:`BentoCloudClient.send`."""
+        started, waited, attempt = time.monotonic(), 0.0, 0
+        while True:
+            attempt += 1
+            try:
+                response = await self._http.send(self._request(self._http, call))
+                return self._outcome(call, response)
+            except httpx.HTTPError as exc:
+                error: BentoCloudError = transport_error(exc, call, self.endpoint, self.timeout)
+            except BentoCloudError as exc:
+                error = exc
+            delay = retry_delay(self.retry, call, attempt, max(time.monotonic() - started, waited), error)
+            if delay is None:
+                raise error
+            waited += delay
+            await asyncio.sleep(delay)
+
+    async def iter_deployments(self, cluster: str | None = None, all: bool | None = None,
+                               search: str | None = None, q: str | None = None,
+                               page_size: int = 100) -> AsyncIterator[Deployment]:
+        """Every matching deployment, fetched page by page as you iterate."""
+        start = 0
+        while True:
+            page = await self.list_deployments_page(cluster, all, search, q, start, page_size)
+            for item in page.items:
+                yield item
+            start += len(page.items)
+            if not page.items or start >= page.total:
+                return
+
+    async def list_deployments(self, cluster: str | None = None, all: bool | None = None,
+                               search: str | None = None, q: str | None = None) -> list[Deployment]:
+        return [d async for d in self.iter_deployments(cluster, all, search, q)]
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncBentoCloudClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    current_user = _bind_async(endpoints.current_user)
+    current_organization = _bind_async(endpoints.current_organization)
+    login_code = _bind_async(endpoints.login_code)
+    login_token = _bind_async(endpoints.login_token)
+    create_deployment = _bind_async(endpoints.create_deployment)
+    update_deployment = _bind_async(endpoints.update_deployment)
+    void_update_deployment = _bind_async(endpoints.void_update_deployment)
+    get_deployment = _bind_async(endpoints.get_deployment)
+    list_deployments_page = _bind_async(endpoints.list_deployments_page)
+    terminate_deployment = _bind_async(endpoints.terminate_deployment)
+    delete_deployment = _bind_async(endpoints.delete_deployment)
+    list_instance_types = _bind_async(endpoints.list_instance_types)
+    list_clusters = _bind_async(endpoints.list_clusters)
+    get_cluster = _bind_async(endpoints.get_cluster)
+    list_bentos = _bind_async(endpoints.list_bentos)
+    get_bento = _bind_async(endpoints.get_bento)
+    list_models = _bind_async(endpoints.list_models)
+    get_model = _bind_async(endpoints.get_model)
+    list_secrets = _bind_async(endpoints.list_secrets)
+    get_secret = _bind_async(endpoints.get_secret)
+    list_api_tokens = _bind_async(endpoints.list_api_tokens)

@@ -1,0 +1,208 @@
+"""Every BentoCloud REST endpoint we use, each written once as a :class:`~.http.Call` builder.
+
+The sync and async clients bind these functions as their methods, so paths, query parameters and
+parsing live here only. Query values follow ``bentoml``: v2 calls always carry ``cluster`` (empty when
+not given); the server treats empty values as absent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from .errors import NotFoundError
+from .http import Call
+from .models import (
+    ApiToken,
+    Bento,
+    Cluster,
+    Deployment,
+    InstanceType,
+    Model,
+    Organization,
+    Page,
+    Secret,
+    User,
+)
+
+__all__ = [
+    "create_deployment", "current_organization", "current_user", "delete_deployment", "get_bento",
+    "get_cluster", "get_deployment", "get_model", "get_secret", "list_api_tokens", "list_bentos",
+    "list_clusters", "list_deployments_page", "list_instance_types", "list_models", "list_secrets",
+    "login_code", "login_token", "terminate_deployment", "update_deployment", "void_update_deployment",
+]
+
+
+def _seg(value: str) -> str:
+    return quote(str(value), safe="")
+
+
+def _page(parse_item: Any) -> Any:
+    def parse(payload: Mapping[str, Any]) -> Page[Any]:
+        items = [parse_item(item) for item in payload.get("items") or []]
+        total = payload.get("total")
+        return Page(items, int(payload.get("start") or 0), int(payload.get("count") or len(items)),
+                    int(total) if total is not None else len(items))
+    return parse
+
+
+def _cluster(cluster: str | None) -> dict[str, str]:
+    return {"cluster": cluster or ""}
+
+
+# --------------------------------------------------------------------------------- auth and organisation
+
+
+def current_user() -> Call[User]:
+    """The user the token belongs to."""
+    return Call("GET", "/api/v1/auth/current", User.from_api, what="the current user")
+
+
+def current_organization() -> Call[Organization]:
+    """The organisation the token belongs to."""
+    return Call("GET", "/api/v1/current_org", Organization.from_api, what="the current organization")
+
+
+def login_code() -> Call[str]:
+    """Start the browser code flow (unauthenticated): a code to approve at ``{endpoint}/api_tokens?code=``."""
+    return Call("GET", "/api/v1/auth/code", lambda body: str(body["code"]), authenticated=False)
+
+
+def login_token(code: str) -> Call[str]:
+    """Poll the browser code flow: the new token once approved; a 4xx answer while still pending."""
+    return Call("GET", "/api/v1/auth/token", lambda body: str(body["token"]), params={"code": code},
+                what="the approved token", authenticated=False)
+
+
+# ------------------------------------------------------------------------------------------ deployments
+
+
+def create_deployment(body: Mapping[str, Any], cluster: str | None = None) -> Call[Deployment]:
+    """Create a deployment from a complete v2 body (see :mod:`.options`)."""
+    return Call("POST", "/api/v2/deployments", Deployment.from_api, params=_cluster(cluster), json=dict(body),
+                what=f"the bento {body.get('bento')!r}")
+
+
+def update_deployment(name: str, body: Mapping[str, Any], cluster: str | None = None) -> Call[Deployment]:
+    """Replace a deployment's configuration; this starts a new revision."""
+    return Call("PUT", f"/api/v2/deployments/{_seg(name)}", Deployment.from_api, params=_cluster(cluster),
+                json=dict(body), what=f"deployment {name!r}")
+
+
+def void_update_deployment(name: str, cluster: str | None = None) -> Call[Deployment]:
+    """Roll the current configuration out again as a new revision (also restarts a terminated one)."""
+    return Call("PUT", f"/api/v2/deployments/{_seg(name)}/void_update", Deployment.from_api,
+                params=_cluster(cluster), what=f"deployment {name!r}")
+
+
+def get_deployment(name: str, cluster: str | None = None) -> Call[Deployment]:
+    """One deployment with its latest revision and URLs."""
+    return Call("GET", f"/api/v2/deployments/{_seg(name)}", Deployment.from_api, params=_cluster(cluster),
+                what=f"deployment {name!r}")
+
+
+def list_deployments_page(cluster: str | None = None, all: bool | None = None, search: str | None = None,
+                          q: str | None = None, start: int = 0, count: int = 100) -> Call[Page[Deployment]]:
+    """One page of deployments; ``all`` lists every cluster (the default when no cluster is given)."""
+    everywhere = (cluster is None) if all is None else all
+    params = {"cluster": cluster or "", "all": "true" if everywhere else "", "search": search or "",
+              "q": q or "", "start": str(start), "count": str(count)}
+    return Call("GET", "/api/v2/deployments", _page(Deployment.from_api), params=params, what="deployments")
+
+
+def terminate_deployment(name: str, cluster: str | None = None) -> Call[Deployment]:
+    """Stop a deployment's replicas; it can be restarted by an update."""
+    return Call("POST", f"/api/v2/deployments/{_seg(name)}/terminate", Deployment.from_api,
+                params=_cluster(cluster), what=f"deployment {name!r}")
+
+
+def delete_deployment(name: str, cluster: str | None = None) -> Call[Deployment]:
+    """Delete a deployment for good."""
+    return Call("DELETE", f"/api/v2/deployments/{_seg(name)}", Deployment.from_api, params=_cluster(cluster),
+                what=f"deployment {name!r}")
+
+
+# ---------------------------------------------------------------------------------- clusters, instances
+
+
+def list_instance_types(cluster: str | None = None) -> Call[list[InstanceType]]:
+    """Instance types available in a cluster (the API returns a bare list)."""
+    return Call("GET", "/api/v1/instance_types", lambda body: [InstanceType.from_api(i) for i in body],
+                params=_cluster(cluster), what="instance types")
+
+
+def list_clusters() -> Call[list[Cluster]]:
+    """Clusters of the organisation."""
+    return Call("GET", "/api/v1/clusters", lambda body: _page(Cluster.from_api)(body).items,
+                params={"start": "0", "count": "100"}, what="clusters")
+
+
+def get_cluster(name: str) -> Call[Cluster]:
+    return Call("GET", f"/api/v1/clusters/{_seg(name)}", Cluster.from_api, what=f"cluster {name!r}")
+
+
+# ------------------------------------------------------------------------------------- bentos and models
+
+
+def list_bentos() -> Call[list[Bento]]:
+    """Every bento of the organisation, newest first."""
+    return Call("GET", "/api/v1/bentos", lambda body: _newest_first(_page(Bento.from_api)(body).items),
+                what="bentos")
+
+
+def get_bento(name: str, version: str | None = None) -> Call[Bento]:
+    """One bento; without a version (or ``latest``) the newest one of that name."""
+    if version and version != "latest":
+        return Call("GET", f"/api/v1/bento_repositories/{_seg(name)}/bentos/{_seg(version)}",
+                    lambda body: Bento.from_api(body, repository=name), what=f"bento {name}:{version}")
+    return Call("GET", f"/api/v1/bento_repositories/{_seg(name)}/bentos",
+                lambda body: _first(body, lambda b: Bento.from_api(b, repository=name), f"bento {name!r}"),
+                params={"start": "0", "count": "1"}, what=f"bento {name!r}")
+
+
+def list_models() -> Call[list[Model]]:
+    """Every model of the organisation, newest first."""
+    return Call("GET", "/api/v1/models", lambda body: _newest_first(_page(Model.from_api)(body).items),
+                what="models")
+
+
+def get_model(name: str, version: str | None = None) -> Call[Model]:
+    """One model; without a version (or ``latest``) the newest one of that name."""
+    if version and version != "latest":
+        return Call("GET", f"/api/v1/model_repositories/{_seg(name)}/models/{_seg(version)}",
+                    lambda body: Model.from_api(body, repository=name), what=f"model {name}:{version}")
+    return Call("GET", f"/api/v1/model_repositories/{_seg(name)}/models",
+                lambda body: _first(body, lambda m: Model.from_api(m, repository=name), f"model {name!r}"),
+                params={"start": "0", "count": "1"}, what=f"model {name!r}")
+
+
+def _first(body: Mapping[str, Any], parse: Any, what: str) -> Any:
+    items = body.get("items") or []
+    if not items:
+        raise NotFoundError(f"{what[:1].upper() + what[1:]} has no versions on BentoCloud.", status=404)
+    return parse(items[0])
+
+
+def _newest_first(items: list[Any]) -> list[Any]:
+    return sorted(items, key=lambda item: item.created_at.timestamp() if item.created_at else 0.0, reverse=True)
+
+
+# ---------------------------------------------------------------------------------- secrets and tokens
+
+
+def list_secrets(search: str | None = None, start: int = 0, count: int = 100) -> Call[Page[Secret]]:
+    """Organisation secrets (names and keys; values are never shown)."""
+    params = {"start": str(start), "count": str(count), "search": search or "", "q": "", "all": "true"}
+    return Call("GET", "/api/v1/org_secrets", _page(Secret.from_api), params=params, what="secrets")
+
+
+def get_secret(name: str, cluster: str | None = None) -> Call[Secret]:
+    return Call("GET", f"/api/v1/org_secrets/{_seg(name)}", Secret.from_api,
+                params={"cluster": cluster} if cluster else None, what=f"secret {name!r}")
+
+
+def list_api_tokens(search: str | None = None) -> Call[Page[ApiToken]]:
+    """API tokens of the organisation (metadata only)."""
+    params = {"start": "0", "count": "100", **({"search": search} if search else {})}
+    return Call("GET", "/api/v1/api_tokens", _page(ApiToken.from_api), params=params, what="API tokens")
