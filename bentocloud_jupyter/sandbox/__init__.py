@@ -1,0 +1,80 @@
+"""A local emulator of the BentoCloud REST API, for tests, demos and offline notebooks.
+
+Start it with ``python -m bentocloud_jupyter.sandbox`` (prints its URL and token) or in-process::
+
+    from bentocloud_jupyter.sandbox import Sandbox, Faults
+    with Sandbox(speed=20) as sb:          # 127.0.0.1, free port, random ``sbx_...`` token
+        sb.url, sb.token                   # point BENTO_CLOUD_API_ENDPOINT / _KEY here
+        sb.faults.fail_next = 2            # next two API requests answer 503
+        sb.stats()                         # {"total", "by_route", "connections"}
+
+It imports nothing from ``bentocloud_jupyter.core``: the client and the emulator are written
+independently so one cannot silently mirror the other's bugs. Every success is HTTP 200; errors are
+``{"error": "<message>", "code": <status>}``; not-found messages contain ``record not found``.
+
+Seeded data (other parts of the project rely on these names):
+
+* organization ``sandbox``; user ``sandbox-user`` (``you@sandbox.local``, Sandbox User);
+* clusters ``gcp-us-central-1`` (default, ``is_first: true``) and ``aws-us-west-2``;
+* instance types ``cpu.1``, ``cpu.2``, ``cpu.4``, ``gpu.t4.1``, ``gpu.l4.1`` (default ``cpu.1``);
+* bentos (record name == version): ``summarizer`` ``v1``/``v2``/``v3`` (latest v3, entry service
+  ``Summarizer``, env ``LOG_LEVEL=info``), ``iris_classifier:v1`` (``IrisClassifier``, model
+  ``iris_clf:v1``), ``llm-chat:v1`` (``LLMChat``, requires env ``OPENAI_API_KEY`` at runtime),
+  ``fail-demo:v1`` (``FailDemo``, its image build fails);
+* models ``iris_clf:v1`` (``bentoml.sklearn``), ``summarizer-model:v1`` (``bentoml.transformers``);
+* secret ``openai`` (env type, key ``OPENAI_API_KEY``); API token ``sandbox`` (the start-up token).
+
+Lifecycle (seconds at ``speed=1``; divide by ``speed``). Status is computed from timestamps when read:
+
+* create / update (PUT, a new revision; the previous one becomes inactive) / void_update:
+  ``deploying`` (0.5 s) -> ``image-building`` (2 s) -> ``deploying`` (1 s) -> ``running``;
+* terminate: ``terminating`` (1 s) -> ``terminated``; updating a terminated deployment restarts it;
+* a bento whose name contains ``fail`` ends in ``image-build-failed``; a deployment whose name
+  contains ``crash`` ends in ``failed``, one containing ``unhealthy`` in ``unhealthy``;
+* ``min_replicas == 0`` on the entry service: ``running`` -> ``scaled-to-zero`` after 5 s idle;
+  a request to its URL wakes it up again;
+* each deployment's ``urls`` is ``[<sandbox url>/_svc/<name>]``; ``GET .../readyz`` answers 200
+  while running, 503 otherwise; ``updated_at`` moves when the status changes.
+
+Validation: unknown bento/cluster/secret -> 404, duplicate name -> 409, missing required bento envs,
+unknown instance type, bad scaling or a non-DNS name -> 400. A null name becomes
+``<bento-name>-<6 hex chars>``; a bento without version means its latest version.
+
+Faults (:class:`Faults`, live via attributes or ``POST /_sandbox/faults``): ``latency``,
+``error_rate`` + ``error_status``, ``fail_next``, ``rate_limit_next`` + ``retry_after``,
+``drop_next`` (connection closed with no response) and ``expire_tokens``; ``Sandbox.expire_token``
+expires one token. Admin routes (no auth, loopback clients only, never faulted, not counted):
+``GET/POST /_sandbox/faults`` (read/set knobs as JSON), ``POST /_sandbox/reset`` (faults back to
+defaults; body ``{"state": true}`` also reseeds the store), ``GET/DELETE /_sandbox/stats`` and
+``GET /_sandbox/deployments/{name}`` (status history and revisions).
+
+``Sandbox.stats()`` (and ``GET /_sandbox/stats``) return ``{"total": int, "by_route": {"GET
+/api/v2/deployments/{name}": int, ...}, "connections": int}``, where ``connections`` counts distinct
+client (host, port) pairs, so tests can prove connection reuse and one request per poll.
+
+Not emulated yet: uploads/downloads, websockets (pod lists, log tails), codespace files, legacy v1
+deployment routes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .faults import Faults
+    from .server import Sandbox
+
+__all__ = ["Faults", "Sandbox"]
+
+
+def __getattr__(name: str) -> Any:
+    """Import starlette/uvicorn only when the sandbox is actually used."""
+    if name == "Sandbox":
+        from .server import Sandbox
+
+        return Sandbox
+    if name == "Faults":
+        from .faults import Faults
+
+        return Faults
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

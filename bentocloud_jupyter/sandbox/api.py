@@ -1,0 +1,310 @@
+"""REST routes of the emulated BentoCloud API (``/api/v1``, ``/api/v2``), all answering 200 on success.
+
+Handlers are thin: read the query/body, call the store, build JSON with :mod:`.shapes`. Errors are
+raised as :class:`SandboxError` and rendered by the handler registered in :mod:`.app`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from . import catalog, shapes
+from .faults import Faults, Stats
+from .records import SandboxError, TokenRecord, not_found, parse_time
+from .state import Store
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass
+class Context:
+    """What handlers need, stored on ``app.state.sandbox``."""
+
+    store: Store
+    get_faults: Callable[[], Faults]
+    stats: Stats
+
+
+def ctx(request: Request) -> Context:
+    context: Context = request.app.state.sandbox
+    return context
+
+
+def auth(request: Request) -> TokenRecord:
+    """401 unless ``X-YATAI-API-TOKEN`` names a live token."""
+    c = ctx(request)
+    return c.store.authenticate(request.headers.get("x-yatai-api-token"), c.get_faults().expire_tokens)
+
+
+def arg(request: Request, name: str) -> str | None:
+    """A query parameter; empty values mean absent (bentoml sends ``?cluster=&count=``)."""
+    value = request.query_params.get(name)
+    return value or None
+
+
+async def body_json(request: Request) -> Any:
+    raw = await request.body()
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise SandboxError(400, "request body is not valid JSON") from None
+
+
+def ok(data: Any) -> JSONResponse:
+    return JSONResponse(data, status_code=200)
+
+
+def authed(handler: Callable[[Request, Store], Awaitable[Any]]) -> Handler:
+    """Wrap a handler: authenticate, run it with the store, answer its result as JSON 200."""
+
+    async def endpoint(request: Request) -> Response:
+        auth(request)
+        return ok(await handler(request, ctx(request).store))
+
+    return endpoint
+
+
+# ----- identity ---------------------------------------------------------------------------------
+async def current_user(request: Request, store: Store) -> Any:
+    return shapes.user()
+
+
+async def current_org(request: Request, store: Store) -> Any:
+    return shapes.organization(store)
+
+
+# ----- deployments ------------------------------------------------------------------------------
+def _dep(request: Request, store: Store, dep: Any) -> Any:
+    with store.lock:
+        return shapes.deployment(store, dep, str(request.base_url))
+
+
+async def create_deployment(request: Request, store: Store) -> Any:
+    dep = store.create_deployment(await body_json(request), arg(request, "cluster"))
+    return _dep(request, store, dep)
+
+
+async def list_deployments(request: Request, store: Store) -> Any:
+    items = store.list_deployments(arg(request, "cluster"), arg(request, "all") == "true",
+                                   arg(request, "search"), arg(request, "q"))
+    chunk, start, count = catalog.page(items, arg(request, "start"), arg(request, "count"))
+    return shapes.list_envelope([_dep(request, store, d) for d in chunk], start, count, len(items))
+
+
+async def get_deployment(request: Request, store: Store) -> Any:
+    return _dep(request, store, store.get_deployment(request.path_params["name"], arg(request, "cluster")))
+
+
+async def update_deployment(request: Request, store: Store) -> Any:
+    dep = store.update_deployment(request.path_params["name"], await body_json(request), arg(request, "cluster"))
+    return _dep(request, store, dep)
+
+
+async def delete_deployment(request: Request, store: Store) -> Any:
+    return _dep(request, store, store.delete(request.path_params["name"], arg(request, "cluster")))
+
+
+async def void_update(request: Request, store: Store) -> Any:
+    return _dep(request, store, store.void_update(request.path_params["name"], arg(request, "cluster")))
+
+
+async def terminate(request: Request, store: Store) -> Any:
+    return _dep(request, store, store.terminate(request.path_params["name"], arg(request, "cluster")))
+
+
+# ----- clusters and instance types --------------------------------------------------------------
+async def instance_types(request: Request, store: Store) -> Any:
+    store.cluster_name(arg(request, "cluster"))
+    return [shapes.instance_type(store, name) for name in store.instance_types]
+
+
+async def list_clusters(request: Request, store: Store) -> Any:
+    names = list(store.clusters)
+    chunk, start, count = catalog.page(names, arg(request, "start"), arg(request, "count"))
+    return shapes.list_envelope([shapes.cluster(store, n) for n in chunk], start, count, len(names))
+
+
+async def get_cluster(request: Request, store: Store) -> Any:
+    name = request.path_params["name"]
+    if name not in store.clusters:
+        raise not_found(f"cluster {name!r}")
+    return shapes.cluster_full(store, name)
+
+
+# ----- bentos and models ------------------------------------------------------------------------
+def _kind(request: Request) -> str:
+    return "bento" if request.url.path.startswith("/api/v1/bento") else "model"
+
+
+def _one(store: Store, kind: str, a: Any, with_repository: bool = False) -> Any:
+    build = shapes.bento if kind == "bento" else shapes.model
+    return build(store, a, with_repository)
+
+
+def _repo_json(store: Store, kind: str, name: str) -> Any:
+    repo = catalog.get_repo(store, kind, name)
+    latest = next(iter(catalog.versions(store, kind, name)), None)
+    build = shapes.bento_repository if kind == "bento" else shapes.model_repository
+    return build(store, repo, latest)
+
+
+async def list_repos(request: Request, store: Store) -> Any:
+    kind = _kind(request)
+    table = store.bento_repos if kind == "bento" else store.model_repos
+    names = sorted(table)
+    search = arg(request, "search")
+    names = [n for n in names if not search or search.lower() in n.lower()]
+    chunk, start, count = catalog.page(names, arg(request, "start"), arg(request, "count"))
+    return shapes.list_envelope([_repo_json(store, kind, n) for n in chunk], start, count, len(names))
+
+
+async def get_repo(request: Request, store: Store) -> Any:
+    return _repo_json(store, _kind(request), request.path_params["repo"])
+
+
+async def create_repo(request: Request, store: Store) -> Any:
+    kind = _kind(request)
+    repo = catalog.create_repo(store, kind, await body_json(request))
+    return _repo_json(store, kind, repo.name)
+
+
+async def list_versions(request: Request, store: Store) -> Any:
+    kind = _kind(request)
+    items = catalog.versions(store, kind, request.path_params["repo"])
+    chunk, start, count = catalog.page(items, arg(request, "start"), arg(request, "count"))
+    return shapes.list_envelope([_one(store, kind, a) for a in chunk], start, count, len(items))
+
+
+async def get_version(request: Request, store: Store) -> Any:
+    kind = _kind(request)
+    return _one(store, kind, catalog.get_version(store, kind, request.path_params["repo"],
+                                                 request.path_params["version"]))
+
+
+async def create_version(request: Request, store: Store) -> Any:
+    kind = _kind(request)
+    return _one(store, kind, catalog.create_version(store, kind, request.path_params["repo"],
+                                                    await body_json(request)))
+
+
+async def list_all_versions(request: Request, store: Store) -> Any:
+    kind = "bento" if request.url.path == "/api/v1/bentos" else "model"
+    items = catalog.all_versions(store, kind)
+    chunk, start, count = catalog.page(items, arg(request, "start"), arg(request, "count"))
+    return shapes.list_envelope([_one(store, kind, a, True) for a in chunk], start, count, len(items))
+
+
+# ----- secrets ----------------------------------------------------------------------------------
+async def list_secrets(request: Request, store: Store) -> Any:
+    items = catalog.search_secrets(store, arg(request, "search"))
+    chunk, start, count = catalog.page(items, arg(request, "start"), arg(request, "count"))
+    return shapes.list_envelope([shapes.secret(store, s) for s in chunk], start, count, len(items))
+
+
+async def create_secret(request: Request, store: Store) -> Any:
+    return shapes.secret(store, catalog.create_secret(store, await body_json(request), arg(request, "cluster")))
+
+
+async def get_secret(request: Request, store: Store) -> Any:
+    return shapes.secret(store, catalog.get_secret(store, request.path_params["name"]))
+
+
+async def update_secret(request: Request, store: Store) -> Any:
+    rec = catalog.update_secret(store, request.path_params["name"], await body_json(request))
+    return shapes.secret(store, rec)
+
+
+async def delete_secret(request: Request, store: Store) -> Any:
+    return shapes.secret(store, catalog.delete_secret(store, request.path_params["name"]))
+
+
+# ----- API tokens -------------------------------------------------------------------------------
+async def list_tokens(request: Request, store: Store) -> Any:
+    with store.lock:
+        items = sorted(store.tokens.values(), key=lambda t: t.created_at, reverse=True)
+    search = arg(request, "search")
+    items = [t for t in items if not search or search.lower() in t.name.lower()]
+    chunk, start, count = catalog.page(items, arg(request, "start"), arg(request, "count"), default=100)
+    return shapes.list_envelope([shapes.api_token(store, t) for t in chunk], start, count, len(items))
+
+
+async def create_token(request: Request, store: Store) -> Any:
+    body = await body_json(request)
+    if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not body["name"]:
+        raise SandboxError(400, "token name is required")
+    try:
+        expired_at = parse_time(body.get("expired_at"))
+    except ValueError:
+        raise SandboxError(400, "expired_at is not a valid timestamp") from None
+    rec = store.issue_token(body["name"], body.get("description") or "", body.get("scopes"), expired_at)
+    return shapes.api_token(store, rec, reveal=True)
+
+
+def _token_by_uid(store: Store, uid: str) -> TokenRecord:
+    with store.lock:
+        for rec in store.tokens.values():
+            if rec.uid == uid:
+                return rec
+    raise not_found(f"api token {uid!r}")
+
+
+async def get_token(request: Request, store: Store) -> Any:
+    return shapes.api_token(store, _token_by_uid(store, request.path_params["uid"]))
+
+
+async def delete_token(request: Request, store: Store) -> Any:
+    rec = _token_by_uid(store, request.path_params["uid"])
+    with store.lock:
+        store.tokens.pop(rec.token, None)
+    return shapes.api_token(store, rec)
+
+
+def api_routes() -> list[Route]:
+    """Every authenticated REST route."""
+    a = authed
+    v2, dep = "/api/v2/deployments", "/api/v2/deployments/{name}"
+    routes = [
+        ("/api/v1/auth/current", current_user, ["GET"]),
+        ("/api/v1/current_org", current_org, ["GET"]),
+        (v2, create_deployment, ["POST"]),
+        (v2, list_deployments, ["GET"]),
+        (dep, get_deployment, ["GET"]),
+        (dep, update_deployment, ["PUT"]),
+        (dep, delete_deployment, ["DELETE"]),
+        (dep + "/void_update", void_update, ["PUT"]),
+        (dep + "/terminate", terminate, ["POST"]),
+        ("/api/v1/instance_types", instance_types, ["GET"]),
+        ("/api/v1/clusters", list_clusters, ["GET"]),
+        ("/api/v1/clusters/{name}", get_cluster, ["GET"]),
+        ("/api/v1/bentos", list_all_versions, ["GET"]),
+        ("/api/v1/models", list_all_versions, ["GET"]),
+        ("/api/v1/org_secrets", list_secrets, ["GET"]),
+        ("/api/v1/org_secrets", create_secret, ["POST"]),
+        ("/api/v1/org_secrets/{name}", get_secret, ["GET"]),
+        ("/api/v1/org_secrets/{name}", update_secret, ["PATCH"]),
+        ("/api/v1/org_secrets/{name}", delete_secret, ["DELETE"]),
+        ("/api/v1/api_tokens", list_tokens, ["GET"]),
+        ("/api/v1/api_tokens", create_token, ["POST"]),
+        ("/api/v1/api_tokens/{uid}", get_token, ["GET"]),
+        ("/api/v1/api_tokens/{uid}", delete_token, ["DELETE"]),
+    ]
+    for kind, unit in (("bento", "bentos"), ("model", "models")):
+        base = f"/api/v1/{kind}_repositories"
+        routes += [
+            (base, list_repos, ["GET"]),
+            (base, create_repo, ["POST"]),
+            (base + "/{repo}", get_repo, ["GET"]),
+            (base + "/{repo}/" + unit, list_versions, ["GET"]),
+            (base + "/{repo}/" + unit, create_version, ["POST"]),
+            (base + "/{repo}/" + unit + "/{version}", get_version, ["GET"]),
+        ]
+    return [Route(path, a(handler), methods=methods) for path, handler, methods in routes]

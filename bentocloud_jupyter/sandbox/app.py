@@ -1,0 +1,185 @@
+"""The ASGI app: REST routes from :mod:`.api` plus the unauthenticated and admin routes.
+
+* login code flow: ``/api/v1/auth/code``, ``/api/v1/auth/token`` and the ``/api_tokens`` page;
+* fake deployed services: ``/_svc/{name}/readyz`` (and ``livez``);
+* admin (no auth, loopback clients only, exempt from faults): ``/_sandbox/faults``, ``/_sandbox/reset``,
+  ``/_sandbox/stats``, ``/_sandbox/deployments/{name}``.
+"""
+
+from __future__ import annotations
+
+import html
+import ipaddress
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from . import shapes
+from .api import Context, api_routes, arg, body_json, ctx
+from .faults import FaultMiddleware, Faults, Stats
+from .records import SandboxError, iso, not_found
+from .state import Store
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The one error body shape: ``{"error": message, "code": status}``."""
+    return JSONResponse({"error": message, "code": status}, status_code=status, headers=headers)
+
+
+async def on_sandbox_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SandboxError)
+    return error_response(exc.status, exc.message, exc.headers)
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return error_response(404, f"no route {request.method} {request.url.path}: record not found")
+    return error_response(exc.status_code, str(exc.detail))
+
+
+# ----- browser login flow -----------------------------------------------------------------------
+async def auth_code(request: Request) -> Response:
+    return JSONResponse({"code": ctx(request).store.new_login_code()})
+
+
+async def auth_token(request: Request) -> Response:
+    rec = ctx(request).store.login_code(arg(request, "code"))
+    if rec.token is None:
+        return error_response(425, "login not approved yet: open the /api_tokens page and press Approve")
+    return JSONResponse({"token": rec.token})
+
+
+_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>{title}</title></head>
+<body style="font-family: sans-serif; max-width: 36em; margin: 3em auto">
+<h1>{title}</h1>{body}</body></html>"""
+
+
+def page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(_PAGE.format(title=html.escape(title), body=body), status_code=status)
+
+
+async def login_page(request: Request) -> Response:
+    code = arg(request, "code") or ""
+    try:
+        ctx(request).store.login_code(code)
+    except SandboxError as exc:
+        return page("Unknown login code", f"<p>{html.escape(exc.message)}</p>", 404)
+    safe = html.escape(code, quote=True)
+    body = (f"<p>A program asks for an API token of the <b>sandbox</b> organization "
+            f"(login code <code>{safe}</code>).</p>"
+            f'<form method="post" action="/api_tokens/approve?code={html.escape(quote(code), quote=True)}">'
+            f'<input type="hidden" name="code" value="{safe}">'
+            f'<button type="submit" id="approve">Approve</button></form>')
+    return page("Approve sandbox login", body)
+
+
+async def login_approve(request: Request) -> Response:
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    code = (form.get("code") or [""])[0] or arg(request, "code")
+    try:
+        ctx(request).store.approve_login(code)
+    except SandboxError as exc:
+        return page("Unknown login code", f"<p>{html.escape(exc.message)}</p>", 404)
+    return page("Login approved", "<p>Done: you can close this tab and go back to your notebook.</p>")
+
+
+# ----- fake deployed services -------------------------------------------------------------------
+async def service_probe(request: Request) -> Response:
+    """``/readyz``: 200 while the deployment serves (traffic wakes a scaled-to-zero one), else 503."""
+    name = request.path_params["name"]
+    try:
+        status = ctx(request).store.touch_service(name)
+    except SandboxError:
+        return error_response(404, f"deployment {name!r}: record not found")
+    if status == "running":
+        return Response("ok", media_type="text/plain")
+    return Response(f"deployment is {status}", status_code=503, media_type="text/plain")
+
+
+# ----- admin --------------------------------------------------------------------------------
+def _loopback_only(request: Request) -> None:
+    host = request.client.host if request.client else ""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise SandboxError(403, "sandbox admin routes only answer loopback clients")
+
+
+async def admin_faults(request: Request) -> Response:
+    _loopback_only(request)
+    faults = ctx(request).get_faults()
+    if request.method == "POST":
+        values = await body_json(request)
+        if not isinstance(values, dict):
+            raise SandboxError(400, "send a JSON object of fault knobs")
+        try:
+            faults.update(values)
+        except ValueError as exc:
+            raise SandboxError(400, str(exc)) from None
+    return JSONResponse(faults.to_dict())
+
+
+async def admin_reset(request: Request) -> Response:
+    """Faults back to defaults; with ``{"state": true}`` the store is reseeded too."""
+    _loopback_only(request)
+    c = ctx(request)
+    body = await body_json(request)
+    c.get_faults().update(Faults().to_dict())
+    if isinstance(body, dict) and body.get("state"):
+        c.store.reset()
+    return JSONResponse({"faults": c.get_faults().to_dict(), "state_reset": bool(isinstance(body, dict)
+                                                                                 and body.get("state"))})
+
+
+async def admin_stats(request: Request) -> Response:
+    _loopback_only(request)
+    c = ctx(request)
+    if request.method == "DELETE":
+        c.stats.reset()
+    return JSONResponse(c.stats.snapshot())
+
+
+async def admin_deployment(request: Request) -> Response:
+    """Status history and all revisions of one deployment (debugging aid, not a BentoCloud route)."""
+    _loopback_only(request)
+    store = ctx(request).store
+    name = request.path_params["name"]
+    with store.lock:
+        if name not in store.deployments:
+            raise not_found(f"deployment {name!r}")
+        dep = store.deployments[name]
+        data: dict[str, Any] = {"history": [{"status": s, "at": iso(t)} for s, t in store.history(name)],
+                                "revisions": shapes.revisions(dep)}
+    return JSONResponse(data)
+
+
+def create_app(store: Store, get_faults: Callable[[], Faults], stats: Stats) -> ASGIApp:
+    """Build the sandbox ASGI app around a store, a faults getter and a stats collector."""
+    routes = [
+        Route("/api/v1/auth/code", auth_code, methods=["GET"]),
+        Route("/api/v1/auth/token", auth_token, methods=["GET"]),
+        *api_routes(),
+        Route("/api_tokens", login_page, methods=["GET"]),
+        Route("/api_tokens/approve", login_approve, methods=["POST"]),
+        Route("/_svc/{name}/readyz", service_probe, methods=["GET"]),
+        Route("/_svc/{name}/livez", service_probe, methods=["GET"]),
+        Route("/_sandbox/faults", admin_faults, methods=["GET", "POST"]),
+        Route("/_sandbox/reset", admin_reset, methods=["POST"]),
+        Route("/_sandbox/stats", admin_stats, methods=["GET", "DELETE"]),
+        Route("/_sandbox/deployments/{name}", admin_deployment, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers={SandboxError: on_sandbox_error,
+                                                       HTTPException: on_http_error})
+    app.state.sandbox = Context(store=store, get_faults=get_faults, stats=stats)
+    return FaultMiddleware(app, get_faults, stats, routes)
