@@ -2,19 +2,22 @@
 
 Magics, widgets and the Python API all build a :class:`DeployOptions` and call
 :func:`build_create_request` / :func:`build_update_request`, so a flag has one meaning everywhere.
-Bodies are the ones ``bentoml`` 1.4 sends (every key present, nulls included, same key order), with
-these deliberate differences, each turning a silent surprise into an :class:`InvalidInputError`:
+Bodies equal what the ``bentoml`` 1.4 CLI sends (every key, nulls included, same key order; checked
+by ``tests/compat``), except where bentoml would silently surprise; there we raise
+:class:`InvalidInputError` or do the obvious thing:
 
-* Individual flags next to ``config_file``/``config_dict`` are rejected (bentoml drops them).
+* Individual flags next to ``config_file``/``config_dict`` are refused (bentoml drops them).
   ``name``, ``bento`` and ``cluster`` may accompany a config source when the source lacks them (they
-  fill in), repeats the same value, or (``bento`` only) names the same bento without a version.
-* Unknown keys in a config source are rejected with the path (bentoml drops ``scalling`` silently).
-* Strings in bool fields go through :func:`parse_bool` (bentoml makes ``"false"`` true).
-* The required-env check counts the envs and secrets that will really be sent (bentoml looks only
-  at the flags, even when a config source is used); the user's dict is never mutated.
+  fill in) or repeats the same value; ``bento`` may also be the resolved ``name:version`` of a source
+  bento given without a version (or as ``latest``).
+* Unknown keys in a config source are refused with their path (bentoml drops ``scalling``).
+* Strings in bool fields go through :func:`parse_bool` (bentoml turns ``"false"`` into true);
+  strategies are matched case-insensitively and must be one of :data:`STRATEGIES`.
+* The required-env check counts the envs and secrets that are really sent (bentoml looks only at the
+  flags, even when a config source is used); the caller's dict is never mutated.
 
-Bento resolution (local store, push, ``GET`` of the manifest, secret lookups) is the caller's I/O;
-this module only computes.
+Bento resolution (local store, push, manifest ``GET``, secret lookups) is the caller's I/O: it passes
+the resolved ``name:version`` in ``bento`` plus the manifest's ``entry_service`` and ``envs``.
 """
 
 from __future__ import annotations
@@ -32,21 +35,12 @@ import yaml
 
 from .errors import InvalidInputError
 
-__all__ = [
-    "STRATEGIES",
-    "DeployOptions",
-    "build_create_request",
-    "build_update_request",
-    "describe_request",
-    "load_config_source",
-    "parse_bool",
-    "parse_envs",
-    "parse_labels",
-]
+__all__ = ["STRATEGIES", "DeployOptions", "build_create_request", "build_update_request", "describe_request",
+           "load_config_source", "parse_bool", "parse_envs", "parse_labels"]
 
 STRATEGIES = ("RollingUpdate", "Recreate", "RampedSlowRollout", "BestEffortControlledRollout")
 ROUTE_TYPES = ("random", "header", "query")
-_TRUE, _FALSE = ("true", "yes", "1", "on"), ("false", "no", "0", "off")
+_TRUE, _FALSE = ("true", "yes", "1", "on", "t", "y"), ("false", "no", "0", "off", "f", "n")  # click.BOOL's words
 _ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _LABEL_PART = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
@@ -72,11 +66,11 @@ _SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
     "metric": {"type": ("str", _REQUIRED), "value": ("any", _REQUIRED)},
     "extras": {"bento_function_overrides": ("fn_overrides?", None),
                "bento_request_overrides": ("request_overrides?", None)},
-    "fn_overrides": {k: ("any", None) for k in ("annotations", "monitorExporter", "extraPodMetadata",
-                                                "extraPodSpec")},
-    "request_overrides": {"imageBuildTimeout": ("int?", None), **{k: ("any", None) for k in (
+    "fn_overrides": dict.fromkeys(("annotations", "monitorExporter", "extraPodMetadata", "extraPodSpec"),
+                                  ("any", None)),
+    "request_overrides": {"imageBuildTimeout": ("int?", None), **dict.fromkeys((
         "imageBuilderExtraPodMetadata", "imageBuilderExtraPodSpec", "imageBuilderExtraContainerEnv",
-        "imageBuilderContainerResources")}, "dockerConfigJsonSecretName": ("str?", None),
+        "imageBuilderContainerResources"), ("any", None)), "dockerConfigJsonSecretName": ("str?", None),
         "downloaderContainerEnvFrom": ("any", None)},
     "canary": {"route_type": ("str?", None), "route_by": ("str?", None), "versions": ("{version}?", None)},
     "version": {"envs": ("[env]?", None), "secrets": ("[str]?", None), "services": ("{service}", {}),
@@ -87,12 +81,8 @@ _SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
 _SCHEMA["create"] = {**_SCHEMA["update"], "name": ("str?", None), "dev": ("bool", False)}
 
 
-def _fail(message: str) -> InvalidInputError:
-    return InvalidInputError(message)
-
-
 def parse_bool(text: str | bool, what: str = "--access-authorization") -> bool:
-    """Read true/false/yes/no/1/0/on/off (any case), because ``bool("false")`` is True.
+    """Read true/false/yes/no/1/0/on/off/t/f/y/n (any case), because ``bool("false")`` is True.
 
     Raises:
         InvalidInputError: anything else.
@@ -102,19 +92,23 @@ def parse_bool(text: str | bool, what: str = "--access-authorization") -> bool:
     word = str(text).strip().lower()
     if word in _TRUE or word in _FALSE:
         return word in _TRUE
-    raise _fail(f"{what} expects true or false (also yes/no, 1/0, on/off), not {text!r}")
+    raise InvalidInputError(f"{what} expects true or false (also yes/no, 1/0, on/off), not {text!r}")
+
+
+def _env_name(key: str, where: str = "--env") -> str:
+    if not key:
+        raise InvalidInputError(f"{where} needs a name before '=': use --env NAME=value")
+    if not _ENV_NAME.match(key):
+        raise InvalidInputError(f"{where} {key!r} is not a valid environment variable name: use letters, digits, "
+                                "'_', '-' or '.', not starting with a digit")
+    return key
 
 
 def _split_env(item: str) -> tuple[str, str | None]:
     if not isinstance(item, str):
-        raise _fail(f"--env expects text such as NAME=value, not {type(item).__name__}")
+        raise InvalidInputError(f"--env expects text such as NAME=value, not {type(item).__name__}")
     key, sep, value = item.partition("=")
-    if not key:
-        raise _fail("--env needs a name before '=': use --env NAME=value")
-    if not _ENV_NAME.match(key):
-        raise _fail(f"--env name {key!r} is not valid: use letters, digits, '_', '-' or '.', "
-                    "not starting with a digit")
-    return key, (value if sep else None)
+    return _env_name(key), (value if sep else None)
 
 
 def parse_envs(items: Iterable[str], environ: Mapping[str, str] | None = None) -> list[dict[str, str]]:
@@ -129,28 +123,31 @@ def parse_envs(items: Iterable[str], environ: Mapping[str, str] | None = None) -
         key, value = _split_env(item)
         if value is None:
             if key not in env:
-                raise _fail(f"--env {key} takes its value from the environment, but {key} is not set there; "
-                            f"use --env {key}=value")
+                raise InvalidInputError(f"--env {key} takes its value from the environment, but {key} is not "
+                                        f"set there; use --env {key}=value")
             value = env[key]
         out.append({"name": key, "value": value})
     return out
 
 
-def _check_label_key(key: str, where: str) -> None:
+def _label_key(key: str, where: str) -> str:
     prefix, _, name = key.rpartition("/")
     if not name or not _LABEL_PART.match(name) or (prefix and not _LABEL_PREFIX.match(prefix)) or "/" in prefix:
-        raise _fail(f"{where}: label key {key!r} is not valid: use up to 63 letters, digits, '-', '_' or '.', "
-                    "starting and ending with a letter or digit (optionally after a 'domain/' prefix)")
+        raise InvalidInputError(f"{where}: label key {key!r} is not valid: use up to 63 letters, digits, '-', "
+                                "'_' or '.', starting and ending with a letter or digit (after an optional "
+                                "'domain/' prefix)")
+    return key
 
 
-def _check_label_value(value: str, where: str) -> None:
+def _label_value(value: str, where: str) -> str:
     if not _LABEL_PART.match(value):
-        raise _fail(f"{where}: label value {value!r} is not valid: use up to 63 letters, digits, '-', '_' or "
-                    "'.', starting and ending with a letter or digit (or leave it empty)")
+        raise InvalidInputError(f"{where}: label value {value!r} is not valid: use up to 63 letters, digits, '-', "
+                                "'_' or '.', starting and ending with a letter or digit (or leave it empty)")
+    return value
 
 
 def parse_labels(items: Iterable[str]) -> list[dict[str, str]]:
-    """``k=v`` -> ``{"key": k, "value": v}``, checked against Kubernetes label rules.
+    """``k=v`` -> ``{"key": k, "value": v}``, checked against the Kubernetes label rules.
 
     Raises:
         InvalidInputError: an item without ``=`` or a malformed key or value.
@@ -159,10 +156,8 @@ def parse_labels(items: Iterable[str]) -> list[dict[str, str]]:
     for item in items:
         key, sep, value = str(item).partition("=")
         if not sep:
-            raise _fail(f"--label {item!r} has no '=': use --label key=value")
-        _check_label_key(key, "--label")
-        _check_label_value(value, "--label")
-        out.append({"key": key, "value": value})
+            raise InvalidInputError(f"--label {item!r} has no '=': use --label key=value")
+        out.append({"key": _label_key(key, "--label"), "value": _label_value(value, "--label")})
     return out
 
 
@@ -170,14 +165,20 @@ def _strategy(value: str, where: str = "--strategy") -> str:
     for choice in STRATEGIES:
         if str(value).strip().lower() == choice.lower():
             return choice
-    raise _fail(f"{where} {value!r} is not a deployment strategy; choose one of {', '.join(STRATEGIES)}")
+    raise InvalidInputError(f"{where} {value!r} is not a deployment strategy; choose one of {', '.join(STRATEGIES)}")
 
 
 def _check_name(name: str, where: str = "--name") -> str:
     if not _DNS_LABEL.match(name):
-        raise _fail(f"{where} {name!r} is not a valid deployment name: use 1-63 lowercase letters, digits "
-                    "and '-', starting and ending with a letter or digit")
+        raise InvalidInputError(f"{where} {name!r} is not a valid deployment name: use 1-63 lowercase letters, "
+                                "digits and '-', starting and ending with a letter or digit")
     return name
+
+
+def _check_route(value: str, where: str) -> str:
+    if value not in ROUTE_TYPES:
+        raise InvalidInputError(f"{where} {value!r} is not a route type; choose one of {', '.join(ROUTE_TYPES)}")
+    return value
 
 
 def _as_int(value: object, where: str) -> int:
@@ -185,24 +186,23 @@ def _as_int(value: object, where: str) -> int:
         return value
     if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
         return int(value)
-    raise _fail(f"{where} expects a whole number, not {value!r}")
+    raise InvalidInputError(f"{where} expects a whole number, not {value!r}")
 
 
 def _items(value: object, flag: str) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
     if not isinstance(value, Iterable):
-        raise _fail(f"{flag} expects a list of text items, not {type(value).__name__}")
+        raise InvalidInputError(f"{flag} expects a list of text items, not {type(value).__name__}")
     return tuple(value)
 
 
 @dataclass(frozen=True)
 class DeployOptions:
-    """Everything ``bentoml deploy`` accepts; validated and normalised on construction.
+    """Everything ``bentoml deploy`` accepts, validated and normalised on construction.
 
-    Empty strings count as "not given"; ``envs``/``labels``/``secrets`` accept any iterable (or one
-    string). ``config_dict`` (a dict or JSON text) wins over ``config_file`` (a YAML path); an empty
-    dict counts as not given.
+    Empty strings (and an empty ``config_dict``) count as not given; ``envs``/``labels``/``secrets``
+    take any iterable or one string. ``config_dict`` (a dict or JSON text) wins over ``config_file``.
 
     Raises:
         InvalidInputError: a malformed value, or individual flags next to a config source.
@@ -226,9 +226,10 @@ class DeployOptions:
         put = object.__setattr__
         for key in ("bento", "name", "cluster", "instance_type", "strategy", "config_file", "config_dict"):
             value = getattr(self, key)
-            if isinstance(value, os.PathLike):
-                value = os.fspath(value)
+            value = os.fspath(value) if isinstance(value, os.PathLike) else value
             put(self, key, None if value in ("", {}) or (isinstance(value, str) and not value.strip()) else value)
+            if key != "config_dict" and not isinstance(getattr(self, key), (str, type(None))):
+                raise InvalidInputError(f"{key} expects text, not {type(value).__name__}")
         for key in ("envs", "labels", "secrets"):
             put(self, key, _items(getattr(self, key), _FLAGS[key]))
         if self.access_authorization is not None:
@@ -245,26 +246,23 @@ class DeployOptions:
             _check_name(self.name)
         lo, hi = self.scaling_min, self.scaling_max
         if lo is not None and lo < 0:
-            raise _fail(f"--scaling-min must be 0 or more, not {lo}")
+            raise InvalidInputError(f"--scaling-min must be 0 or more, not {lo}")
         if hi is not None and hi <= 0:
-            raise _fail(f"--scaling-max must be at least 1, not {hi}")
+            raise InvalidInputError(f"--scaling-max must be at least 1, not {hi}")
         if lo is not None and hi is not None and lo > hi:
-            raise _fail(f"--scaling-min ({lo}) is greater than --scaling-max ({hi}); raise --scaling-max")
+            raise InvalidInputError(f"--scaling-min ({lo}) is greater than --scaling-max ({hi}); raise --scaling-max")
         for item in self.envs:
             _split_env(item)
         parse_labels(self.labels)
         for secret in self.secrets:
             if not isinstance(secret, str) or not secret.strip() or any(c.isspace() for c in secret):
-                raise _fail(f"--secret expects a secret name without spaces, not {secret!r}")
-        for key in ("bento", "cluster", "instance_type", "config_file"):
-            if getattr(self, key) is not None and not isinstance(getattr(self, key), str):
-                raise _fail(f"{key} expects text, not {type(getattr(self, key)).__name__}")
+                raise InvalidInputError(f"--secret expects a secret name without spaces, not {secret!r}")
         source = self._source_flag()
         mixed = [flag for key, flag in _FLAGS.items() if getattr(self, key) not in (None, ())]
         if source and mixed:
             verb, it = ("is", "it") if len(mixed) == 1 else ("are", "them")
             where = "the file" if source == "--config-file" else "the dict"
-            raise _fail(f"{', '.join(mixed)} {verb} ignored when {source} is given; put {it} in {where}")
+            raise InvalidInputError(f"{', '.join(mixed)} {verb} ignored when {source} is given; put {it} in {where}")
 
     def _source_flag(self) -> str | None:
         if self.config_dict is not None:
@@ -272,69 +270,62 @@ class DeployOptions:
         return "--config-file" if self.config_file is not None else None
 
 
-def _read_source(options: DeployOptions) -> dict[str, Any] | None:
-    if options.config_dict is not None:
-        data: object = options.config_dict
-        if isinstance(data, str):
-            try:
-                data = json.loads(data)
-            except json.JSONDecodeError as exc:
-                raise _fail(f"--config-dict is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}; "
-                            "check the quotes, commas and braces") from None
-        if not isinstance(data, dict):
-            raise _fail("--config-dict must be a JSON object such as {\"services\": {...}}")
-        return copy.deepcopy(data)
-    if options.config_file is None:
-        return None
-    path = os.path.expandvars(os.path.expanduser(options.config_file))
+def _read_json(text: str) -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"--config-dict is not valid JSON: {exc.msg} at line {exc.lineno}, column "
+                                f"{exc.colno}; check the quotes, commas and braces") from None
+
+
+def _read_yaml(path: str) -> object:
     try:
         with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
+            return yaml.safe_load(handle)
     except FileNotFoundError:
-        raise _fail(f"config file {path} does not exist (relative paths start at {os.getcwd()}); "
-                    "check the path") from None
-    except OSError as exc:
-        raise _fail(f"cannot read config file {path}: {exc.strerror}; check its permissions") from None
+        raise InvalidInputError(f"config file {path} does not exist (relative paths start at {os.getcwd()}); "
+                                "check the path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"cannot read config file {path} ({exc}); it must be readable UTF-8") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "cannot be parsed"
-        raise _fail(f"config file {path} is not valid YAML{at}: {problem}; fix the file and retry") from None
-    if not isinstance(data, dict):
-        raise _fail(f"config file {path} must hold a mapping such as 'bento: name:version'; it is "
-                    f"{'empty' if data is None else type(data).__name__}")
-    return data
-
-
-def _same_bento(have: object, given: str) -> bool:
-    name, _, version = str(have).partition(":")
-    return have == given or (version in ("", "latest") and given.partition(":")[0] == name)
+        raise InvalidInputError(f"config file {path} is not valid YAML{at}: "
+                                f"{getattr(exc, 'problem', None) or exc}; fix the file and retry") from None
 
 
 def load_config_source(options: DeployOptions) -> dict[str, Any] | None:
-    """The config dict/file as a fresh dict (``name``, ``bento``, ``cluster`` filled from the options).
+    """The config dict/file as a fresh dict, with ``name``/``bento``/``cluster`` filled from the options.
 
-    Returns None when neither ``config_dict`` nor ``config_file`` is given. An option fills in a key
-    the source lacks; it may also repeat the source's value, or (``bento``) give the resolved
-    ``name:version`` of a source bento that has no version.
+    Returns None when neither ``config_dict`` nor ``config_file`` is given. An option fills a key the
+    source lacks; it may also repeat the source's value, or (``bento``) give the resolved
+    ``name:version`` of a source bento written without a version or as ``name:latest``.
 
     Raises:
-        InvalidInputError: bad JSON/YAML (with line and column), a missing file, or a name, bento or
-            cluster that contradicts the source.
+        InvalidInputError: bad JSON/YAML (with line and column), a missing file, a source that is not
+            a mapping, or a name, bento or cluster that contradicts the source.
     """
-    source = _read_source(options)
-    if source is None:
+    where = options._source_flag()
+    if where is None:
         return None
+    if options.config_dict is not None:
+        raw = options.config_dict
+        data = _read_json(raw) if isinstance(raw, str) else copy.deepcopy(raw)
+    else:
+        where = os.path.expandvars(os.path.expanduser(str(options.config_file)))
+        data = _read_yaml(where)
+    if not isinstance(data, dict):
+        raise InvalidInputError(f"{where} must hold a mapping such as {{\"bento\": \"name:version\"}}; it holds "
+                                f"{'nothing' if data is None else 'a ' + type(data).__name__}")
     for key in ("name", "bento", "cluster"):
-        given = getattr(options, key)
-        have = source.get(key)
-        if given is None or have == given:
-            continue
-        if have is not None and not (key == "bento" and _same_bento(have, given)):
-            raise _fail(f"--{key} {given!r} contradicts {key}: {have!r} in {options._source_flag()}; "
-                        "remove one of them")
-        source[key] = given
-    return source
+        given, have = getattr(options, key), data.get(key)
+        name, _, version = str(have).partition(":")
+        same_bento = key == "bento" and version in ("", "latest") and str(given).partition(":")[0] == name
+        if given is not None and have is not None and have != given and not same_bento:
+            raise InvalidInputError(f"--{key} {given!r} contradicts {key}: {have!r} in {where}; remove one of them")
+        if given is not None:
+            data[key] = given
+    return data
 
 
 def _join(where: str, key: object) -> str:
@@ -345,29 +336,29 @@ def _scalar(value: object, kind: str, where: str) -> Any:
     if kind == "any":
         return value
     if kind == "bool":
-        return parse_bool(value if isinstance(value, bool) else str(value), where)
+        return value is not None and parse_bool(value if isinstance(value, bool) else str(value), where)
     if kind == "int":
         return _as_int(value, where)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, str):
-        raise _fail(f"{where} expects text, not {type(value).__name__}; quote it")
+        raise InvalidInputError(f"{where} expects text, not {type(value).__name__}; quote it")
     return value
 
 
 def _shape(value: object, kind: str, where: str, *, fill: bool, strict: bool) -> Any:
-    """Check ``value`` against ``kind``; ``fill`` adds missing keys, ``strict`` rejects unknown ones."""
+    """Check ``value`` against ``kind``; ``fill`` adds missing keys, ``strict`` refuses unknown ones."""
     base = kind.rstrip("?")
     if value is None and (kind.endswith("?") or base == "any"):
         return None
     if value is None and base in _SCHEMA:
         value = {}
     if value is None and base != "bool":
-        raise _fail(f"{where} must not be null; give a value or remove the key")
+        raise InvalidInputError(f"{where} must not be null; give a value or remove the key")
     if base[0] in "[{":
         want, inner = (list, "a list") if base[0] == "[" else (dict, "a mapping")
         if not isinstance(value, want):
-            raise _fail(f"{where} must be {inner}, not {type(value).__name__}")
+            raise InvalidInputError(f"{where} must be {inner}, not {type(value).__name__}")
         if isinstance(value, list):
             return [_shape(v, base[1:-1], f"{where}[{i}]", fill=fill, strict=strict) for i, v in enumerate(value)]
         return {str(k): _shape(v, base[1:-1], _join(where, k), fill=fill, strict=strict) for k, v in value.items()}
@@ -379,12 +370,13 @@ def _shape(value: object, kind: str, where: str, *, fill: bool, strict: bool) ->
 def _shape_object(value: object, schema: str, where: str, *, fill: bool, strict: bool) -> dict[str, Any]:
     fields = _SCHEMA[schema]
     if not isinstance(value, dict):
-        raise _fail(f"{where or 'the config'} must be a mapping, not {type(value).__name__}")
+        raise InvalidInputError(f"{where or 'the config'} must be a mapping, not {type(value).__name__}")
     unknown = [str(k) for k in value if k not in fields]
     if unknown and strict:
         close = difflib.get_close_matches(unknown[0], list(fields), n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
-        raise _fail(f"unknown key {_join(where, unknown[0])!r}; {hint}known keys here: {', '.join(fields)}")
+        raise InvalidInputError(f"unknown key {_join(where, unknown[0])!r}; {hint}keys allowed here: "
+                                f"{', '.join(fields)}")
     out: dict[str, Any] = {}
     for key, (kind, default) in fields.items():
         here = _join(where, key)
@@ -394,29 +386,16 @@ def _shape_object(value: object, schema: str, where: str, *, fill: bool, strict:
             if strict and check is not None and out[key] is not None:
                 out[key] = check(out[key], here)
         elif fill and default is _REQUIRED:
-            raise _fail(f"{here} is missing; add it")
+            raise InvalidInputError(f"{here} is missing; add it")
         elif fill:
             out[key] = copy.deepcopy(default)
     return out
 
 
-def _check_route(value: str, where: str) -> str:
-    if value not in ROUTE_TYPES:
-        raise _fail(f"{where} {value!r} is not a route type; choose one of {', '.join(ROUTE_TYPES)}")
-    return value
-
-
-def _checked(check: Callable[[str, str], object]) -> Callable[[Any, str], Any]:
-    def run(value: Any, where: str) -> Any:
-        check(value, where)
-        return value
-    return run
-
-
 _CHECKS: dict[tuple[str, str], Callable[[Any, str], Any]] = {
     ("create", "name"): _check_name, ("service", "deployment_strategy"): _strategy,
-    ("canary", "route_type"): _check_route, ("env", "name"): _checked(lambda v, w: _split_env(v)),
-    ("label", "key"): _checked(_check_label_key), ("label", "value"): _checked(_check_label_value),
+    ("canary", "route_type"): _check_route, ("env", "name"): _env_name, ("label", "key"): _label_key,
+    ("label", "value"): _label_value,
 }
 
 
@@ -428,17 +407,17 @@ def _fix_scaling(scaling: dict[str, Any] | None, where: str) -> dict[str, Any]:
     if hi is None:
         hi = max(lo, 1) if lo is not None else 1
     if lo is not None and lo > hi:
-        raise _fail(f"{where}: min_replicas ({lo}) is greater than max_replicas ({hi}); "
-                    "raise --scaling-max or lower --scaling-min")
+        raise InvalidInputError(f"{where}: min_replicas ({lo}) is greater than max_replicas ({hi}); "
+                                "raise max_replicas (--scaling-max) or lower min_replicas (--scaling-min)")
     if lo is not None and lo < 0:
-        raise _fail(f"{where}: min_replicas must be 0 or more, not {lo}")
+        raise InvalidInputError(f"{where}: min_replicas must be 0 or more, not {lo}")
     if hi <= 0:
-        raise _fail(f"{where}: max_replicas must be at least 1, not {hi}")
+        raise InvalidInputError(f"{where}: max_replicas must be at least 1, not {hi}")
     return {**scaling, "max_replicas": hi}
 
 
 def _finish(body: dict[str, Any]) -> dict[str, Any]:
-    """Normalise scaling of every service (canary versions too) and check the bento tag."""
+    """Normalise the scaling of every service (canary versions too) and check the bento tag."""
     groups = [("services", body["services"])]
     versions = (body["canary"] or {}).get("versions") or {}
     groups += [(f"canary.versions.{name}.services", v["services"]) for name, v in versions.items()]
@@ -447,27 +426,23 @@ def _finish(body: dict[str, Any]) -> dict[str, Any]:
             svc["scaling"] = _fix_scaling(svc["scaling"], f"{prefix}.{name}.scaling")
     name, _, version = body["bento"].partition(":")
     if not name or not version or version == "latest" or any(c.isspace() for c in body["bento"]):
-        raise _fail(f"bento {body['bento']!r} must be a resolved 'name:version' tag; look the bento up first")
+        raise InvalidInputError(f"bento {body['bento']!r} must be a resolved 'name:version' tag; "
+                                "look the bento up first")
     return body
 
 
 def _flags_config(options: DeployOptions, entry_service: str, *, create: bool) -> dict[str, Any]:
-    """The dict bentoml builds from individual flags (unset flags are left out)."""
+    """The dict bentoml builds from individual flags (unset flags left out)."""
     cfg: dict[str, Any] = {k: v for k, v in (
         ("bento", options.bento), ("access_authorization", options.access_authorization),
         ("envs", parse_envs(options.envs) or None), ("labels", parse_labels(options.labels) or None),
         ("secrets", list(options.secrets) or None)) if v is not None}
     if create:
         cfg.update(name=options.name, dev=False)
-    service: dict[str, Any] = {}
-    if options.instance_type is not None:
-        service["instance_type"] = options.instance_type
     scaling = {k: v for k, v in (("min_replicas", options.scaling_min), ("max_replicas", options.scaling_max))
                if v is not None}
-    if scaling:
-        service["scaling"] = scaling
-    if options.strategy is not None:
-        service["deployment_strategy"] = options.strategy
+    service = {k: v for k, v in (("instance_type", options.instance_type), ("scaling", scaling or None),
+                                 ("deployment_strategy", options.strategy)) if v is not None}
     cfg["services"] = {entry_service: service}
     return cfg
 
@@ -475,8 +450,8 @@ def _flags_config(options: DeployOptions, entry_service: str, *, create: bool) -
 def _manifest_defaults(envs: list[dict[str, str]] | None, manifest_envs: list[dict[str, Any]]) -> Any:
     """``bentoml deploy`` adds manifest envs that have a value (not build-only) unless set by flag."""
     given = {e["name"] for e in envs or []}
-    extra = [{"name": e["name"], "value": e["value"]} for e in manifest_envs
-             if e.get("value") and e["name"] not in given and e.get("stage", "all") != "build"]
+    extra = [{"name": e["name"], "value": str(e["value"])} for e in manifest_envs
+             if e.get("value") and e.get("name") not in given and e.get("stage", "all") != "build"]
     return [*(envs or []), *extra] or None
 
 
@@ -484,19 +459,19 @@ def _check_required_envs(body: dict[str, Any], manifest_envs: list[dict[str, Any
     provided = {e["name"] for e in body["envs"] or []} | secret_keys
     for svc in body["services"].values():
         provided |= {e["name"] for e in svc["envs"] or [] if e is not None}
-    missing = list(dict.fromkeys(e["name"] for e in manifest_envs if not e.get("value")
-                                 and e.get("stage", "all") != "build" and e["name"] not in provided))
+    missing = list(dict.fromkeys(str(e.get("name")) for e in manifest_envs if not e.get("value")
+                                 and e.get("stage", "all") != "build" and e.get("name") not in provided))
     if missing:
-        raise _fail(f"the bento needs environment variables that were not given: {', '.join(missing)}; "
-                    f"pass --env {missing[0]}=value or --secret with a secret that provides them")
+        raise InvalidInputError(f"the bento needs environment variables that were not given: {', '.join(missing)};"
+                                f" pass --env {missing[0]}=value, or --secret with a secret that provides them")
 
 
 def build_create_request(options: DeployOptions, entry_service: str, manifest_envs: list[dict[str, Any]] | None = None,
                          secret_env_keys: Iterable[str] = ()) -> tuple[dict[str, Any], str | None]:
     """The complete CreateDeployment body and the ``?cluster=`` value (None: the server's default).
 
-    ``options.bento`` (or the source's ``bento``) must already be ``name:version``; ``entry_service``
-    and ``manifest_envs`` come from that bento's manifest, ``secret_env_keys`` from its env secrets.
+    ``bento`` (option or source) must be a resolved ``name:version``; ``entry_service`` and
+    ``manifest_envs`` come from its manifest, ``secret_env_keys`` from the env secrets attached.
 
     Raises:
         InvalidInputError: bad options or config, no bento, bad scaling, or required envs missing.
@@ -510,66 +485,60 @@ def build_create_request(options: DeployOptions, entry_service: str, manifest_en
         cfg = source
     cluster = cfg.pop("cluster", options.cluster)
     if not cfg.get("bento"):
-        raise _fail("no bento given; pass bento='name:version' (or set bento: in the config)")
+        raise InvalidInputError("no bento given; pass bento='name:version' (or set bento: in the config)")
     body = _finish(_shape_object(cfg, "create", "", fill=True, strict=True))
     _check_required_envs(body, manifest, set(secret_env_keys))
     return body, None if cluster is None else _scalar(cluster, "str", "cluster")
 
 
-def _main_target(current: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """bentoml's reading of a deployment: the main target, other targets as canary versions."""
+def _current_config(current: dict[str, Any]) -> dict[str, Any]:
+    """bentoml's reading of a deployment: the main target's config, other targets as canary versions."""
     name = current.get("name", "?")
     targets = list((current.get("latest_revision") or {}).get("targets") or [])
-    if not targets:
-        raise _fail(f"deployment {name!r} has no revision with targets yet; wait for it, or create it again")
     routing = (current.get("manifest") or {}).get("routing")
     canary = {"route_type": routing.get("route_type"), "route_by": routing.get("route_by")} if routing else None
-    weights = (routing or {}).get("weights")
+    weights = (routing or {}).get("weights") or {}
     main = targets[0] if len(targets) == 1 else None
     for target in targets if len(targets) > 1 else []:
-        if target is None:
-            continue
-        if target.get("name") == "main":
+        if target is not None and target.get("name") == "main":
             main = target
-            continue
-        canary = canary or {}
-        config, bento = target.get("config") or {}, target.get("bento")
-        canary.setdefault("versions", {})[target.get("name")] = {
-            "services": config.get("services") or {}, "envs": config.get("envs"), "secrets": config.get("secrets"),
-            "bento": f"{bento['repository']['name']}:{bento['version']}" if bento else None,
-            "weight": weights.get(target.get("name")) if weights else None}
+        elif target is not None:
+            config, bento = target.get("config") or {}, target.get("bento")
+            canary = canary or {}
+            canary.setdefault("versions", {})[target.get("name")] = {
+                "services": config.get("services") or {}, "envs": config.get("envs"), "secrets": config.get("secrets"),
+                "bento": f"{bento['repository']['name']}:{bento['version']}" if bento else None,
+                "weight": weights.get(target.get("name"))}
     if main is None or not main.get("config") or not main.get("bento"):
-        raise _fail(f"deployment {name!r} has no main target with a config and a bento; it cannot be updated")
-    return main, canary
+        raise InvalidInputError(f"deployment {name!r} has no main target with a config and a bento yet; "
+                                "wait until it has one, or create it again")
+    config, bento = main["config"], main["bento"]
+    return {"services": config.get("services") or {}, "access_authorization": config.get("access_authorization"),
+            "envs": config.get("envs"), "secrets": config.get("secrets"),
+            "bento": f"{bento['repository']['name']}:{bento['name']}", "canary": canary}
 
 
 def build_update_request(current: dict[str, Any], options: DeployOptions,
                          entry_service: str) -> tuple[dict[str, Any], str]:
-    """The UpdateDeployment body (current config deep-merged with the options) and its cluster.
+    """The UpdateDeployment body (the current config deep-merged with the options) and its cluster.
 
-    Lists (envs, secrets, labels) are replaced whole, mappings merged key by key; current labels
-    are not carried over. The cluster is the deployment's own, as bentoml sends it.
+    Mappings merge key by key; lists (envs, secrets, labels) and scalars are replaced; current labels
+    are not carried over. The cluster is the deployment's own (``current["cluster"]["name"]``).
 
     Raises:
         InvalidInputError: bad options/config, a deployment without a usable target, or bad scaling.
     """
     try:
         cluster = str(current["cluster"]["name"])
-        main, canary = _main_target(current)
-        config, bento = main["config"], main["bento"]
-        base = {"services": config.get("services") or {}, "access_authorization": config.get("access_authorization"),
-                "envs": config.get("envs"), "secrets": config.get("secrets"),
-                "bento": f"{bento['repository']['name']}:{bento['name']}", "canary": canary}
+        base = {k: v for k, v in _current_config(current).items() if v is not None}
     except (KeyError, TypeError) as exc:
-        raise _fail(f"the current deployment is missing {exc}; fetch it again with get()") from None
-    base = {k: v for k, v in base.items() if v is not None}
+        raise InvalidInputError(f"the current deployment is missing {exc}; fetch it again") from None
     base = _shape_object(base, "update", "current deployment", fill=False, strict=False)
     source = load_config_source(options)
     patch = _flags_config(options, entry_service, create=False) if source is None else source
     for key in ("cluster", "name", "dev"):
         patch.pop(key, None)
-    patch = _shape_object(patch, "update", "", fill=False, strict=True)
-    merged = _deep_merge(base, patch)
+    merged = _deep_merge(base, _shape_object(patch, "update", "", fill=False, strict=True))
     return _finish(_shape_object(merged, "update", "", fill=True, strict=False)), cluster
 
 
@@ -582,25 +551,23 @@ def _deep_merge(base: Any, update: Any) -> Any:
 
 
 def describe_request(body: Mapping[str, Any], cluster: str | None) -> str:
-    """A short summary for ``--dry-run``; env values are shown as ``***`` since they may be secrets."""
+    """A short summary for ``--dry-run``; env values show as ``***`` since they may be secrets."""
     lines = [f"bento:    {body.get('bento')}",
              f"name:     {body.get('name') or '(chosen by BentoCloud)'}" if "name" in body else "",
              f"cluster:  {cluster or '(default cluster)'}",
              f"access authorization: {'on' if body.get('access_authorization') else 'off'}"]
     for key, svc in (body.get("services") or {}).items():
         scaling = svc.get("scaling") or {}
-        lo = "?" if scaling.get("min_replicas") is None else scaling["min_replicas"]
-        lines.append(f"service {key or '(unnamed)'}: instance {svc.get('instance_type') or '(default)'}, "
-                     f"replicas {lo}-{scaling.get('max_replicas')}, "
+        lo = scaling.get("min_replicas")
+        lines.append(f"service {key or '(unnamed)'}: instance {svc.get('instance_type') or '(default)'}, replicas "
+                     f"{'up to ' if lo is None else f'{lo}-'}{scaling.get('max_replicas')}, "
                      f"strategy {svc.get('deployment_strategy') or '(default)'}")
         if svc.get("envs"):
-            lines.append(f"  envs:   {', '.join(e['name'] + '=***' for e in svc['envs'] if e)}")
-    if body.get("envs"):
-        lines.append(f"envs:     {', '.join(e['name'] + '=***' for e in body['envs'])}")
-    if body.get("secrets"):
-        lines.append(f"secrets:  {', '.join(body['secrets'])}")
-    if body.get("labels"):
-        lines.append("labels:   " + ", ".join(f"{x['key']}={x['value']}" for x in body["labels"]))
+            lines.append("  envs:   " + ", ".join(f"{e['name']}=***" for e in svc["envs"] if e))
+    for label, key, text in (("envs", "envs", lambda e: f"{e['name']}=***"), ("secrets", "secrets", str),
+                             ("labels", "labels", lambda x: f"{x['key']}={x['value']}")):
+        if body.get(key):
+            lines.append(f"{label + ':':<10}" + ", ".join(text(item) for item in body[key]))
     versions = (body.get("canary") or {}).get("versions") or {}
     if versions:
         lines.append("canary:   " + ", ".join(f"{k} (weight {v.get('weight')})" for k, v in versions.items()))
