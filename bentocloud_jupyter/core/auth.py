@@ -38,6 +38,14 @@ class LoginResult:
     is_current: bool
     env_override: bool
 
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        from .display import esc
+
+        return f"<div>{esc(self)}</div>"
+
     def __str__(self) -> str:
         current = "it is the current context" if self.is_current else (
             f"it is not the current context (run `%bentocloud use {self.context}` to switch)")
@@ -73,6 +81,8 @@ def login(endpoint: str = DEFAULT_ENDPOINT, api_token: str | Token | None = None
     current_config = config.load_config()
     name = context or current_config.current_context_name
     saved = config.save_context(Context(name, normalized, token, user.email or None))
+    if saved.find(saved.current_context_name) is None:  # the file's current name pointed nowhere: use this one
+        saved = config.set_current_context(name)
     return LoginResult(user, organization, normalized, name, saved.path or config.credentials_path(),
                        saved.current_context_name == name, "BENTO_CLOUD_API_KEY" in os.environ)
 

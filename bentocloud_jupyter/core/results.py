@@ -1,0 +1,260 @@
+"""What the API verbs return: values that show themselves well in a notebook and in a terminal.
+
+Each result has an escaped ``_repr_html_`` (every server string through :func:`~.display.esc`, links
+only for http(s)) and a readable plain-text ``__repr__``; neither ever shows a token or raises.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .config import ENV_CONTEXT_NAME, Context, ResolvedContext
+from .display import badge, esc, format_time, html_table, link, text_table
+from .models import Deployment, Organization, User
+
+__all__ = ["ContextsView", "DeploymentView", "DeploymentsView", "DryRun", "Message", "TableView", "TextOutput",
+           "WhoAmI", "deployment_summary"]
+
+
+def _safe(render: Any) -> Any:
+    """Decorator: a repr must never raise (a broken repr hides the result and shows a traceback)."""
+    def wrapper(self: Any) -> str:
+        try:
+            return str(render(self))
+        except Exception as exc:  # pragma: no cover - defensive
+            return f"<{type(self).__name__}: cannot display ({type(exc).__name__})>"
+    wrapper.__name__ = render.__name__
+    wrapper.__doc__ = render.__doc__
+    return wrapper
+
+
+@dataclass(frozen=True)
+class Message:
+    """A one-line outcome (e.g. "Context 'x' removed")."""
+
+    text: str
+    level: str = "info"
+
+    @_safe
+    def __repr__(self) -> str:
+        return self.text
+
+    @_safe
+    def _repr_html_(self) -> str:
+        colour = {"warning": "#9a6700", "error": "#cf222e"}.get(self.level, "inherit")
+        return f'<div style="color:{colour}">{esc(self.text)}</div>'
+
+
+@dataclass(frozen=True)
+class TextOutput:
+    """Machine-readable output (``-o json`` / ``-o yaml``): plain text, shown verbatim."""
+
+    text: str
+    format: str = "json"
+
+    @_safe
+    def __repr__(self) -> str:
+        return self.text
+
+    @_safe
+    def _repr_html_(self) -> str:
+        return f"<pre>{esc(self.text)}</pre>"
+
+    def _repr_json_(self) -> Any:
+        return json.loads(self.text) if self.format == "json" else None
+
+
+@dataclass(frozen=True)
+class ContextsView:
+    """The contexts of the credentials file, the current one marked, and any environment override."""
+
+    contexts: Sequence[Context]
+    current: str
+    path: Path
+    env_override: ResolvedContext | None = None
+    problems: Sequence[str] = ()
+
+    @property
+    def banner(self) -> str:
+        if self.env_override is None:
+            return ""
+        return (f"BENTO_CLOUD_API_KEY is set: every call uses it (endpoint "
+                f"{self.env_override.context.endpoint}), not the contexts below. Unset it to use them.")
+
+    def _rows(self) -> list[list[str]]:
+        return [["*" if c.name == self.current and self.env_override is None else "", c.name, c.endpoint,
+                 c.email or "", c.api_token.masked] for c in self.contexts]
+
+    @_safe
+    def __repr__(self) -> str:
+        lines = [self.banner] if self.banner else []
+        if not self.contexts:
+            lines.append(f"No contexts in {self.path}; log in with `%bentocloud login`.")
+        else:
+            lines.append(text_table(["", "name", "endpoint", "email", "token"], self._rows()))
+            lines.append(f"({self.path})")
+        return "\n".join(lines + list(self.problems))
+
+    @_safe
+    def _repr_html_(self) -> str:
+        parts = [f'<div style="color:#9a6700"><b>{esc(self.banner)}</b></div>'] if self.banner else []
+        if not self.contexts:
+            parts.append(f"<div>No contexts in <code>{esc(self.path)}</code>; log in with "
+                         "<code>%bentocloud login</code>.</div>")
+        else:
+            parts.append(html_table(["", "name", "endpoint", "email", "token"], self._rows()))
+            parts.append(f"<div><small>{esc(self.path)}</small></div>")
+        parts += [f'<div style="color:#9a6700">{esc(p)}</div>' for p in self.problems]
+        return "".join(parts)
+
+
+@dataclass(frozen=True)
+class WhoAmI:
+    """Who the resolved credentials belong to, and where they came from."""
+
+    resolved: ResolvedContext
+    user: User
+    organization: Organization
+
+    def _lines(self) -> list[tuple[str, str]]:
+        ctx = self.resolved.context
+        return [("user", f"{self.user.display_name} <{self.user.email}>"), ("organization", self.organization.name),
+                ("endpoint", ctx.endpoint), ("context", ctx.name if ctx.name != ENV_CONTEXT_NAME else "(environment)"),
+                ("credentials from", self.resolved.description)]
+
+    @_safe
+    def __repr__(self) -> str:
+        return "\n".join(f"{k:>16}: {v}" for k, v in self._lines())
+
+    @_safe
+    def _repr_html_(self) -> str:
+        return html_table(["", ""], [[k, v] for k, v in self._lines()])
+
+
+def deployment_summary(d: Deployment) -> dict[str, Any]:
+    """The machine-readable fields of ``-o json``/``-o yaml`` (one object per deployment)."""
+    return {"name": d.name, "cluster": d.cluster, "status": d.status, "bento": d.bento, "urls": list(d.urls),
+            "created_at": format_time(d.created_at), "updated_at": format_time(d.updated_at),
+            "revision": d.revision, "instance_type": d.instance_type,
+            "scaling": {"min_replicas": d.scaling_min, "max_replicas": d.scaling_max},
+            "access_authorization": d.access_authorization, "labels": dict(d.labels), "created_by": d.creator}
+
+
+def render_summaries(summaries: Any, output: str) -> TextOutput:
+    if output == "yaml":
+        return TextOutput(yaml.safe_dump(summaries, sort_keys=False, allow_unicode=True).rstrip(), "yaml")
+    return TextOutput(json.dumps(summaries, indent=2, ensure_ascii=False), "json")
+
+
+def _scaling(d: Deployment) -> str:
+    low = "-" if d.scaling_min is None else str(d.scaling_min)
+    high = "-" if d.scaling_max is None else str(d.scaling_max)
+    return f"{low}..{high} replicas"
+
+
+@dataclass(frozen=True)
+class DeploymentView:
+    """One deployment, as a small card."""
+
+    deployment: Deployment
+    note: str = ""
+
+    def _fields(self) -> list[tuple[str, str, bool]]:
+        d = self.deployment
+        scaling = _scaling(d)
+        return [("status", badge(d.status), True), ("bento", esc(d.bento), True),
+                ("cluster", esc(d.cluster), True), ("revision", esc(d.revision), True),
+                ("instance type", esc(d.instance_type or ""), True), ("scaling", esc(scaling), True),
+                ("URL", link(d.url) if d.url and d.is_ready else esc(d.url or ""), True),
+                ("created", esc(format_time(d.created_at)), True)]
+
+    @_safe
+    def __repr__(self) -> str:
+        d = self.deployment
+        head = f"Deployment {d.name!r}: {d.status}"
+        rows = [f"  {k:>13}: {v}" for k, v in (("bento", d.bento), ("cluster", d.cluster),
+                                                ("revision", d.revision), ("instance type", d.instance_type or ""),
+                                                ("scaling", _scaling(d)),
+                                                ("URL", d.url or ""), ("created", format_time(d.created_at)))]
+        return "\n".join([head, *rows] + ([self.note] if self.note else []))
+
+    @_safe
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><th style='text-align:left'>{esc(k)}</th><td style='text-align:left'>{v}</td></tr>"
+                       for k, v, _ in self._fields())
+        note = f"<div>{esc(self.note)}</div>" if self.note else ""
+        return f"<div><b>{esc(self.deployment.name)}</b><table>{rows}</table>{note}</div>"
+
+
+@dataclass(frozen=True)
+class DeploymentsView:
+    """Deployments as a table: name, status badge, bento, cluster, URL, creation time."""
+
+    deployments: Sequence[Deployment]
+    context: str = ""
+
+    def _text_rows(self) -> list[list[str]]:
+        return [[d.name, d.status, d.bento, d.cluster, d.url or "", format_time(d.created_at)]
+                for d in self.deployments]
+
+    @_safe
+    def __repr__(self) -> str:
+        if not self.deployments:
+            return "No deployments."
+        return text_table(["name", "status", "bento", "cluster", "url", "created"], self._text_rows())
+
+    @_safe
+    def _repr_html_(self) -> str:
+        if not self.deployments:
+            return "<div>No deployments.</div>"
+        rows = [[esc(d.name), badge(d.status), esc(d.bento), esc(d.cluster), link(d.url) if d.url else "",
+                 esc(format_time(d.created_at))] for d in self.deployments]
+        return html_table(["name", "status", "bento", "cluster", "url", "created"], rows,
+                          raw_columns=range(6))
+
+
+@dataclass(frozen=True)
+class TableView:
+    """A titled table of plain values (instance types, clusters)."""
+
+    headers: Sequence[str]
+    rows: Sequence[Sequence[Any]]
+    empty: str = "Nothing to show."
+
+    @_safe
+    def __repr__(self) -> str:
+        return text_table(self.headers, self.rows) if self.rows else self.empty
+
+    @_safe
+    def _repr_html_(self) -> str:
+        return html_table(self.headers, [[str(c) if c is not None else "" for c in r] for r in self.rows]) \
+            if self.rows else f"<div>{esc(self.empty)}</div>"
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """The request ``%deploy --dry-run`` would send (envs' values masked), and the service key it resolved."""
+
+    body: Mapping[str, Any]
+    cluster: str | None
+    service: str
+    summary: str
+    method: str = "POST"
+    path: str = "/api/v2/deployments"
+    masked_body: Mapping[str, Any] = field(default_factory=dict)
+
+    @_safe
+    def __repr__(self) -> str:
+        query = f"?cluster={self.cluster or ''}"
+        return (f"{self.summary}\nservices key: {self.service!r} (entry service of the bento)\n"
+                f"{self.method} {self.path}{query}\n{json.dumps(self.masked_body, indent=2)}")
+
+    @_safe
+    def _repr_html_(self) -> str:
+        return f"<pre>{esc(repr(self))}</pre>"
