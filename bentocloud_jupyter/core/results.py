@@ -9,17 +9,19 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from .config import ENV_CONTEXT_NAME, Context, ResolvedContext
-from .display import badge, esc, format_time, html_table, link, text_table
+from .display import badge, esc, format_duration, format_time, html_table, link, text_table
 from .models import Deployment, Organization, User
+from .watch import Outcome, WatchState
 
-__all__ = ["ContextsView", "DeploymentView", "DeploymentsView", "DryRun", "Message", "TableView", "TextOutput",
-           "WhoAmI", "deployment_summary"]
+__all__ = ["ContextsView", "DeploymentView", "DeploymentsView", "DryRun", "Message", "StatusView", "TableView",
+           "TextOutput", "WhoAmI", "deployment_summary"]
 
 
 def _safe(render: Any) -> Any:
@@ -258,3 +260,63 @@ class DryRun:
     @_safe
     def _repr_html_(self) -> str:
         return f"<pre>{esc(repr(self))}</pre>"
+
+
+@dataclass(frozen=True)
+class StatusView:
+    """A snapshot of a watch: badge, timeline with durations, elapsed time, details, URL once ready, error.
+
+    Shared by the HTML fallback of the live display and by the ``DeploymentStatus`` widget; it is also
+    what a saved notebook keeps once the watch is over.
+    """
+
+    state: WatchState
+
+    def _timeline(self) -> list[tuple[str, str, str]]:
+        marks = self.state.transitions
+        rows = []
+        for index, mark in enumerate(marks):
+            until = marks[index + 1].at if index + 1 < len(marks) else None
+            seconds = ((until or datetime.now(timezone.utc)) - mark.at).total_seconds()
+            live = until is None and not self.state.done
+            rows.append((mark.status, mark.at.astimezone(timezone.utc).strftime("%H:%M:%S"),
+                         format_duration(seconds) + ("…" if live else "")))
+        return rows
+
+    def _details(self) -> list[tuple[str, str]]:
+        d = self.state.deployment
+        if d is None:
+            return []
+        return [("bento", d.bento), ("revision", d.revision), ("instance type", d.instance_type or "(default)"),
+                ("scaling", _scaling(d)), ("cluster", d.cluster)]
+
+    @property
+    def headline(self) -> str:
+        s = self.state
+        verdict = f" - {s.message}" if s.done and s.message else ""
+        return f"{s.name}: {s.status} ({format_duration(s.elapsed)}){verdict}"
+
+    @_safe
+    def __repr__(self) -> str:
+        lines = [self.headline]
+        lines += [f"  {status:<22} {at}  {took}" for status, at, took in self._timeline()]
+        lines += [f"  {k}: {v}" for k, v in self._details()]
+        d = self.state.deployment
+        if d is not None and d.url and d.is_ready:
+            lines.append(f"  URL: {d.url}")
+        if self.state.warning:
+            lines.append(f"  warning: {self.state.warning}")
+        return "\n".join(lines)
+
+    @_safe
+    def _repr_html_(self) -> str:
+        s, d = self.state, self.state.deployment
+        head = (f"<div><b>{esc(s.name)}</b> {badge(s.status)} <small>{esc(format_duration(s.elapsed))}"
+                f"{'' if s.done else ' elapsed'}</small></div>")
+        timeline = html_table(["status", "since", "took"], self._timeline())
+        details = "".join(f"<div><small>{esc(k)}:</small> {esc(v)}</div>" for k, v in self._details())
+        url = f"<div>Endpoint: {link(d.url)}</div>" if d is not None and d.url and d.is_ready else ""
+        colour = "#cf222e" if s.outcome in (Outcome.FAILED, Outcome.ERROR, Outcome.TIMEOUT) else "inherit"
+        message = f'<div style="color:{colour}">{esc(s.message)}</div>' if s.done and s.message else ""
+        warning = f'<div style="color:#9a6700">{esc(s.warning)}</div>' if s.warning else ""
+        return f'<div class="bcj-status">{head}{timeline}{details}{url}{warning}{message}</div>'

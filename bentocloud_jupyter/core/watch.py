@@ -77,6 +77,7 @@ class WatchState:
     outcome: Outcome | None = None
     message: str = ""
     warning: str = ""
+    ended: float | None = None
 
     @property
     def done(self) -> bool:
@@ -88,7 +89,8 @@ class WatchState:
 
     @property
     def elapsed(self) -> float:
-        return time.monotonic() - self.started
+        """Seconds since the watch began, frozen once it is over."""
+        return (self.ended if self.ended is not None else time.monotonic()) - self.started
 
     def observe(self, deployment: Deployment) -> bool:
         """Record a fresh snapshot; True when something visible changed."""
@@ -124,7 +126,7 @@ class WatchState:
 
     def finish(self, outcome: Outcome, message: str) -> None:
         if not self.done:
-            self.outcome, self.message = outcome, message
+            self.outcome, self.message, self.ended = outcome, message, time.monotonic()
 
     def raise_for_outcome(self) -> Deployment:
         """The deployment when the goal was reached; otherwise the matching :class:`WatchError`."""
