@@ -1,5 +1,66 @@
-"""bentocloud-jupyter: BentoCloud from the notebook."""
+"""bentocloud-jupyter: BentoCloud as a first-class citizen of the notebook.
+
+In a notebook::
+
+    %load_ext bentocloud_jupyter
+    %bentocloud sandbox                 # a local BentoCloud, no account needed
+    %deploy summarizer:v3 -n summarizer
+
+From Python (every magic has a twin here)::
+
+    import bentocloud_jupyter as bc
+    bc.deploy("summarizer:v3", name="summarizer", wait=True)
+
+Importing this package is light: IPython, ipywidgets and the sandbox load only when used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 from ._version import __version__
 
-__all__ = ["__version__"]
+__all__ = [
+    "__version__", "clusters", "contexts", "delete", "deploy", "get", "instance_types", "list_deployments",
+    "load_ipython_extension", "login", "logout", "start_sandbox", "status", "stop_sandbox", "terminate",
+    "unload_ipython_extension", "unwatch", "update", "use_context", "watch", "whoami",
+]
+
+_API = {"clusters", "contexts", "delete", "deploy", "get", "instance_types", "list_deployments", "login", "logout",
+        "status", "terminate", "update", "use_context", "whoami"}
+_SANDBOX = {"start_sandbox", "stop_sandbox"}
+
+
+def __getattr__(name: str) -> Any:
+    """The Python API, imported on first use."""
+    if name in _API:
+        from .core import api
+
+        return getattr(api, name)
+    if name in _SANDBOX:
+        from . import local_sandbox
+
+        return getattr(local_sandbox, name)
+    if name == "unwatch":
+        from .live import unwatch
+
+        return unwatch
+    if name == "watch":
+        from .live import show_status
+
+        return show_status
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext bentocloud_jupyter``: register the magics once, however often it is loaded."""
+    from .extension import load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext bentocloud_jupyter``: stop every watcher and close every connection."""
+    from .extension import unload
+
+    unload(ipython)

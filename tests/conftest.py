@@ -19,6 +19,7 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test runs with its own BENTOML_HOME and HOME; the real ~/bentoml is never touched."""
     home = tmp_path / "bentoml-home"
     monkeypatch.setenv("BENTOML_HOME", str(home))
+    (tmp_path / "user-home").mkdir()
     monkeypatch.setenv("HOME", str(tmp_path / "user-home"))
     monkeypatch.setenv("BENTOML_DO_NOT_TRACK", "True")
     for name in _CLOUD_ENV_VARS:

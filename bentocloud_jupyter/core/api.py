@@ -197,7 +197,8 @@ def update(name: str, bento: str | None = None, cluster: str | None = None,
     if wait:
         updated = wait_for(client, WatchState(name, previous_revision=current.revision, timeout=timeout),
                            target_cluster)
-    return DeploymentView(updated, note=f"New revision {updated.revision} (was {current.revision}).")
+    return DeploymentView(updated, note=f"New revision {updated.revision} (was {current.revision}).",
+                          previous_revision=current.revision)
 
 
 def terminate(name: str, cluster: str | None = None, wait: bool = False, timeout: float = DEFAULT_TIMEOUT,

@@ -166,6 +166,7 @@ class DeploymentView:
 
     deployment: Deployment
     note: str = ""
+    previous_revision: str | None = None
 
     def _fields(self) -> list[tuple[str, str, bool]]:
         d = self.deployment

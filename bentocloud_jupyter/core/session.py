@@ -16,6 +16,7 @@ from typing import Any
 
 from .client import DEFAULT_TIMEOUT, AsyncBentoCloudClient, BentoCloudClient
 from .config import Context, ResolvedContext, resolve_context
+from .http import RetryPolicy
 from .watch import SLOW_INTERVAL, WatchHub
 
 __all__ = ["INSECURE_KEY", "async_client_for", "client_for", "close_all", "hubs", "settings"]
@@ -34,6 +35,7 @@ class _Settings:
 
     timeout: float = DEFAULT_TIMEOUT
     poll_interval: float = SLOW_INTERVAL
+    retry: RetryPolicy | None = None
     transport: Any = None
     async_transport: Any = None
 
@@ -47,7 +49,8 @@ def _key(ctx: Context) -> tuple[str, str, str]:
 
 
 def _options(ctx: Context) -> dict[str, Any]:
-    return {"context_name": ctx.name, "timeout": settings.timeout, "insecure": bool(ctx.extra.get(INSECURE_KEY))}
+    return {"context_name": ctx.name, "timeout": settings.timeout, "insecure": bool(ctx.extra.get(INSECURE_KEY)),
+            "retry": settings.retry}
 
 
 def client_for(context: str | None = None) -> tuple[BentoCloudClient, ResolvedContext]:

@@ -1,0 +1,102 @@
+"""Tab completion for ``%bentocloud`` and ``%deploy``: subcommands, options, contexts, deployments,
+instance types and clusters. Remote names come from a short-lived cache so completing never waits on
+the network twice in a row."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .core import config, session
+from .parsers import DEPLOY_PARSER, SUBCOMMANDS
+
+__all__ = ["complete_bentocloud", "complete_deploy"]
+
+CACHE_SECONDS = 30.0
+_NEEDS_DEPLOYMENT = {"get", "status", "update", "terminate", "delete", "unwatch"}
+_NEEDS_CONTEXT = {"use", "logout"}
+_cache: dict[str, tuple[float, list[str]]] = {}
+
+
+def _cached(key: str, fetch: Callable[[], list[str]]) -> list[str]:
+    now = time.monotonic()
+    hit = _cache.get(key)
+    if hit is not None and now - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    try:
+        values = fetch()
+    except Exception:  # completion must never raise or print
+        values = []
+    _cache[key] = (now, values)
+    return values
+
+
+def _context_names() -> list[str]:
+    try:
+        return config.load_config().names
+    except Exception:
+        return []
+
+
+def _remote(kind: str) -> list[str]:
+    def fetch() -> list[str]:
+        client, _ = session.client_for(None)
+        if kind == "deployments":
+            return [d.name for d in client.list_deployments()]
+        if kind == "instance-types":
+            return [t.name for t in client.list_instance_types()]
+        if kind == "clusters":
+            return [c.name for c in client.list_clusters()]
+        return [b.tag for b in client.list_bentos()]
+    return _cached(kind, fetch)
+
+
+def _options(parser: Any) -> list[str]:
+    return sorted(opt for action in parser._actions for opt in action.option_strings)
+
+
+def _value_for(previous: str) -> list[str] | None:
+    """Candidates for the value of the option just typed, if it takes a known kind of value."""
+    if previous == "--context":
+        return _context_names()
+    if previous == "--instance-type":
+        return _remote("instance-types")
+    if previous == "--cluster":
+        return _remote("clusters")
+    if previous == "--bento":
+        return _remote("bentos")
+    return None
+
+
+def complete_bentocloud(shell: Any, event: Any) -> list[str]:
+    """IPython ``complete_command`` hook for ``%bentocloud``."""
+    words = event.line.split()
+    if event.line.endswith(" "):
+        words.append("")
+    if len(words) <= 2:
+        return [name for name in [*SUBCOMMANDS, "help"] if name.startswith(event.symbol)]
+    sub, previous = words[1], words[-2]
+    values = _value_for(previous)
+    if values is not None:
+        return values
+    if event.symbol.startswith("-") and sub in SUBCOMMANDS:
+        return _options(SUBCOMMANDS[sub][0])
+    if sub in _NEEDS_CONTEXT and len(words) == 3:
+        return _context_names()
+    if sub in _NEEDS_DEPLOYMENT and len(words) == 3:
+        return _remote("deployments")
+    return []
+
+
+def complete_deploy(shell: Any, event: Any) -> list[str]:
+    """IPython ``complete_command`` hook for ``%deploy``."""
+    words = event.line.split()
+    if event.line.endswith(" "):
+        words.append("")
+    values = _value_for(words[-2]) if len(words) >= 2 else None
+    if values is not None:
+        return values
+    if event.symbol.startswith("-"):
+        return _options(DEPLOY_PARSER)
+    return _remote("bentos") if len(words) == 2 else []

@@ -1,0 +1,45 @@
+"""Loading and unloading the IPython extension: idempotent registration, clean shutdown."""
+
+from __future__ import annotations
+
+import atexit
+from typing import Any
+
+__all__ = ["load", "unload"]
+
+_loaded: dict[int, Any] = {}
+
+
+def load(ipython: Any) -> None:
+    """Register ``%bentocloud``/``%deploy`` and their completers; a second load changes nothing."""
+    if id(ipython) in _loaded:
+        return
+    from .completion import complete_bentocloud, complete_deploy
+    from .magics import BentoCloudMagics
+
+    magics = BentoCloudMagics(shell=ipython, parent=ipython)
+    ipython.register_magics(magics)
+    ipython.set_hook("complete_command", complete_bentocloud, str_key="%bentocloud")
+    ipython.set_hook("complete_command", complete_deploy, str_key="%deploy")
+    _loaded[id(ipython)] = magics
+    if len(_loaded) == 1:
+        atexit.register(_shutdown)
+
+
+def unload(ipython: Any) -> None:
+    """Stop all background work and remove the magics."""
+    magics = _loaded.pop(id(ipython), None)
+    _shutdown()
+    if magics is None:
+        return
+    for kind in ("line", "cell"):
+        table = ipython.magics_manager.magics.get(kind, {})
+        for name in ("bentocloud", "deploy"):
+            table.pop(name, None)
+    ipython.magics_manager.registry.pop(type(magics).__name__, None)
+
+
+def _shutdown() -> None:
+    from .live import stop_all
+
+    stop_all()

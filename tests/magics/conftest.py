@@ -1,0 +1,113 @@
+"""An IPython shell with the extension loaded, a live sandbox, and a recorder of EVERY output.
+
+Every output of every magics test (stdout, stderr, each mimetype of results and of display data,
+warnings, log records) is collected; after the test, no sandbox token may appear in any of it.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from IPython.core.displaypub import CapturingDisplayPublisher
+from IPython.core.interactiveshell import InteractiveShell
+
+from bentocloud_jupyter.core import session
+from bentocloud_jupyter.core.http import RetryPolicy
+from bentocloud_jupyter.sandbox import Sandbox
+
+FAST_RETRY = RetryPolicy(max_attempts=2, backoff=0.01, max_backoff=0.02, max_total=2.0)
+SECRETS: set[str] = set()
+
+
+@dataclass
+class Run:
+    """The outcome of one cell: its result, its formatted bundle, what it printed and displayed."""
+
+    result: Any
+    error: BaseException | None
+    bundle: dict[str, Any]
+    stdout: str
+    stderr: str
+    displayed: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return str(self.bundle.get("text/plain", ""))
+
+    @property
+    def html(self) -> str:
+        return str(self.bundle.get("text/html", ""))
+
+
+class Cell:
+    """Runs cells in the shell and records everything they output."""
+
+    def __init__(self, shell: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
+        self.shell = shell
+        self.capsys = capsys
+        self.everything: list[str] = []
+
+    def __call__(self, source: str) -> Run:
+        publisher = CapturingDisplayPublisher()
+        self.shell.display_pub = publisher
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            outcome = self.shell.run_cell(source, store_history=False)
+        captured = self.capsys.readouterr()
+        value = outcome.result
+        bundle: dict[str, Any] = {}
+        if value is not None:
+            data, _ = self.shell.display_formatter.format(value)
+            bundle = dict(data)
+        displayed = [dict(getattr(o, "data", None) or o.get("data", {})) for o in publisher.outputs]
+        self.everything += [captured.out, captured.err, repr(bundle), repr(displayed)]
+        self.everything += [str(w.message) for w in caught]
+        error = outcome.error_in_exec or outcome.error_before_exec
+        return Run(value, error, bundle, captured.out, captured.err, displayed, [str(w.message) for w in caught])
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(speed=50) as sb:
+        SECRETS.add(sb.token)
+        yield sb
+
+
+@pytest.fixture()
+def shell() -> Iterator[InteractiveShell]:
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "bentocloud_jupyter")
+    session.settings.retry = FAST_RETRY
+    yield ip
+    ip.run_line_magic("unload_ext", "bentocloud_jupyter")
+    session.settings.retry = None
+
+
+@pytest.fixture()
+def cell(shell: InteractiveShell, capsys: pytest.CaptureFixture[str], sandbox: Sandbox,
+         caplog: pytest.LogCaptureFixture) -> Iterator[Cell]:
+    """Run cells; afterwards assert that no token appeared in any output, warning or log."""
+    sandbox.faults.__init__()  # type: ignore[misc]
+    caplog.set_level(logging.DEBUG)
+    recorder = Cell(shell, capsys)
+    yield recorder
+    sandbox.faults.__init__()  # type: ignore[misc]
+    everything = "\n".join([*recorder.everything, caplog.text])
+    for secret in SECRETS:
+        assert secret not in everything, "a token leaked into an output"
+
+
+@pytest.fixture()
+def logged_in(cell: Cell, sandbox: Sandbox) -> Cell:
+    """A shell whose current context ``sbx`` points at the sandbox (saved through the core, not the magic)."""
+    from bentocloud_jupyter.core import auth, config
+
+    auth.login(sandbox.url, sandbox.token, "sbx")
+    config.set_current_context("sbx")
+    return cell
