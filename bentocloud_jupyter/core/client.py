@@ -12,7 +12,6 @@ manager, when done.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -206,6 +205,8 @@ class AsyncBentoCloudClient(_ClientBase):
             if delay is None:
                 raise error
             waited += delay
+            import asyncio  # only async callers pay for importing asyncio
+
             await asyncio.sleep(delay)
 
     async def iter_deployments(self, cluster: str | None = None, all: bool | None = None,
