@@ -20,7 +20,7 @@ from . import config
 from .auth import LoginResult
 from .auth import login as _login
 from .config import DEFAULT_ENDPOINT
-from .errors import InvalidInputError
+from .errors import DeploymentFailed, InvalidInputError
 from .options import (
     DeployOptions,
     build_create_request,
@@ -123,14 +123,21 @@ def status(name: str, cluster: str | None = None, wait: bool = False, timeout: f
            context: str | None = None) -> DeploymentView:
     """The deployment's current status; with ``wait``, block until it settles (ready, failed, terminated).
 
+    A deployment that settles in a failure status is reported, not raised: this is a question, not a
+    deploy (use ``deploy(..., wait=True)`` to fail a script on failure).
+
     Raises:
-        DeploymentFailed, WatchTimeout: with ``wait``, when it fails or does not settle in time.
+        WatchTimeout: with ``wait``, when it does not settle in time.
     """
     client, _ = client_for(context)
     deployment = client.get_deployment(name, cluster)
-    if wait:
-        deployment = wait_for(client, WatchState(name, goal=Goal.SETTLED, timeout=timeout), cluster)
-    return DeploymentView(deployment)
+    if not wait:
+        return DeploymentView(deployment)
+    state = WatchState(name, goal=Goal.SETTLED, timeout=timeout)
+    try:
+        return DeploymentView(wait_for(client, state, cluster))
+    except DeploymentFailed as failure:
+        return DeploymentView(state.deployment or deployment, note=str(failure))
 
 
 def deploy(bento: str | None = None, name: str | None = None, cluster: str | None = None,

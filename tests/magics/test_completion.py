@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import Cell
 from IPython.core.interactiveshell import InteractiveShell
+from magics_helpers import Cell
 
 from bentocloud_jupyter import completion
 from bentocloud_jupyter.core import config

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import Cell
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
+from magics_helpers import Cell
 
 from bentocloud_jupyter.core import config
 from bentocloud_jupyter.sandbox import Sandbox
@@ -244,7 +244,7 @@ def test_sandbox_subcommand_switches_and_restores(cell: Cell) -> None:
     from bentocloud_jupyter.local_sandbox import running_sandbox
     sb = running_sandbox()
     assert sb is not None
-    from conftest import SECRETS
+    from magics_helpers import SECRETS
     SECRETS.add(sb.token)
     assert "Sandbox User" in cell("%bentocloud whoami").text
     assert "already running" in cell("%bentocloud sandbox").text

@@ -5,8 +5,8 @@ from __future__ import annotations
 import socket
 
 import pytest
-from conftest import Cell
 from IPython.core.error import UsageError
+from magics_helpers import Cell
 
 from bentocloud_jupyter.core import config
 from bentocloud_jupyter.sandbox import Sandbox
