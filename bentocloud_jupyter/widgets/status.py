@@ -1,0 +1,137 @@
+"""A live status card for one deployment, driven by the context's shared watcher hub.
+
+The hub polls on the kernel's loop (one request per tick for every watch of a context); each change
+sets the HTML widget's ``value``, which reaches the front end as a comm message. The display bundle
+also carries ``text/html`` and ``text/plain`` snapshots, and the output is updated once the watch
+ends, so a saved notebook (nbconvert, nbviewer, GitHub) shows the final state without widget state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import ipywidgets as widgets
+
+from ..core import config, session
+from ..core.results import StatusView
+from ..core.watch import DEFAULT_TIMEOUT, Goal, Outcome, WatchHub, WatchState
+from ._common import error_line, running_loop
+
+__all__ = ["DeploymentStatus", "render_state"]
+
+
+def render_state(state: WatchState) -> tuple[str, str]:
+    """The (HTML, text) snapshot of a watch: the same StatusView the magics show."""
+    view = StatusView(state)
+    return view._repr_html_(), repr(view)
+
+
+class DeploymentStatus(widgets.VBox):  # type: ignore[misc]
+    """Watch ``name`` until it settles: badge, timeline, details, URL once ready, error when it fails.
+
+    ``goal`` defaults to READY after an update (``previous_revision`` given: only the new revision
+    counts) and to SETTLED otherwise (stop at any final status).
+    """
+
+    def __init__(self, name: str, *, context: str | None = None, cluster: str | None = None,
+                 previous_revision: str | None = None, goal: Goal | None = None,
+                 timeout: float = DEFAULT_TIMEOUT, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if goal is None:
+            goal = Goal.READY if previous_revision else Goal.SETTLED
+        self.context = context
+        self.cluster = cluster
+        self.state = WatchState(name, goal=goal, previous_revision=previous_revision, timeout=timeout)
+        self.html = widgets.HTML(value=render_state(self.state)[0])
+        self.stop_button = widgets.Button(description="Stop watching", icon="stop")
+        self.children = [self.html, self.stop_button]
+        self.stop_button.on_click(self._on_stop)
+        self._hub: WatchHub | None = None
+        self._future: asyncio.Future[WatchState] | None = None
+        self._handles: list[Any] = []
+        if running_loop() is not None:
+            self.start()
+
+    def __repr__(self) -> str:
+        return f"DeploymentStatus({self.state.name!r}, status={self.state.status!r}, done={self.state.done})"
+
+    @property
+    def done(self) -> asyncio.Future[WatchState]:
+        """Resolves with the final :class:`WatchState` (starts the watch if needed)."""
+        return self.start()
+
+    def start(self) -> asyncio.Future[WatchState]:
+        """Begin watching on the running loop (idempotent).
+
+        Raises:
+            RuntimeError: no running event loop (a Jupyter kernel always has one).
+        """
+        if self._future is not None:
+            return self._future
+        loop = asyncio.get_running_loop()
+        try:
+            self._hub = session.hub_for(config.resolve_context(self.context))
+        except Exception as error:  # no context, broken file, unusable endpoint: show it, end at once
+            self.state.finish(Outcome.ERROR, error_line(error))
+            self._future = loop.create_future()
+            self._future.set_result(self.state)
+            self._on_change(self.state)
+            return self._future
+        self._future = self._hub.watch(self.state, self.cluster, on_change=self._on_change)
+        return self._future
+
+    def stop(self) -> None:
+        """Stop watching (the deployment itself is not touched)."""
+        if self.state.done:
+            return
+        if self._hub is not None:
+            self._hub.unwatch(self.state.name)  # ends our entry; the hub notifies _on_change
+        else:
+            self.state.finish(Outcome.CANCELLED, f"Stopped watching {self.state.name!r}.")
+            self._on_change(self.state)
+
+    def close(self) -> None:
+        """Stop watching, then close the widget."""
+        self.stop()
+        super().close()
+
+    def _on_stop(self, _: Any = None) -> None:
+        self.stop()
+
+    def _on_change(self, state: WatchState) -> None:
+        """Called by the hub on the loop: redraw, and once over, freeze the saved output too."""
+        self.html.value = render_state(state)[0]
+        if not state.done:
+            return
+        self.stop_button.disabled = True
+        handles, self._handles = self._handles, []
+        if handles:
+            bundle = self._bundle()
+            for handle in handles:
+                handle.update(bundle, raw=True)
+
+    # ------------------------------------------------------------------------------------ display
+
+    def _bundle(self, **kwargs: Any) -> dict[str, Any]:
+        """The widget view (while the widget is open) plus HTML and text snapshots for saved notebooks."""
+        bundle: dict[str, Any] = {}
+        if self.comm is not None:
+            bundle.update(super()._repr_mimebundle_(**kwargs) or {})
+        bundle["text/html"], bundle["text/plain"] = render_state(self.state)
+        return bundle
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        if self._future is None and running_loop() is not None:
+            self.start()
+        return self._bundle(**kwargs)
+
+    def _ipython_display_(self, **kwargs: Any) -> None:
+        """Display with a display id, so the output's snapshot can be replaced by the final state."""
+        from IPython.display import display
+
+        if self._future is None and running_loop() is not None:
+            self.start()
+        handle = display(self._bundle(), raw=True, display_id=True)
+        if handle is not None and not self.state.done:
+            self._handles.append(handle)
