@@ -39,7 +39,8 @@ def link(url: Any, text: Any = None) -> str:
     label = esc(text if text is not None else url)
     if not is_web_url(url):
         return label
-    return f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{label}</a>'
+    return (f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer" '
+            f'style="color:#0969da;text-decoration:underline">{label}</a>')
 
 
 def badge(status: Any) -> str:
