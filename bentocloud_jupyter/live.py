@@ -84,7 +84,7 @@ def unwatch(name: str | None = None, all: bool = False) -> Message:
         hub, state = _active.pop(item, (None, None))
         if hub is not None and state is not None and not state.done:
             with contextlib.suppress(Exception):
-                hub.unwatch(item)
+                hub.unwatch(item, state)
             stopped.append(item)
     if not stopped:
         return Message("Nothing was being watched." if name is None or all else f"{name!r} was not being watched.")

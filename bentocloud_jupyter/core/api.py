@@ -41,6 +41,7 @@ from .results import (
     render_summaries,
 )
 from .session import INSECURE_KEY, client_for
+from .tokens import Token
 from .watch import DEFAULT_TIMEOUT, Goal, WatchState, wait_for
 
 __all__ = ["clusters", "contexts", "delete", "deploy", "get", "instance_types", "list_deployments", "login",
@@ -49,7 +50,7 @@ __all__ = ["clusters", "contexts", "delete", "deploy", "get", "instance_types", 
 OUTPUTS = ("table", "json", "yaml")
 
 
-def login(endpoint: str = DEFAULT_ENDPOINT, api_token: str | None = None, context: str | None = None,
+def login(endpoint: str = DEFAULT_ENDPOINT, api_token: str | Token | None = None, context: str | None = None,
           insecure: bool = False, timeout: float = 30.0) -> LoginResult:
     """Validate a token and save it as a context (see :func:`.auth.login`)."""
     result = _login(endpoint, api_token, context, insecure=insecure, timeout=timeout)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
+import weakref
 from typing import Any
 
 from .client import DEFAULT_TIMEOUT, AsyncBentoCloudClient, BentoCloudClient
@@ -26,8 +27,11 @@ INSECURE_KEY = "allow_insecure_http"
 
 _lock = threading.Lock()
 _clients: dict[tuple[str, str, str], BentoCloudClient] = {}
-_async_clients: dict[tuple[tuple[str, str, str], int], AsyncBentoCloudClient] = {}
-_hubs: dict[tuple[tuple[str, str, str], int], WatchHub] = {}
+# Per event loop (async clients and hubs belong to one loop); weak, so a finished loop takes its own along.
+_Key = tuple[str, str, str]
+_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[_Key, AsyncBentoCloudClient]] = (
+    weakref.WeakKeyDictionary())
+_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[_Key, WatchHub]] = weakref.WeakKeyDictionary()
 
 
 class _Settings:
@@ -73,44 +77,43 @@ def client_for(context: str | None = None) -> tuple[BentoCloudClient, ResolvedCo
 
 def async_client_for(resolved: ResolvedContext) -> AsyncBentoCloudClient:
     """The shared async client of this context on the running event loop."""
-    key = (_key(resolved.context), id(asyncio.get_running_loop()))
-    client = _async_clients.get(key)
+    per_loop = _async_clients.setdefault(asyncio.get_running_loop(), {})
+    key = _key(resolved.context)
+    client = per_loop.get(key)
     if client is None:
         client = AsyncBentoCloudClient(resolved.context.endpoint, resolved.context.api_token,
                                        transport=settings.async_transport, **_options(resolved.context))
-        _async_clients[key] = client
+        per_loop[key] = client
     return client
 
 
 def hub_for(resolved: ResolvedContext) -> WatchHub:
     """The watcher hub of this context on the running event loop (one polling task per context)."""
-    key = (_key(resolved.context), id(asyncio.get_running_loop()))
-    hub = _hubs.get(key)
+    per_loop = _hubs.setdefault(asyncio.get_running_loop(), {})
+    key = _key(resolved.context)
+    hub = per_loop.get(key)
     if hub is None:
         hub = WatchHub(async_client_for(resolved), interval=settings.poll_interval)
-        _hubs[key] = hub
+        per_loop[key] = hub
     hub.interval = max(settings.poll_interval, hub.fast_interval)
     return hub
 
 
 def hubs() -> list[WatchHub]:
-    return list(_hubs.values())
+    return [hub for per_loop in list(_hubs.values()) for hub in per_loop.values()]
 
 
 def close_all() -> None:
     """Stop every watcher and close every connection (extension unload, kernel shutdown)."""
-    for hub in list(_hubs.values()):
+    for hub in hubs():
         hub.close_nowait()
     _hubs.clear()
     with _lock:
         for client in _clients.values():
             client.close()
         _clients.clear()
-    for async_client in list(_async_clients.values()):
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
-        if loop is not None and not loop.is_closed():
-            loop.create_task(async_client.aclose())
+    for loop, per_loop in list(_async_clients.items()):
+        if not loop.is_closed() and loop.is_running():
+            for async_client in per_loop.values():
+                loop.create_task(async_client.aclose())
     _async_clients.clear()

@@ -62,7 +62,7 @@ class Transition:
     revision: str = ""
 
 
-@dataclass
+@dataclass(eq=False)
 class WatchState:
     """What one watch has seen so far and whether it is over; no I/O."""
 
@@ -205,7 +205,7 @@ class WatchHub:
         self.interval = interval
         self.fast_interval = min(fast_interval, interval)
         self._sleep = sleep
-        self._entries: dict[str, _Entry] = {}
+        self._entries: dict[int, _Entry] = {}  # by id of the WatchState: several watches may share a name
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._known_total = 0
@@ -214,35 +214,31 @@ class WatchHub:
 
     @property
     def watching(self) -> list[str]:
-        return list(self._entries)
+        """Names being watched (each polled once per tick, however many watches share it)."""
+        return sorted({entry.state.name for entry in self._entries.values()})
 
     def watch(self, state: WatchState, cluster: str | None = None,
               on_change: Listener | None = None) -> asyncio.Future[WatchState]:
-        """Start (or join) watching ``state.name``; the future resolves with the final state."""
-        existing = self._entries.get(state.name)
-        if existing is not None:
-            existing.state.finish(Outcome.CANCELLED, f"Replaced by a new watch of {state.name!r}.")
-            self._end(existing)
+        """Watch ``state.name`` alongside any other watch of it; the future resolves with the final state."""
         loop = asyncio.get_running_loop()
         entry = _Entry(state, cluster, [on_change] if on_change else [], loop.create_future())
-        self._entries[state.name] = entry
+        self._entries[id(state)] = entry
         if self._task is None or self._task.done():
             self._task = loop.create_task(self._run(), name="bentocloud-watch-hub")
         self._wake.set()
         return entry.done
 
-    def unwatch(self, name: str) -> bool:
-        """Stop watching ``name``; False if it was not watched."""
-        entry = self._entries.get(name)
-        if entry is None:
-            return False
-        entry.state.finish(Outcome.CANCELLED, f"Stopped watching {name!r}.")
-        self._end(entry)
-        return True
+    def unwatch(self, name: str, state: WatchState | None = None) -> bool:
+        """Stop the watches of ``name`` (only ``state``'s, if given); False if there were none."""
+        entries = [e for e in self._entries.values() if e.state.name == name and (state is None or e.state is state)]
+        for entry in entries:
+            entry.state.finish(Outcome.CANCELLED, f"Stopped watching {name!r}.")
+            self._end(entry)
+        return bool(entries)
 
     async def close(self) -> None:
         """Cancel every watch and the polling task; leaves no task behind."""
-        for name in list(self._entries):
+        for name in self.watching:
             self.unwatch(name)
         if self._task is not None:
             self._task.cancel()
@@ -252,7 +248,7 @@ class WatchHub:
 
     def close_nowait(self) -> None:
         """Cancel everything from synchronous code (extension unload)."""
-        for name in list(self._entries):
+        for name in self.watching:
             self.unwatch(name)
         if self._task is not None:
             self._task.cancel()
@@ -292,7 +288,7 @@ class WatchHub:
         snapshots = await self._fetch(entries)
         changed = False
         for entry in entries:
-            if self._entries.get(entry.state.name) is not entry:
+            if self._entries.get(id(entry.state)) is not entry:
                 continue  # unwatched while the request was in flight
             deployment = snapshots.get(entry.state.name)
             if deployment is None:
@@ -306,13 +302,14 @@ class WatchHub:
     async def _fetch(self, entries: list[_Entry]) -> dict[str, Deployment]:
         clusters = {e.cluster for e in entries}
         cluster = clusters.pop() if len(clusters) == 1 else None
+        targets = {e.state.name: e.cluster for e in entries}
         pages_needed = max(1, -(-self._known_total // 100))
-        if len(entries) == 1 or len(entries) < pages_needed:
+        if len(targets) == 1 or len(targets) < pages_needed:
             found: dict[str, Deployment] = {}
-            for entry in entries:
+            for name, target_cluster in targets.items():
                 self.requests += 1
                 with contextlib.suppress(NotFoundError):  # absent from the result means deleted
-                    found[entry.state.name] = await self.client.get_deployment(entry.state.name, entry.cluster)
+                    found[name] = await self.client.get_deployment(name, target_cluster)
             return found
         listing: dict[str, Deployment] = {}
         start = 0
@@ -343,8 +340,8 @@ class WatchHub:
                 listener(entry.state)
 
     def _end(self, entry: _Entry) -> None:
-        if self._entries.get(entry.state.name) is entry:
-            del self._entries[entry.state.name]
+        if self._entries.get(id(entry.state)) is entry:
+            del self._entries[id(entry.state)]
         if not entry.done.done():
             entry.done.set_result(entry.state)
         self._notify(entry)

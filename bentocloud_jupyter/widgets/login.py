@@ -92,7 +92,7 @@ class LoginPanel(widgets.VBox):  # type: ignore[misc]
         self._show("Checking the token with BentoCloud…")
         try:
             # api.login hands the token to auth.login, which takes a Token as well as a str.
-            self.result = api.login(self.endpoint_text.value.strip(), token,  # type: ignore[arg-type]
+            self.result = api.login(self.endpoint_text.value.strip(), token,
                                     self.context_text.value.strip() or None, insecure=self.insecure_box.value)
         except Exception as error:
             self._show(error_line(error), "error")

@@ -86,7 +86,7 @@ class DeploymentStatus(widgets.VBox):  # type: ignore[misc]
         if self.state.done:
             return
         if self._hub is not None:
-            self._hub.unwatch(self.state.name)  # ends our entry; the hub notifies _on_change
+            self._hub.unwatch(self.state.name, self.state)  # ends our entry; the hub notifies _on_change
         else:
             self.state.finish(Outcome.CANCELLED, f"Stopped watching {self.state.name!r}.")
             self._on_change(self.state)

@@ -237,3 +237,33 @@ def test_hub_backs_off_and_honours_retry_after() -> None:
     state = run(scenario())
     assert state.outcome is Outcome.READY
     assert pauses[0] == pytest.approx(0.2) and pauses[1] == pytest.approx(0.4)
+
+
+def test_two_watches_of_one_deployment_share_the_poll_and_do_not_cancel_each_other(live: Sandbox) -> None:
+    async def scenario() -> tuple[WatchState, WatchState, WatchHub]:
+        async with AsyncBentoCloudClient(live.url, live.token) as client:
+            await client.create_deployment(body(name="hub-twice"))
+            hub = WatchHub(client, interval=0.05, fast_interval=0.02)
+            first = hub.watch(WatchState("hub-twice", timeout=20))
+            second = hub.watch(WatchState("hub-twice", timeout=20))
+            assert hub.watching == ["hub-twice"]
+            states = await asyncio.gather(first, second)
+            await hub.close()
+            return states[0], states[1], hub
+    first, second, hub = run(scenario())
+    assert first.outcome is Outcome.READY and second.outcome is Outcome.READY
+    assert hub.requests == hub.ticks  # one GET per tick for both
+
+
+def test_unwatch_one_state_leaves_the_other(live: Sandbox) -> None:
+    async def scenario() -> tuple[Outcome | None, Outcome | None]:
+        async with AsyncBentoCloudClient(live.url, live.token) as client:
+            await client.create_deployment(body(name="hub-one-of-two"))
+            hub = WatchHub(client, interval=0.05, fast_interval=0.02)
+            mine, other = WatchState("hub-one-of-two", timeout=20), WatchState("hub-one-of-two", timeout=20)
+            futures = hub.watch(mine), hub.watch(other)
+            hub.unwatch("hub-one-of-two", mine)
+            results = await asyncio.gather(*futures)
+            await hub.close()
+            return results[0].outcome, results[1].outcome
+    assert run(scenario()) == (Outcome.CANCELLED, Outcome.READY)
