@@ -27,7 +27,7 @@ def _pythons() -> list[Any]:
     other = os.environ.get("BENTOCLOUD_JUPYTER_IPYKERNEL6_PYTHON")
     if other:
         pythons.append(pytest.param(other, id="ipykernel-6"))
-    elif os.environ.get("BENTOCLOUD_JUPYTER_REQUIRE_COMPAT"):
+    elif os.environ.get("BENTOCLOUD_JUPYTER_REQUIRE_IPYKERNEL6"):
         pytest.fail("CI must provide BENTOCLOUD_JUPYTER_IPYKERNEL6_PYTHON")
     return pythons
 
