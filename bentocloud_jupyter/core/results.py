@@ -279,9 +279,11 @@ class StatusView:
         for index, mark in enumerate(marks):
             until = marks[index + 1].at if index + 1 < len(marks) else None
             seconds = ((until or datetime.now(timezone.utc)) - mark.at).total_seconds()
-            live = until is None and not self.state.done
-            rows.append((mark.status, mark.at.astimezone(timezone.utc).strftime("%H:%M:%S"),
-                         format_duration(seconds) + ("…" if live else "")))
+            if until is None and self.state.done:
+                took = ""
+            else:
+                took = format_duration(seconds) + ("…" if until is None else "")
+            rows.append((mark.status, mark.at.astimezone(timezone.utc).strftime("%H:%M:%S"), took))
         return rows
 
     def _details(self) -> list[tuple[str, str]]:
@@ -312,12 +314,19 @@ class StatusView:
     @_safe
     def _repr_html_(self) -> str:
         s, d = self.state, self.state.deployment
-        head = (f"<div><b>{esc(s.name)}</b> {badge(s.status)} <small>{esc(format_duration(s.elapsed))}"
-                f"{'' if s.done else ' elapsed'}</small></div>")
-        timeline = html_table(["status", "since", "took"], self._timeline())
-        details = "".join(f"<div><small>{esc(k)}:</small> {esc(v)}</div>" for k, v in self._details())
-        url = f"<div>Endpoint: {link(d.url)}</div>" if d is not None and d.url and d.is_ready else ""
+        muted = "color:#6e7781;font-size:0.85em"
+        head = (f'<div style="margin-bottom:4px"><b>{esc(s.name)}</b> {badge(s.status)} '
+                f'<span style="{muted}">{esc(format_duration(s.elapsed))}{"" if s.done else " elapsed"}</span></div>')
+        steps = " &rarr; ".join(
+            f'<span title="since {esc(at)}">{esc(status)} <span style="{muted}">{esc(took)}</span></span>'
+            for status, at, took in self._timeline())
+        timeline = f'<div style="margin-bottom:4px">{steps}</div>' if steps else ""
+        details = " &middot; ".join(f"{esc(k)}: {esc(v)}" for k, v in self._details())
+        details_html = f'<div style="{muted}">{details}</div>' if details else ""
+        url = (f'<div style="margin-top:4px">Endpoint: {link(d.url)}</div>'
+               if d is not None and d.url and d.is_ready else "")
         colour = "#cf222e" if s.outcome in (Outcome.FAILED, Outcome.ERROR, Outcome.TIMEOUT) else "inherit"
-        message = f'<div style="color:{colour}">{esc(s.message)}</div>' if s.done and s.message else ""
+        message = f'<div style="color:{colour};margin-top:4px">{esc(s.message)}</div>' if s.done and s.message else ""
         warning = f'<div style="color:#9a6700">{esc(s.warning)}</div>' if s.warning else ""
-        return f'<div class="bcj-status">{head}{timeline}{details}{url}{warning}{message}</div>'
+        return (f'<div class="bcj-status" style="line-height:1.5">{head}{timeline}{details_html}{url}'
+                f'{warning}{message}</div>')
