@@ -52,6 +52,7 @@ def jupyterlab(tmp_path: Path) -> Iterator[tuple[str, str]]:
                                                              "language": "python", "name": "python3"}})
     book.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
     nbformat.write(book, root / "demo.ipynb")
+    shutil.copy(Path(__file__).parents[2] / "notebooks" / "quickstart.ipynb", root / "quickstart.ipynb")
     port, token = _free_port(), secrets.token_hex(16)
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "jcfg"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "jrt"),
            "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost"}
@@ -82,19 +83,29 @@ def jupyterlab(tmp_path: Path) -> Iterator[tuple[str, str]]:
             server.kill()
 
 
+def _playwright() -> object:
+    if os.environ.get("BENTOCLOUD_JUPYTER_REQUIRE_BROWSER"):
+        import playwright.sync_api as sync_api
+        return sync_api
+    return pytest.importorskip("playwright.sync_api")
+
+
+def _open_and_run_all(page: object, base: str, token: str, notebook: str) -> None:
+    page.goto(f"{base}/lab/tree/{notebook}?token={token}", timeout=60_000)  # type: ignore[attr-defined]
+    page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60_000)  # type: ignore[attr-defined]
+    page.get_by_role("menuitem", name="Run", exact=True).click()  # type: ignore[attr-defined]
+    page.get_by_text("Run All Cells", exact=True).click()  # type: ignore[attr-defined]
+
+
 def test_picker_and_live_status_in_jupyterlab(jupyterlab: tuple[str, str]) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api") if not os.environ.get(
-        "BENTOCLOUD_JUPYTER_REQUIRE_BROWSER") else __import__("playwright.sync_api", fromlist=["x"])
+    sync_api = _playwright()
     base, token = jupyterlab
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
+    with sync_api.sync_playwright() as playwright:  # type: ignore[attr-defined]
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         try:
-            page.goto(f"{base}/lab/tree/demo.ipynb?token={token}", timeout=60_000)
-            page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60_000)
-            page.get_by_role("menuitem", name="Run", exact=True).click()
-            page.get_by_text("Run All Cells", exact=True).click()
+            _open_and_run_all(page, base, token, "demo.ipynb")
             outputs = page.locator(".jp-OutputArea-output")
             picker = outputs.locator(".jupyter-widgets").filter(has_text="sandbox").first
             picker.wait_for(timeout=60_000)
@@ -111,6 +122,32 @@ def test_picker_and_live_status_in_jupyterlab(jupyterlab: tuple[str, str]) -> No
             assert "sbx_" not in page_text  # the sandbox token is never rendered
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+
+
+def test_quickstart_runs_top_to_bottom_in_jupyterlab(jupyterlab: tuple[str, str]) -> None:
+    """The README's first command ends in JupyterLab on the quickstart: every cell must run as a user runs it."""
+    sync_api = _playwright()
+    base, token = jupyterlab
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as playwright:  # type: ignore[attr-defined]
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        try:
+            _open_and_run_all(page, base, token, "quickstart.ipynb")
+            outputs = page.locator(".jp-OutputArea-output")
+            outputs.filter(has_text="Sandbox stopped").first.wait_for(timeout=150_000)
+            page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=30_000)
+            errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
+            assert errors.count() == 0, errors.first.inner_text()
+            assert outputs.locator("a[href*='/_svc/summarizer']").count() >= 1
+            assert outputs.filter(has_text="image-build-failed").count() >= 1
+            assert "sbx_" not in page.content()
+            page.screenshot(path=str(ARTIFACTS / "quickstart.png"), full_page=True)
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "quickstart-failure.png"), full_page=True)
             raise
         finally:
             browser.close()

@@ -14,8 +14,8 @@ def statuses(sandbox: Sandbox, name: str) -> list[str]:
     return [s for s, _ in sandbox.history(name)]
 
 
-def test_create_runs_through_the_lifecycle(sandbox: Sandbox, client: httpx.Client) -> None:
-    resp = create(client, name="sum", bento="summarizer:v1")
+def test_create_runs_through_the_lifecycle(sandbox: Sandbox, client: httpx.Client, clock: FakeClock) -> None:
+    resp = create(client, name="sum", bento="summarizer:v1")  # the clock stands still until advanced below
     assert resp.status_code == 200
     body = resp.json()
     shapes.deployment(body)
@@ -27,6 +27,9 @@ def test_create_runs_through_the_lifecycle(sandbox: Sandbox, client: httpx.Clien
     assert target["config"]["services"]["Summarizer"]["scaling"] == {"min_replicas": 1, "max_replicas": 1,
                                                                     "policy": None}
     assert httpx.get(body["urls"][0] + "/readyz").status_code == 503
+    for _ in range(8):  # through every phase (3.5 s at speed 1, i.e. 70 ms at speed 50), observing each
+        clock.advance(0.5 / 50)
+        client.get("/api/v2/deployments/sum")
     running = wait_status(client, "sum", {"running"})
     shapes.deployment(running)
     assert statuses(sandbox, "sum") == ["deploying", "image-building", "deploying", "running"]
