@@ -21,13 +21,14 @@ from typing import Any
 from ._version import __version__
 
 __all__ = [
-    "__version__", "clusters", "contexts", "delete", "deploy", "get", "instance_types", "list_deployments",
-    "load_ipython_extension", "login", "logout", "start_sandbox", "status", "stop_sandbox", "terminate",
+    "__version__", "bentos", "clusters", "contexts", "delete", "deploy", "get", "instance_types", "list_deployments",
+    "load_ipython_extension", "login", "logout", "models", "pull", "push", "start_sandbox", "status", "stop_sandbox",
+    "terminate",
     "unload_ipython_extension", "unwatch", "update", "use_context", "watch", "whoami",
 ]
 
-_API = {"clusters", "contexts", "delete", "deploy", "get", "instance_types", "list_deployments", "login", "logout",
-        "status", "terminate", "update", "use_context", "whoami"}
+_API = {"bentos", "clusters", "contexts", "delete", "deploy", "get", "instance_types", "list_deployments", "login",
+        "logout", "models", "pull", "push", "status", "terminate", "update", "use_context", "whoami"}
 _SANDBOX = {"start_sandbox", "stop_sandbox"}
 
 

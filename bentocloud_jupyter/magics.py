@@ -7,10 +7,11 @@ one line (IPython's ``UsageError``), never a traceback, and never shows a token.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from IPython.core.error import StdinNotImplementedError, UsageError
@@ -211,6 +212,41 @@ class BentoCloudMagics(Magics, Configurable):
 
     def _do_clusters(self, args: argparse.Namespace) -> Any:
         return api.clusters(self._ctx(args))
+
+    def _do_push(self, args: argparse.Namespace) -> Any:
+        with self._transfer_progress():
+            return api.push(args.tag, args.force, self._ctx(args))
+
+    def _do_pull(self, args: argparse.Namespace) -> Any:
+        with self._transfer_progress():
+            return api.pull(args.tag, args.output, args.force, self._ctx(args))
+
+    @contextlib.contextmanager
+    def _transfer_progress(self) -> Iterator[None]:
+        """Progress bars (a widget where widgets render, else a text line) for this one transfer."""
+        if not (self.widgets and live.widgets_enabled()):
+            yield
+            return
+        from IPython.display import display
+
+        from .widgets import TransferProgress
+
+        def factory() -> Any:
+            panel = TransferProgress()
+            display(panel)
+            return panel
+
+        previous, session.settings.progress = session.settings.progress, factory
+        try:
+            yield
+        finally:
+            session.settings.progress = previous
+
+    def _do_bentos(self, args: argparse.Namespace) -> Any:
+        return api.bentos(self._ctx(args))
+
+    def _do_models(self, args: argparse.Namespace) -> Any:
+        return api.models(self._ctx(args))
 
     def _do_sandbox(self, args: argparse.Namespace) -> Any:
         if args.stop:

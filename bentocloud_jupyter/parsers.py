@@ -153,6 +153,23 @@ def _sandbox() -> MagicArgumentParser:
     return p
 
 
+def _push() -> MagicArgumentParser:
+    p = _parser("%bentocloud push", "Push a bento (with its models) or a model from the local store.")
+    p.add_argument("tag", help="name:version (or name for the latest) in the local store")
+    p.add_argument("--force", action="store_true", help="upload again even if already on BentoCloud")
+    _context(p)
+    return p
+
+
+def _pull() -> MagicArgumentParser:
+    p = _parser("%bentocloud pull", "Pull a bento (with its models) or a model into the local store.")
+    p.add_argument("tag", help="name:version (or name for the latest) on BentoCloud")
+    p.add_argument("--output", default=None, metavar="PATH", help="save the archive to PATH instead")
+    p.add_argument("--force", action="store_true", help="replace a local copy")
+    _context(p)
+    return p
+
+
 def _unwatch() -> MagicArgumentParser:
     p = _parser("%bentocloud unwatch", "Stop live status displays.")
     p.add_argument("name", nargs="?", default=None)
@@ -191,6 +208,10 @@ SUBCOMMANDS: dict[str, tuple[MagicArgumentParser, str]] = {
     "instance-types": (_simple("%bentocloud instance-types", "List instance types.", _cluster, _context),
                        "list instance types"),
     "clusters": (_simple("%bentocloud clusters", "List clusters.", _context), "list clusters"),
+    "push": (_push(), "push a bento or model from the local store"),
+    "pull": (_pull(), "pull a bento or model into the local store"),
+    "bentos": (_simple("%bentocloud bentos", "List bentos on BentoCloud.", _context), "list bentos"),
+    "models": (_simple("%bentocloud models", "List models on BentoCloud.", _context), "list models"),
     "sandbox": (_sandbox(), "start/stop the local sandbox"),
     "unwatch": (_unwatch(), "stop live status displays"),
 }

@@ -16,11 +16,13 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from . import config
+from . import config, session, transfer
 from .auth import LoginResult
 from .auth import login as _login
+from .build import build_bento, is_project_folder
 from .config import DEFAULT_ENDPOINT
-from .errors import DeploymentFailed, InvalidInputError
+from .display import format_time
+from .errors import DeploymentFailed, InvalidInputError, NotFoundError
 from .options import (
     DeployOptions,
     build_create_request,
@@ -29,6 +31,7 @@ from .options import (
     load_config_source,
     parse_labels,
 )
+from .progress import format_bytes
 from .results import (
     ContextsView,
     DeploymentsView,
@@ -41,11 +44,13 @@ from .results import (
     render_summaries,
 )
 from .session import INSECURE_KEY, client_for
+from .store import LocalStore, parse_tag
 from .tokens import Token
+from .transfer import PullResult, PushResult
 from .watch import DEFAULT_TIMEOUT, Goal, WatchState, wait_for
 
-__all__ = ["clusters", "contexts", "delete", "deploy", "get", "instance_types", "list_deployments", "login",
-           "logout", "status", "terminate", "update", "use_context", "whoami"]
+__all__ = ["bentos", "clusters", "contexts", "delete", "deploy", "get", "instance_types", "list_deployments",
+           "login", "logout", "models", "pull", "push", "status", "terminate", "update", "use_context", "whoami"]
 
 OUTPUTS = ("table", "json", "yaml")
 
@@ -226,6 +231,51 @@ def delete(name: str, cluster: str | None = None, context: str | None = None) ->
     return Message(f"Deleted deployment {name!r} (context {resolved.context.name!r}).")
 
 
+def push(tag: str, force: bool = False, context: str | None = None) -> PushResult:
+    """Push a bento (models first) or a model from the local store, with progress (bytes, rate, ETA).
+
+    Raises:
+        NotFoundError: ``tag`` is in neither local store. APIError, TransportError: the upload failed.
+    """
+    client, _ = client_for(context)
+    store = LocalStore()
+    kind = "bento" if _local_kind(store, tag) == "bento" else "model"
+    return transfer.push(client, tag, kind=kind, force=force, store=store, progress=session.settings.progress())
+
+
+def pull(tag: str, output: str | None = None, force: bool = False, context: str | None = None) -> PullResult:
+    """Pull a bento (with the models it needs) or a model into the local store, or into one ``output`` file.
+
+    Raises:
+        NotFoundError: no bento or model ``tag`` on BentoCloud. InvalidInputError: an unsafe archive.
+    """
+    client, _ = client_for(context)
+    name, version = parse_tag(tag)
+    try:
+        client.get_bento(name, version)
+        kind = "bento"
+    except NotFoundError:
+        client.get_model(name, version)  # raises NotFoundError naming the model when neither exists
+        kind = "model"
+    return transfer.pull(client, tag, kind=kind, output=output, force=force, progress=session.settings.progress())
+
+
+def bentos(context: str | None = None) -> TableView:
+    """Bentos on BentoCloud, newest first: size, upload status, image build status, build time."""
+    client, _ = client_for(context)
+    rows = [[b.tag, format_bytes(b.size_bytes or 0), b.upload_status, b.image_build_status,
+             format_time(b.created_at)] for b in client.list_bentos()]
+    return TableView(["bento", "size", "upload", "image build", "built"], rows, "No bentos yet: push one.")
+
+
+def models(context: str | None = None) -> TableView:
+    """Models on BentoCloud, newest first: module, size, upload status, build time."""
+    client, _ = client_for(context)
+    rows = [[m.tag, m.module, format_bytes(m.size_bytes or 0), m.upload_status, format_time(m.created_at)]
+            for m in client.list_models()]
+    return TableView(["model", "module", "size", "upload", "built"], rows, "No models yet.")
+
+
 def instance_types(cluster: str | None = None, context: str | None = None) -> TableView:
     """Instance types you can pass to ``instance_type``."""
     client, _ = client_for(context)
@@ -245,6 +295,20 @@ def clusters(context: str | None = None) -> TableView:
 # ----------------------------------------------------------------------------------------------- helpers
 
 
+def _local_kind(store: LocalStore, tag: str, required: bool = True) -> str | None:
+    """Whether ``tag`` is a local bento or a local model (bentos win, as in ``bentoml push``)."""
+    for kind, getter in (("bento", store.get_bento), ("model", store.get_model)):
+        try:
+            getter(tag)
+            return kind
+        except NotFoundError:
+            continue
+    if required:
+        raise NotFoundError(f"{tag!r} is neither a bento nor a model in the local store {store.home}; "
+                            "check `bentoml list` / `bentoml models list`.")
+    return None
+
+
 def _check_output(output: str) -> None:
     if output not in OUTPUTS:
         raise InvalidInputError(f"-o must be one of {', '.join(OUTPUTS)}, not {output!r}")
@@ -259,14 +323,27 @@ def _source(options: DeployOptions) -> dict[str, Any]:
 
 
 def _resolve_bento(client: Any, tag: str) -> Any:
-    """The bento on BentoCloud for ``tag``; a local path or a bento without a manifest gets a clear message."""
+    """The bento on BentoCloud for ``tag``, as ``bentoml deploy`` resolves it.
+
+    A project folder is built (needs ``bentoml``) and pushed; a bento only in the local store is pushed;
+    a bento without a manifest gets a clear message.
+    """
     if not tag:
         raise InvalidInputError("Which bento? Give one like `summarizer:v3` (see `%bentocloud bentos`).")
-    if os.path.exists(tag) or tag.startswith((".", "/", "~")):
-        raise InvalidInputError(f"{tag!r} is a local path: build and push the bento first (`bentoml build` then "
-                                "`bentoml push`), then deploy it by its tag.")
-    repo, _, version = tag.partition(":")
-    bento = client.get_bento(repo, version or None)
+    if is_project_folder(tag):
+        tag = build_bento(tag)
+    elif os.path.exists(tag) or tag.startswith((".", "/", "~")):
+        raise InvalidInputError(f"{tag!r} is not a bento project folder (no bentofile.yaml or service.py); "
+                                "give a folder to build, or a bento tag.")
+    repo, version = parse_tag(tag)
+    try:
+        bento = client.get_bento(repo, version)
+    except NotFoundError:
+        store = LocalStore()
+        if _local_kind(store, tag, required=False) != "bento":
+            raise
+        transfer.push(client, tag, kind="bento", store=store, progress=session.settings.progress())
+        bento = client.get_bento(repo, store.get_bento(tag).version)
     if not bento.has_manifest:
         raise InvalidInputError(f"Bento {bento.tag} has no manifest on BentoCloud (its upload did not finish); "
                                 "push it again.")

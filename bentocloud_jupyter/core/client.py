@@ -12,10 +12,12 @@ manager, when done.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import Any, Concatenate, ParamSpec, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -33,6 +35,11 @@ DEFAULT_TIMEOUT = 60.0
 P = ParamSpec("P")
 T = TypeVar("T")
 M = TypeVar("M", bound=Callable[..., Any])
+
+
+def _path_only(url: str) -> str:
+    """What messages may show of a URL: its path (a presigned URL's query is a credential)."""
+    return urlsplit(url).path or url
 
 
 class _ClientBase:
@@ -114,6 +121,7 @@ class BentoCloudClient(_ClientBase):
                  transport: httpx.BaseTransport | None = None, **kwargs: Any) -> None:
         super().__init__(endpoint, token, **kwargs)
         self._http = httpx.Client(**self._http_kwargs(transport))
+        self._storage_http: httpx.Client | None = None
 
     def send(self, call: Call[T]) -> T:
         """Send one call with retries where safe; the single path from request to value or error."""
@@ -149,8 +157,59 @@ class BentoCloudClient(_ClientBase):
         """Every matching deployment, as a list."""
         return list(self.iter_deployments(cluster, all, search, q))
 
+    # ---------------------------------------------------------------- raw bytes (push / pull transfers)
+
+    def upload(self, path: str, chunks: Iterable[bytes], size: int) -> None:
+        """PUT a raw body to an API path (proxy upload, token attached). Never retried: the body is a stream.
+
+        Raises:
+            APIError, TransportError: as for any call.
+        """
+        call: Call[None] = Call("PUT", path, lambda _: None, what="the upload")
+        self._send_raw(self._http, call, content=chunks, size=size)
+
+    def storage_put(self, url: str, chunks: Iterable[bytes], size: int) -> str:
+        """PUT bytes to a presigned storage URL (no token sent); returns the ``ETag`` header verbatim."""
+        call: Call[None] = Call("PUT", _path_only(url), lambda _: None, what="the presigned upload")
+        response = self._send_raw(self._storage(), call, content=chunks, size=size, url=url)
+        return str(response.headers.get("etag", ""))
+
+    @contextlib.contextmanager
+    def download(self, path_or_url: str, *, presigned: bool = False) -> Iterator[httpx.Response]:
+        """Stream a download: an API path (token attached) or a presigned URL (no token)."""
+        http = self._storage() if presigned else self._http
+        call: Call[None] = Call("GET", _path_only(path_or_url), lambda _: None, what="the download")
+        try:
+            with http.stream("GET", path_or_url) as response:
+                if response.status_code != 200:
+                    response.read()
+                    raise response_error(call, response, self.endpoint, self.context_name)
+                yield response
+        except httpx.HTTPError as exc:
+            raise transport_error(exc, call, self.endpoint, self.timeout) from None
+
+    def _storage(self) -> httpx.Client:
+        if self._storage_http is None:  # a separate pool: storage hosts never see our token
+            self._storage_http = httpx.Client(timeout=self.timeout, follow_redirects=False, trust_env=False,
+                                              headers={"User-Agent": self._headers()["User-Agent"]})
+        return self._storage_http
+
+    def _send_raw(self, http: httpx.Client, call: Call[None], *, content: Iterable[bytes], size: int,
+                  url: str | None = None) -> httpx.Response:
+        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size)}
+        try:
+            request = http.build_request(call.method, url or call.path, content=content, headers=headers)
+            response = http.send(request)
+        except httpx.HTTPError as exc:
+            raise transport_error(exc, call, self.endpoint, self.timeout) from None
+        if response.status_code != 200:
+            raise response_error(call, response, self.endpoint, self.context_name)
+        return response
+
     def close(self) -> None:
         self._http.close()
+        if self._storage_http is not None:
+            self._storage_http.close()
 
     def __enter__(self) -> BentoCloudClient:
         return self
@@ -179,6 +238,12 @@ class BentoCloudClient(_ClientBase):
     list_secrets = _bind_sync(endpoints.list_secrets)
     get_secret = _bind_sync(endpoints.get_secret)
     list_api_tokens = _bind_sync(endpoints.list_api_tokens)
+    get_repository = _bind_sync(endpoints.get_repository)
+    create_repository = _bind_sync(endpoints.create_repository)
+    get_item = _bind_sync(endpoints.get_item)
+    create_item = _bind_sync(endpoints.create_item)
+    update_bento = _bind_sync(endpoints.update_bento)
+    item_action = _bind_sync(endpoints.item_action)
 
 
 class AsyncBentoCloudClient(_ClientBase):

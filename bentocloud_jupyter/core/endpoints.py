@@ -27,10 +27,34 @@ from .models import (
 )
 
 __all__ = [
-    "create_deployment", "current_organization", "current_user", "delete_deployment", "get_bento",
-    "get_cluster", "get_deployment", "get_model", "get_secret", "list_api_tokens", "list_bentos",
-    "list_clusters", "list_deployments_page", "list_instance_types", "list_models", "list_secrets",
-    "login_code", "login_token", "terminate_deployment", "update_deployment", "void_update_deployment",
+    "create_deployment",
+    "create_item",
+    "create_repository",
+    "current_organization",
+    "current_user",
+    "delete_deployment",
+    "get_bento",
+    "get_cluster",
+    "get_deployment",
+    "get_item",
+    "get_model",
+    "get_repository",
+    "get_secret",
+    "item_action",
+    "item_path",
+    "list_api_tokens",
+    "list_bentos",
+    "list_clusters",
+    "list_deployments_page",
+    "list_instance_types",
+    "list_models",
+    "list_secrets",
+    "login_code",
+    "login_token",
+    "terminate_deployment",
+    "update_bento",
+    "update_deployment",
+    "void_update_deployment",
 ]
 
 
@@ -206,3 +230,52 @@ def list_api_tokens(search: str | None = None) -> Call[Page[ApiToken]]:
     """API tokens of the organisation (metadata only)."""
     params = {"start": "0", "count": "100", **({"search": search} if search else {})}
     return Call("GET", "/api/v1/api_tokens", _page(ApiToken.from_api), params=params, what="API tokens")
+
+
+# ------------------------------------------------------------------------------------- push and pull
+# ``kind`` is "bento" or "model": both families share their paths and actions (reference §3.6-§3.7).
+
+
+def _raw(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise TypeError("expected an object")
+    return body
+
+
+def _repos(kind: str) -> str:
+    return f"/api/v1/{kind}_repositories"
+
+
+def get_repository(kind: str, name: str) -> Call[dict[str, Any]]:
+    """A bento or model repository (raw JSON)."""
+    return Call("GET", f"{_repos(kind)}/{_seg(name)}", _raw, what=f"{kind} repository {name!r}")
+
+
+def create_repository(kind: str, name: str) -> Call[dict[str, Any]]:
+    return Call("POST", _repos(kind), _raw, json={"name": name, "description": ""}, what=f"{kind} repository")
+
+
+def get_item(kind: str, name: str, version: str) -> Call[dict[str, Any]]:
+    """One bento or model version (raw JSON, with its upload fields)."""
+    return Call("GET", f"{_repos(kind)}/{_seg(name)}/{kind}s/{_seg(version)}", _raw, what=f"{kind} {name}:{version}")
+
+
+def create_item(kind: str, name: str, body: Mapping[str, Any]) -> Call[dict[str, Any]]:
+    return Call("POST", f"{_repos(kind)}/{_seg(name)}/{kind}s", _raw, json=dict(body), what=f"{kind} {name}")
+
+
+def update_bento(name: str, version: str, body: Mapping[str, Any]) -> Call[dict[str, Any]]:
+    return Call("PATCH", f"{_repos('bento')}/{_seg(name)}/bentos/{_seg(version)}", _raw, json=dict(body),
+                what=f"bento {name}:{version}")
+
+
+def item_action(kind: str, name: str, version: str, action: str,
+                body: Mapping[str, Any] | None = None) -> Call[dict[str, Any]]:
+    """``PATCH .../<version>/<action>`` (presign, start/finish upload, multipart steps)."""
+    return Call("PATCH", f"{_repos(kind)}/{_seg(name)}/{kind}s/{_seg(version)}/{action}", _raw,
+                json=dict(body) if body is not None else None, what=f"{kind} {name}:{version}")
+
+
+def item_path(kind: str, name: str, version: str, action: str) -> str:
+    """The path of the raw upload/download endpoints (``upload``, ``download``)."""
+    return f"{_repos(kind)}/{_seg(name)}/{kind}s/{_seg(version)}/{action}"

@@ -16,12 +16,13 @@ if TYPE_CHECKING:
     from .contexts import ContextPicker
     from .deployments import DeploymentsPanel
     from .login import LoginPanel
+    from .progress import TransferProgress
     from .status import DeploymentStatus
 
-__all__ = ["ContextPicker", "DeploymentStatus", "DeploymentsPanel", "LoginPanel"]
+__all__ = ["ContextPicker", "DeploymentStatus", "DeploymentsPanel", "LoginPanel", "TransferProgress"]
 
 _MODULES = {"ContextPicker": "contexts", "DeploymentStatus": "status", "DeploymentsPanel": "deployments",
-            "LoginPanel": "login"}
+            "LoginPanel": "login", "TransferProgress": "progress"}
 
 
 def __getattr__(name: str) -> Any:

@@ -26,6 +26,10 @@ TWINS: dict[str, tuple[Callable[..., Any], set[str]]] = {
     "delete": (api.delete, {"yes"}),
     "instance-types": (api.instance_types, set()),
     "clusters": (api.clusters, set()),
+    "push": (api.push, set()),
+    "pull": (api.pull, set()),
+    "bentos": (api.bentos, set()),
+    "models": (api.models, set()),
 }
 
 
