@@ -1,29 +1,49 @@
 """Run every benchmark, each in its own interpreter, and print one markdown report.
 
-Usage: python benchmarks/run_all.py [--write-readme]
+Usage: python benchmarks/run_all.py [--write-readme] [--kernel-python PATH]
 
 With ``--write-readme`` the report also replaces the block between the ``results:start`` and
 ``results:end`` markers in benchmarks/README.md. Run it with an interpreter that has both this
-project (``.[test]``) and ``bentoml==1.4.40`` installed, e.g. ``.venv-compat/bin/python``.
+project (``.[test]``) and ``bentoml==1.4.40`` installed, e.g. /work/venv-compat/bin/python.
+``bench_kernel_roundtrip.py`` needs ``jupyter_client`` and ``ipykernel`` instead; it runs with
+``--kernel-python`` (default: ``$BCJ_BENCH_KERNEL_PYTHON``, else ``<repo>/.venv/bin/python`` when it
+exists, else this interpreter) and is reported as skipped when that interpreter lacks them.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["bench_import.py", "bench_list.py"]
+SCRIPTS = ["bench_import.py", "bench_list.py", "bench_status_latency.py", "bench_watch_requests.py",
+           "bench_kernel_roundtrip.py"]
+KERNEL_SCRIPT = "bench_kernel_roundtrip.py"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
 
-def run_script(name: str) -> tuple[str, float]:
+def default_kernel_python() -> str:
+    configured = os.environ.get("BCJ_BENCH_KERNEL_PYTHON")
+    if configured:
+        return configured
+    local = HERE.parent / ".venv" / "bin" / "python"
+    return str(local) if local.exists() else sys.executable
+
+
+def has_kernel_stack(python: str) -> bool:
+    probe = subprocess.run([python, "-c", "import jupyter_client, ipykernel, bentocloud_jupyter"],
+                           capture_output=True, check=False)
+    return probe.returncode == 0
+
+
+def run_script(name: str, python: str = sys.executable) -> tuple[str, float]:
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, str(HERE / name)], capture_output=True, text=True, check=False)
+    out = subprocess.run([python, str(HERE / name)], capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
     if out.returncode != 0:
         raise SystemExit(f"{name} failed (exit {out.returncode}):\n{out.stdout}\n{out.stderr}")
@@ -43,11 +63,17 @@ def write_readme(report: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--write-readme", action="store_true", help="also refresh the results in README.md")
+    parser.add_argument("--kernel-python", default=default_kernel_python(),
+                        help=f"interpreter with jupyter_client + ipykernel for {KERNEL_SCRIPT}")
     args = parser.parse_args(argv)
     today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
     parts = [f"Measured {today} (UTC) with `benchmarks/run_all.py`."]
     for name in SCRIPTS:
-        output, elapsed = run_script(name)
+        python = args.kernel_python if name == KERNEL_SCRIPT else sys.executable
+        if name == KERNEL_SCRIPT and not has_kernel_stack(python):
+            parts.append(f"_{name} skipped: {python} lacks jupyter_client / ipykernel (see --kernel-python)._")
+            continue
+        output, elapsed = run_script(name, python)
         parts.append(f"{output}\n\n_{name} took {elapsed:.0f} s._")
     report = "\n\n".join(parts)
     print(report, flush=True)
