@@ -40,20 +40,46 @@ Validation: unknown bento/cluster/secret -> 404, duplicate name -> 409, missing 
 unknown instance type, bad scaling or a non-DNS name -> 400. A null name becomes
 ``<bento-name>-<6 hex chars>``; a bento without version means its latest version.
 
+Transfers (:mod:`.transfers`): bentos and models upload and download in the mode set by the
+``transfer_mode`` knob (``Sandbox(transfer_mode=...)``, the ``Sandbox.transfer_mode`` attribute,
+``POST /_sandbox/config``, or ``--transfer-mode``): ``proxy`` (default; ``transmission_strategy:
+"proxy"``, ``PUT .../upload`` marks ``success`` itself, ``GET .../download``), ``presigned``
+(``transmission_strategy: null``; ``presign_upload_url`` gives one PUT URL, then ``finish_upload``) or
+``multipart`` (``"presigned_url"``; ``start_multipart_upload``, one presigned PUT per part of any size
+answering an ``ETag`` (quoted md5), ``complete_multipart_upload`` checks the ETags, ``finish_upload``).
+Presigned URLs are ``{url}/_storage/{bentos|models}/{repo}/{version}/archive.tar`` (or
+``.../parts/{upload_id}/{n}``) ``?expires=<epoch>&signature=<hmac>``: unauthenticated, valid one hour
+for one method, 403 (S3-style XML) when forged or expired. Bytes are streamed to a temp directory the
+sandbox deletes on stop; seeded bentos/models download a small generated archive. ``upload_status``:
+``pending`` -> ``uploading`` -> ``success`` / ``failed`` (with ``upload_finished_reason``).
+
+Websockets (:mod:`.ws`, auth by the ``X-YATAI-API-TOKEN`` upgrade header, else an error message and
+close 4401): ``/ws/v1/clusters/{c}/pods?selector=...`` (the image-builder pod while a deployment of that
+bento builds), ``/ws/v2/deployments/{name}/pods`` and ``/ws/v1/clusters/{c}/tail`` (base64 log chunks
+paced over the build, heartbeats, ``EOF``). Pods are derived from the status (:mod:`.pods`).
+
+Deployed services (:mod:`.services`): ``{url}/_svc/{name}`` serves ``/readyz``, ``/livez``,
+``/docs.json`` (OpenAPI 3) and the seeded bentos' APIs, deterministically: summarizer ``POST
+/summarize`` ``{"text"}`` -> ``{"summary"}``, iris_classifier ``POST /classify`` ``{"input_data":
+[[4 numbers]]}`` -> ``[class ids]``, llm-chat ``POST /chat`` ``{"prompt"}`` -> ``{"reply"}``; 503 unless
+running, 401 without ``Authorization: Bearer <token>`` under ``access_authorization``, 400 on a bad body.
+
 Faults (:class:`Faults`, live via attributes or ``POST /_sandbox/faults``): ``latency``,
 ``error_rate`` + ``error_status``, ``fail_next``, ``rate_limit_next`` + ``retry_after``,
-``drop_next`` (connection closed with no response) and ``expire_tokens``; ``Sandbox.expire_token``
-expires one token. Admin routes (no auth, loopback clients only, never faulted, not counted):
-``GET/POST /_sandbox/faults`` (read/set knobs as JSON), ``POST /_sandbox/reset`` (faults back to
-defaults; body ``{"state": true}`` also reseeds the store), ``GET/DELETE /_sandbox/stats`` and
-``GET /_sandbox/deployments/{name}`` (status history and revisions).
+``drop_next`` (connection closed with no response), ``expire_tokens``, ``drop_upload_after`` (upload
+bodies, proxy or presigned, cut by closing the connection after N bytes) and ``presign_forbidden``
+(storage URLs answer 403); ``Sandbox.expire_token`` expires one token. Admin routes (no auth, loopback
+clients only, never faulted, not counted): ``GET/POST /_sandbox/faults`` (read/set knobs as JSON),
+``GET/POST /_sandbox/config`` (``transfer_mode``), ``POST /_sandbox/reset`` (faults back to defaults;
+body ``{"state": true}`` also reseeds the store and drops stored bytes), ``GET/DELETE
+/_sandbox/stats`` and ``GET /_sandbox/deployments/{name}`` (status history and revisions).
 
 ``Sandbox.stats()`` (and ``GET /_sandbox/stats``) return ``{"total": int, "by_route": {"GET
 /api/v2/deployments/{name}": int, ...}, "connections": int}``, where ``connections`` counts distinct
-client (host, port) pairs, so tests can prove connection reuse and one request per poll.
+client (host, port) pairs, so tests can prove connection reuse and one request per poll (websockets are
+not counted).
 
-Not emulated yet: uploads/downloads, websockets (pod lists, log tails), codespace files, legacy v1
-deployment routes.
+Not emulated yet: codespace files, legacy v1 deployment routes, running uploaded bentos' code.
 """
 
 from __future__ import annotations

@@ -18,6 +18,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="port, 0 for any (default %(default)s)")
     parser.add_argument("--token", default=None, help="API token to accept (default: random sbx_...)")
     parser.add_argument("--speed", type=float, default=1.0, help="lifecycle speed factor (default 1)")
+    parser.add_argument("--transfer-mode", choices=["proxy", "presigned", "multipart"], default="proxy",
+                        help="how bento/model uploads and downloads travel (default %(default)s)")
     return parser.parse_args(argv)
 
 
@@ -34,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        sandbox = Sandbox(host=args.host, port=args.port, token=args.token, speed=args.speed).start()
+        sandbox = Sandbox(host=args.host, port=args.port, token=args.token, speed=args.speed,
+                          transfer_mode=args.transfer_mode).start()
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

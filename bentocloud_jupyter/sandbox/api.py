@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
@@ -19,6 +19,7 @@ from . import catalog, shapes
 from .faults import Faults, Stats
 from .records import SandboxError, TokenRecord, not_found, parse_time
 from .state import Store
+from .storage import Blobs
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -30,6 +31,7 @@ class Context:
     store: Store
     get_faults: Callable[[], Faults]
     stats: Stats
+    blobs: Blobs = field(default_factory=Blobs)
 
 
 def ctx(request: Request) -> Context:

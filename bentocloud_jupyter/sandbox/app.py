@@ -1,9 +1,11 @@
 """The ASGI app: REST routes from :mod:`.api` plus the unauthenticated and admin routes.
 
 * login code flow: ``/api/v1/auth/code``, ``/api/v1/auth/token`` and the ``/api_tokens`` page;
-* fake deployed services: ``/_svc/{name}/readyz`` (and ``livez``);
-* admin (no auth, loopback clients only, exempt from faults): ``/_sandbox/faults``, ``/_sandbox/reset``,
-  ``/_sandbox/stats``, ``/_sandbox/deployments/{name}``.
+* transfers (:mod:`.transfers`): PATCH actions, proxy upload/download, presigned ``/_storage``;
+* websockets (:mod:`.ws`): pod lists and log tails;
+* fake deployed services (:mod:`.services`): ``/_svc/{name}/...``;
+* admin (no auth, loopback clients only, exempt from faults): ``/_sandbox/faults``, ``/_sandbox/config``,
+  ``/_sandbox/reset``, ``/_sandbox/stats``, ``/_sandbox/deployments/{name}``.
 """
 
 from __future__ import annotations
@@ -18,14 +20,18 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
-from . import shapes
+from . import shapes, uploads
 from .api import Context, api_routes, arg, body_json, ctx
 from .faults import FaultMiddleware, Faults, Stats
 from .records import SandboxError, iso, not_found
+from .services import service_routes
 from .state import Store
+from .storage import Blobs
+from .transfers import transfer_routes
+from .ws import ws_routes
 
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -92,19 +98,6 @@ async def login_approve(request: Request) -> Response:
     return page("Login approved", "<p>Done: you can close this tab and go back to your notebook.</p>")
 
 
-# ----- fake deployed services -------------------------------------------------------------------
-async def service_probe(request: Request) -> Response:
-    """``/readyz``: 200 while the deployment serves (traffic wakes a scaled-to-zero one), else 503."""
-    name = request.path_params["name"]
-    try:
-        status = ctx(request).store.touch_service(name)
-    except SandboxError:
-        return error_response(404, f"deployment {name!r}: record not found")
-    if status == "running":
-        return Response("ok", media_type="text/plain")
-    return Response(f"deployment is {status}", status_code=503, media_type="text/plain")
-
-
 # ----- admin --------------------------------------------------------------------------------
 def _loopback_only(request: Request) -> None:
     host = request.client.host if request.client else ""
@@ -130,6 +123,22 @@ async def admin_faults(request: Request) -> Response:
     return JSONResponse(faults.to_dict())
 
 
+async def admin_config(request: Request) -> Response:
+    """``{"transfer_mode": "proxy"|"presigned"|"multipart"}``: read, or set with POST."""
+    _loopback_only(request)
+    store = ctx(request).store
+    if request.method == "POST":
+        values = await body_json(request)
+        if not isinstance(values, dict) or set(values) - {"transfer_mode"}:
+            raise SandboxError(400, "send a JSON object with the known config keys: transfer_mode")
+        if "transfer_mode" in values:
+            try:
+                store.transfer_mode = uploads.check_mode(values["transfer_mode"])
+            except ValueError as exc:
+                raise SandboxError(400, str(exc)) from None
+    return JSONResponse({"transfer_mode": store.transfer_mode})
+
+
 async def admin_reset(request: Request) -> Response:
     """Faults back to defaults; with ``{"state": true}`` the store is reseeded too."""
     _loopback_only(request)
@@ -138,6 +147,7 @@ async def admin_reset(request: Request) -> Response:
     c.get_faults().update(Faults().to_dict())
     if isinstance(body, dict) and body.get("state"):
         c.store.reset()
+        c.blobs.clear()
     return JSONResponse({"faults": c.get_faults().to_dict(), "state_reset": bool(isinstance(body, dict)
                                                                                  and body.get("state"))})
 
@@ -164,22 +174,25 @@ async def admin_deployment(request: Request) -> Response:
     return JSONResponse(data)
 
 
-def create_app(store: Store, get_faults: Callable[[], Faults], stats: Stats) -> ASGIApp:
-    """Build the sandbox ASGI app around a store, a faults getter and a stats collector."""
-    routes = [
+def create_app(store: Store, get_faults: Callable[[], Faults], stats: Stats, blobs: Blobs | None = None
+               ) -> ASGIApp:
+    """Build the sandbox ASGI app around a store, a faults getter, a stats collector and blob storage."""
+    routes: list[BaseRoute] = [
         Route("/api/v1/auth/code", auth_code, methods=["GET"]),
         Route("/api/v1/auth/token", auth_token, methods=["GET"]),
+        *transfer_routes(),
         *api_routes(),
+        *ws_routes(),
+        *service_routes(),
         Route("/api_tokens", login_page, methods=["GET"]),
         Route("/api_tokens/approve", login_approve, methods=["POST"]),
-        Route("/_svc/{name}/readyz", service_probe, methods=["GET"]),
-        Route("/_svc/{name}/livez", service_probe, methods=["GET"]),
         Route("/_sandbox/faults", admin_faults, methods=["GET", "POST"]),
+        Route("/_sandbox/config", admin_config, methods=["GET", "POST"]),
         Route("/_sandbox/reset", admin_reset, methods=["POST"]),
         Route("/_sandbox/stats", admin_stats, methods=["GET", "DELETE"]),
         Route("/_sandbox/deployments/{name}", admin_deployment, methods=["GET"]),
     ]
     app = Starlette(routes=routes, exception_handlers={SandboxError: on_sandbox_error,
                                                        HTTPException: on_http_error})
-    app.state.sandbox = Context(store=store, get_faults=get_faults, stats=stats)
+    app.state.sandbox = Context(store=store, get_faults=get_faults, stats=stats, blobs=blobs or Blobs())
     return FaultMiddleware(app, get_faults, stats, routes)

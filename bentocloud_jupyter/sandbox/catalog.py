@@ -1,7 +1,7 @@
 """Store operations on the simple catalogue resources: secrets, repositories, bento/model records.
 
 Kept apart from :mod:`.state` so the deployment lifecycle module stays small; these functions take
-the :class:`Store` and hold its lock. Uploads and downloads are deliberately not emulated yet.
+the :class:`Store` and hold its lock. Upload bookkeeping lives in :mod:`.uploads`, routes in :mod:`.transfers`.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def get_version(store: Store, kind: str, repo: str, version: str) -> ArtifactRec
 
 
 def create_version(store: Store, kind: str, repo: str, body: object) -> ArtifactRecord:
-    """Record a pushed bento/model (metadata only: the transfer itself is not emulated)."""
+    """Register a bento/model version (``upload_status`` pending until its bytes arrive, see .transfers)."""
     if not isinstance(body, dict) or not isinstance(body.get("version"), str) or not body["version"]:
         raise SandboxError(400, "version is required")
     manifest = body.get("manifest")

@@ -1,8 +1,8 @@
 """Fault injection, request statistics, and the uvicorn protocol that can drop connections.
 
-Faults apply to the REST API (``/api/...``) only; admin routes (``/_sandbox/...``) are exempt so a
-test can always read stats or switch faults off. Counters (``fail_next`` and friends) are
-decremented atomically, so "the next N requests" holds under concurrency.
+Faults apply to the REST API (``/api/...``) only (the two transfer knobs also to ``/_storage``); admin
+routes (``/_sandbox/...``) are exempt so a test can always read stats or switch faults off. Counters
+(``fail_next`` and friends) are decremented atomically, so "the next N requests" holds under concurrency.
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ class Faults:
     retry_after: seconds put in ``Retry-After``.
     drop_next: close the TCP connection of the next N API requests without any HTTP response.
     expire_tokens: every token answers 401 "expired" while true.
+    drop_upload_after: while > 0, any upload body (proxy ``PUT .../upload`` or a presigned storage PUT)
+        longer than this many bytes has its TCP connection aborted after that many bytes were received.
+    presign_forbidden: every presigned storage request (PUT and GET) answers 403 ``AccessDenied``.
     """
 
     latency: float = 0.0
@@ -47,6 +50,8 @@ class Faults:
     retry_after: float = 1.0
     drop_next: int = 0
     expire_tokens: bool = False
+    drop_upload_after: int = 0
+    presign_forbidden: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     def take(self, name: str) -> bool:

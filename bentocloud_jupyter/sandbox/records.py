@@ -75,6 +75,13 @@ class ArtifactRecord:
     build_at: float | None = None
     upload_status: str = "success"
     image_build_status: str = "success"
+    upload_started_at: float | None = None
+    upload_finished_at: float | None = None
+    upload_finished_reason: str = ""
+    upload_id: str | None = None
+    # open multipart uploads: upload id -> {part number: (quoted md5 ETag, size)}
+    multipart: dict[str, dict[int, tuple[str, int]]] = field(default_factory=dict)
+    seeded: bool = False  # seed data: downloads serve a small generated archive
 
 
 @dataclass

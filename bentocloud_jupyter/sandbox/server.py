@@ -19,6 +19,8 @@ import uvicorn
 from .app import create_app
 from .faults import Faults, SandboxH11Protocol, Stats
 from .state import Store, new_token
+from .storage import Blobs
+from .uploads import check_mode
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8975
@@ -61,10 +63,13 @@ class Sandbox:
         token: accepted API token; a random ``sbx_...`` one when None.
         speed: lifecycle speed factor (50 makes a 3.5 s rollout take 70 ms).
         faults: initial fault knobs (a fresh :class:`Faults` when None).
+        transfer_mode: how bentos/models travel: ``"proxy"`` (through the API), ``"presigned"`` (one
+            presigned PUT/GET) or ``"multipart"`` (presigned multipart parts); also settable later via
+            the ``transfer_mode`` attribute or ``POST /_sandbox/config``.
     """
 
     def __init__(self, host: str = DEFAULT_HOST, port: int = 0, token: str | None = None, speed: float = 1.0,
-                 faults: Faults | None = None) -> None:
+                 faults: Faults | None = None, transfer_mode: str = "proxy") -> None:
         check_host(host)
         if speed <= 0:
             raise ValueError("speed must be > 0")
@@ -74,6 +79,8 @@ class Sandbox:
         self.speed = speed
         self.faults = faults if faults is not None else Faults()
         self.state = Store(self.token, speed=speed)
+        self.state.transfer_mode = check_mode(transfer_mode)
+        self.blobs = Blobs()
         self._stats = Stats()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -82,6 +89,15 @@ class Sandbox:
     def __repr__(self) -> str:
         where = self.url if self._bound_port else f"{self.host}:{self.port} (stopped)"
         return f"Sandbox({where}, speed={self.speed})"
+
+    @property
+    def transfer_mode(self) -> str:
+        """``"proxy"`` | ``"presigned"`` | ``"multipart"``: what create/update/GET advertise."""
+        return self.state.transfer_mode
+
+    @transfer_mode.setter
+    def transfer_mode(self, mode: str) -> None:
+        self.state.transfer_mode = check_mode(mode)
 
     @property
     def url(self) -> str:
@@ -95,7 +111,8 @@ class Sandbox:
         """Serve from a daemon thread; returns once the socket is listening."""
         if self._thread is not None:
             raise RuntimeError("the sandbox is already running")
-        app = create_app(self.state, lambda: self.faults, self._stats)
+        self.blobs.open()
+        app = create_app(self.state, lambda: self.faults, self._stats, self.blobs)
         config = uvicorn.Config(app, host=self.host, port=self.port, http=SandboxH11Protocol, lifespan="off",
                                 log_level="warning", access_log=False, timeout_graceful_shutdown=2)
         server = uvicorn.Server(config)
@@ -106,6 +123,7 @@ class Sandbox:
             if not thread.is_alive() or time.monotonic() > deadline:
                 server.should_exit = True
                 thread.join(timeout=2)
+                self.blobs.close()
                 raise RuntimeError(f"the sandbox could not listen on {self.host}:{self.port}")
             time.sleep(0.01)
         self._server, self._thread = server, thread
@@ -119,6 +137,7 @@ class Sandbox:
             return
         server.should_exit = True
         thread.join(timeout=10)
+        self.blobs.close()
         self._server = self._thread = None
         self._bound_port = None
 

@@ -55,14 +55,18 @@ def cluster_full(store: Store, name: str) -> dict[str, Any]:
             "resource_instances": [instance_type(store, i) for i in store.instance_types]}
 
 
-def _artifact(a: ArtifactRecord, resource_type: str) -> dict[str, Any]:
+STRATEGY = {"proxy": "proxy", "presigned": None, "multipart": "presigned_url"}
+
+
+def _artifact(store: Store, a: ArtifactRecord, resource_type: str) -> dict[str, Any]:
+    """A bento/model; ``transmission_strategy`` follows the sandbox's ``transfer_mode`` knob."""
     return {
-        **envelope(a.uid, a.version, resource_type, a.created_at, a.created_at, a.labels),
+        **envelope(a.uid, a.version, resource_type, a.created_at, a.upload_finished_at or a.created_at, a.labels),
         "description": a.description, "version": a.version, "image_build_status": a.image_build_status,
-        "upload_status": a.upload_status, "upload_finished_reason": "", "presigned_upload_url": "",
-        "presigned_download_url": "", "manifest": a.manifest, "transmission_strategy": "proxy",
-        "upload_id": None, "upload_started_at": iso(a.created_at),
-        "upload_finished_at": iso(a.created_at) if a.upload_status == "success" else None,
+        "upload_status": a.upload_status, "upload_finished_reason": a.upload_finished_reason,
+        "presigned_upload_url": "", "presigned_download_url": "", "manifest": a.manifest,
+        "transmission_strategy": STRATEGY[store.transfer_mode], "upload_id": a.upload_id,
+        "upload_started_at": iso(a.upload_started_at), "upload_finished_at": iso(a.upload_finished_at),
         "build_at": iso(a.build_at or a.created_at),
     }
 
@@ -74,14 +78,14 @@ def _repo(r: RepoRecord, resource_type: str, latest_key: str, latest: dict[str, 
 
 def bento(store: Store, a: ArtifactRecord, with_repository: bool = False) -> dict[str, Any]:
     """A bento; ``with_repository`` embeds its repository (deployment targets need it)."""
-    out = _artifact(a, "bento")
+    out = _artifact(store, a, "bento")
     if with_repository:
         out["repository"] = _repo(store.bento_repos[a.repo], "bento_repository", "latest_bento", None)
     return out
 
 
 def model(store: Store, a: ArtifactRecord, with_repository: bool = False) -> dict[str, Any]:
-    out = _artifact(a, "model")
+    out = _artifact(store, a, "model")
     if with_repository:
         out["repository"] = _repo(store.model_repos[a.repo], "model_repository", "latest_model", None)
     return out

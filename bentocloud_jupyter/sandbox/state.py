@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import lifecycle, seed
+from . import lifecycle, seed, svcapis
 from .records import (
     ArtifactRecord,
     DeploymentRecord,
@@ -49,6 +49,7 @@ class Store:
         self.primary_token = token
         self.tokens: dict[str, TokenRecord] = {}
         self.login_codes: dict[str, LoginCode] = {}
+        self.transfer_mode = "proxy"  # "proxy" | "presigned" | "multipart" (see .transfers)
         self.reset()
 
     # ----- seeding -------------------------------------------------------------------------
@@ -73,6 +74,7 @@ class Store:
                     uid=new_uid("secret"), name=s["name"], created_at=t0, content=s["content"],
                     cluster=seed.DEFAULT_CLUSTER, description=s["description"])
             self.deployments: dict[str, DeploymentRecord] = {}
+            self.svc_logs: dict[str, list[str]] = {}  # deployment name -> access-log lines of /_svc calls
             if self.primary_token not in self.tokens:
                 self.tokens[self.primary_token] = TokenRecord(
                     uid=new_uid("token"), name=seed.API_TOKEN_NAME, token=self.primary_token, created_at=t0,
@@ -86,7 +88,8 @@ class Store:
                     "options": {}}
         self.models.setdefault(m["repo"], {})[m["version"]] = ArtifactRecord(
             uid=new_uid("model"), repo=m["repo"], version=m["version"], created_at=created,
-            manifest=manifest, description=m["description"], build_at=created, image_build_status="")
+            manifest=manifest, description=m["description"], build_at=created, image_build_status="",
+            upload_started_at=created, upload_finished_at=created, seeded=True)
 
     def _seed_bento(self, b: dict[str, Any], t0: float) -> None:
         created = parse_time(b["created_at"]) or t0
@@ -104,14 +107,15 @@ class Store:
             "version": b["version"], "apis": {}, "models": list(b["models"]), "runners": [],
             "services": [{"name": b["entry"], "service": "", "models": model_infos, "dependencies": [],
                           "config": {}}],
-            "envs": b["envs"], "schema": {}, "dev": False, "spec": 2,
+            "envs": b["envs"], "schema": svcapis.manifest_schema(b["repo"], b["entry"]), "dev": False, "spec": 2,
             "image": {"base_image": "", "python_version": "3.11", "commands": [], "python_requirements": "",
                       "post_commands": [], "build_include": []},
         }
         self.bentos.setdefault(b["repo"], {})[b["version"]] = ArtifactRecord(
             uid=new_uid("bento"), repo=b["repo"], version=b["version"], created_at=created,
             manifest=manifest, description=b["description"], build_at=created,
-            labels=[{"key": "team", "value": "demo"}])
+            labels=[{"key": "team", "value": "demo"}], upload_started_at=created, upload_finished_at=created,
+            seeded=True)
 
     # ----- auth ----------------------------------------------------------------------------
     def authenticate(self, token: str | None, expire_all: bool = False) -> TokenRecord:

@@ -1,0 +1,125 @@
+"""Fake deployed services at ``{sandbox url}/_svc/{name}``: probes, ``/docs.json`` and the bento's APIs.
+
+* ``GET /readyz``, ``GET /livez``: 200 ``ok`` while running (traffic wakes a scaled-to-zero deployment),
+  else 503; never need a token;
+* ``GET /docs.json``: the OpenAPI 3 document of the bento's APIs (:mod:`.svcapis`);
+* ``POST /<api route>``: JSON in, JSON out, deterministic (400 on a bad body, 501 for uploaded bentos,
+  whose code the sandbox cannot run).
+
+Everything but the probes answers 503 ``{"error": ...}`` unless the deployment is running, and 401
+without ``Authorization: Bearer <valid sandbox token>`` when the deployment has
+``access_authorization: true``. Each call appends a bentoml-style access-log line that api-server pod
+log tails show.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from . import svcapis
+from .api import ctx
+from .records import DeploymentRecord, SandboxError
+
+LOG_LIMIT = 1000  # access-log lines kept per deployment
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+async def probe(request: Request) -> Response:
+    """``/readyz``: 200 while the deployment serves (traffic wakes a scaled-to-zero one), else 503."""
+    name = request.path_params["name"]
+    try:
+        status = ctx(request).store.touch_service(name)
+    except SandboxError:
+        return JSONResponse({"error": f"deployment {name!r}: record not found", "code": 404}, status_code=404)
+    if status == "running":
+        return Response("ok", media_type="text/plain")
+    return Response(f"deployment is {status}", status_code=503, media_type="text/plain")
+
+
+def _log(request: Request, dep: DeploymentRecord, entry: str, status: int, size: int, started: float) -> None:
+    store = ctx(request).store
+    client = request.client.host if request.client else "127.0.0.1"
+    line = (f"[INFO] [entry_service:{entry}:1] {client}:0 (scheme=http,method={request.method},"
+            f"path=/{request.path_params['path']},type={request.headers.get('content-type', '')},"
+            f"length={request.headers.get('content-length', '0')}) (status={status},type=application/json,"
+            f"length={size}) {(time.perf_counter() - started) * 1000:.1f}ms "
+            f"(trace={secrets.token_hex(16)},span={secrets.token_hex(8)},sampled=0,service.name={entry})")
+    with store.lock:
+        lines = store.svc_logs.setdefault(dep.name, [])
+        lines.append(line)
+        del lines[:-LOG_LIMIT]
+
+
+async def call(request: Request) -> Response:
+    started = time.perf_counter()
+    store = ctx(request).store
+    name, path = request.path_params["name"], "/" + request.path_params["path"]
+    try:
+        dep = store.get_deployment(name)
+    except SandboxError:
+        return _error(404, f"deployment {name!r}: record not found")
+    status = store.touch_service(name)
+    with store.lock:
+        rev = dep.latest
+        bento = store.bentos[rev.bento_repo][rev.bento_version]
+        manifest = dict(bento.manifest or {})
+        protected = bool(rev.config.get("access_authorization"))
+    entry = str(manifest.get("entry_service") or rev.bento_repo)
+    response = _answer(request, path, status, protected, rev.bento_repo, rev.bento_version, manifest,
+                       bento.description, await request.body())
+    _log(request, dep, entry, response.status_code, len(response.body), started)
+    return response
+
+
+def _answer(request: Request, path: str, status: str, protected: bool, repo: str, version: str,
+            manifest: dict[str, object], description: str, raw: bytes) -> Response:
+    store = ctx(request).store
+    if status != "running":
+        return _error(503, f"deployment {request.path_params['name']!r} is {status}, not running: "
+                           "it cannot serve requests right now")
+    if protected:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        try:
+            if scheme.lower() != "bearer":
+                raise SandboxError(401, "this deployment requires access authorization: send "
+                                        "'Authorization: Bearer <API token>'")
+            store.authenticate(token.strip(), ctx(request).get_faults().expire_tokens)
+        except SandboxError as exc:
+            return _error(401, exc.message, {"WWW-Authenticate": "Bearer"})
+    if path == "/docs.json":
+        if request.method != "GET":
+            return _error(405, "method not allowed: use GET /docs.json")
+        return JSONResponse(svcapis.document(repo, version, manifest, description))
+    apis = {a.route: a for a in svcapis.apis_of(repo)}
+    schema = manifest.get("schema")
+    routes = schema.get("routes") if isinstance(schema, dict) else None
+    uploaded = {str(r.get("route")) for r in routes or [] if isinstance(r, dict)}
+    if path not in apis and path not in uploaded:
+        return _error(404, f"no API at {path}: see /docs.json")
+    if request.method != "POST":
+        return _error(405, f"method not allowed: use POST {path}")
+    if path not in apis:
+        return _error(501, f"the sandbox cannot run uploaded code: {repo}:{version} {path} is not emulated")
+    api = apis[path]
+    try:
+        body = json.loads(raw or b"null")
+        svcapis.check(body, api.input)
+        return JSONResponse(api.handler(body))
+    except ValueError as exc:  # bad JSON and BadInput
+        message = str(exc) if isinstance(exc, svcapis.BadInput) else f"request body is not valid JSON: {exc}"
+        return _error(400, message)
+
+
+def service_routes() -> list[Route]:
+    return [Route("/_svc/{name}/readyz", probe, methods=["GET"]),
+            Route("/_svc/{name}/livez", probe, methods=["GET"]),
+            Route("/_svc/{name}/{path:path}", call, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])]
