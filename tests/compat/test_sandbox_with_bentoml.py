@@ -26,7 +26,6 @@ os.environ.pop("BENTO_CLOUD_API_KEY", None)
 bentoml = pytest.importorskip("bentoml")
 
 from bentoml._internal.cloud import BentoCloudClient  # noqa: E402
-from bentoml._internal.cloud import deployment as cloud_deployment  # noqa: E402
 from bentoml._internal.cloud.client import RestApiClient  # noqa: E402
 from bentoml._internal.cloud.schemas.schemasv1 import (  # noqa: E402
     CreateSecretSchema,
@@ -50,8 +49,6 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """In-process bentoml keeps the home it resolved first; CLI subprocesses get this test's own."""
     monkeypatch.setenv("BENTOML_HOME", str(tmp_path / "bentoml-home"))
     monkeypatch.setenv("BENTOML_DO_NOT_TRACK", "True")
-    # No image-builder log tailing thread: the sandbox does not emulate websockets.
-    monkeypatch.setattr(cloud_deployment, "is_jupyter", lambda: True)
 
 
 @pytest.fixture
