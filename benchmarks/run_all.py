@@ -1,6 +1,6 @@
 """Run every benchmark, each in its own interpreter, and print one markdown report.
 
-Usage: python benchmarks/run_all.py [--write-readme] [--kernel-python PATH]
+Usage: python benchmarks/run_all.py [--write-readme] [--kernel-python PATH] [--push-size-mb N | --skip-push]
 
 With ``--write-readme`` the report also replaces the block between the ``results:start`` and
 ``results:end`` markers in benchmarks/README.md. Run it with an interpreter that has both this
@@ -8,6 +8,8 @@ project (``.[test]``) and ``bentoml==1.4.40`` installed, e.g. /work/venv-compat/
 ``bench_kernel_roundtrip.py`` needs ``jupyter_client`` and ``ipykernel`` instead; it runs with
 ``--kernel-python`` (default: ``$BCJ_BENCH_KERNEL_PYTHON``, else ``<repo>/.venv/bin/python`` when it
 exists, else this interpreter) and is reported as skipped when that interpreter lacks them.
+``bench_push.py`` pushes a ``--push-size-mb`` model (default 500 MiB, ~1.5 min and ~2.5 GB of temporary
+disk); ``--skip-push`` leaves it out.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ["bench_import.py", "bench_list.py", "bench_status_latency.py", "bench_watch_requests.py",
-           "bench_kernel_roundtrip.py"]
+           "bench_kernel_roundtrip.py", "bench_push.py"]
 KERNEL_SCRIPT = "bench_kernel_roundtrip.py"
+PUSH_SCRIPT = "bench_push.py"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
 
@@ -41,9 +44,9 @@ def has_kernel_stack(python: str) -> bool:
     return probe.returncode == 0
 
 
-def run_script(name: str, python: str = sys.executable) -> tuple[str, float]:
+def run_script(name: str, python: str = sys.executable, args: list[str] | None = None) -> tuple[str, float]:
     started = time.perf_counter()
-    out = subprocess.run([python, str(HERE / name)], capture_output=True, text=True, check=False)
+    out = subprocess.run([python, str(HERE / name), *(args or [])], capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
     if out.returncode != 0:
         raise SystemExit(f"{name} failed (exit {out.returncode}):\n{out.stdout}\n{out.stderr}")
@@ -65,6 +68,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--write-readme", action="store_true", help="also refresh the results in README.md")
     parser.add_argument("--kernel-python", default=default_kernel_python(),
                         help=f"interpreter with jupyter_client + ipykernel for {KERNEL_SCRIPT}")
+    parser.add_argument("--push-size-mb", type=int, default=500,
+                        help=f"model size in MiB for {PUSH_SCRIPT} (default %(default)s)")
+    parser.add_argument("--skip-push", action="store_true", help=f"do not run {PUSH_SCRIPT}")
     args = parser.parse_args(argv)
     today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
     parts = [f"Measured {today} (UTC) with `benchmarks/run_all.py`."]
@@ -73,7 +79,11 @@ def main(argv: list[str] | None = None) -> None:
         if name == KERNEL_SCRIPT and not has_kernel_stack(python):
             parts.append(f"_{name} skipped: {python} lacks jupyter_client / ipykernel (see --kernel-python)._")
             continue
-        output, elapsed = run_script(name, python)
+        if name == PUSH_SCRIPT and args.skip_push:
+            parts.append(f"_{name} skipped (--skip-push)._")
+            continue
+        extra = ["--size-mb", str(args.push_size_mb)] if name == PUSH_SCRIPT else []
+        output, elapsed = run_script(name, python, extra)
         parts.append(f"{output}\n\n_{name} took {elapsed:.0f} s._")
     report = "\n\n".join(parts)
     print(report, flush=True)
