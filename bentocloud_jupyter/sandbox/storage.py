@@ -22,6 +22,7 @@ import os
 import secrets
 import shutil
 import tempfile
+import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -47,12 +48,14 @@ class Blobs:
     def open(self) -> None:
         if self.root is None:
             self.root = Path(tempfile.mkdtemp(prefix="bentocloud-sandbox-blobs-"))
+            # A sandbox never stopped (a kernel shut down with it running) still cleans up at exit.
+            self._cleanup = weakref.finalize(self, shutil.rmtree, str(self.root), True)
 
     def close(self) -> None:
         """Delete every stored byte (idempotent)."""
         root, self.root = self.root, None
         if root is not None:
-            shutil.rmtree(root, ignore_errors=True)
+            self._cleanup()
 
     def clear(self) -> None:
         """Forget all archives (the store was reseeded) but keep the directory."""
