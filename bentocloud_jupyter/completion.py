@@ -14,7 +14,7 @@ from .parsers import DEPLOY_PARSER, SUBCOMMANDS
 __all__ = ["complete_bentocloud", "complete_deploy"]
 
 CACHE_SECONDS = 30.0
-_NEEDS_DEPLOYMENT = {"get", "status", "update", "terminate", "delete", "unwatch"}
+_NEEDS_DEPLOYMENT = {"get", "status", "update", "terminate", "delete", "unwatch", "logs", "call"}
 _NEEDS_CONTEXT = {"use", "logout"}
 _cache: dict[str, tuple[float, list[str]]] = {}
 
@@ -86,7 +86,18 @@ def complete_bentocloud(shell: Any, event: Any) -> list[str]:
         return _context_names()
     if sub in _NEEDS_DEPLOYMENT and len(words) == 3:
         return _remote("deployments")
+    if sub == "call" and len(words) == 4:
+        return _apis(words[2])
     return []
+
+
+def _apis(deployment: str) -> list[str]:
+    """API names of a ready deployment (its OpenAPI document), cached like the other remote names."""
+    def fetch() -> list[str]:
+        from .core.invoke import openapi
+
+        return [a.name for a in openapi(deployment).apis]
+    return _cached(f"apis:{deployment}", fetch)
 
 
 def complete_deploy(shell: Any, event: Any) -> list[str]:

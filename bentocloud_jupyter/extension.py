@@ -40,6 +40,8 @@ def unload(ipython: Any) -> None:
 
 
 def _shutdown() -> None:
+    from .core.logfollow import stop_following
     from .live import stop_all
 
+    stop_following(all=True)
     stop_all()

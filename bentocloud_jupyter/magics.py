@@ -20,7 +20,7 @@ from traitlets import Bool, Float, Unicode, observe
 from traitlets.config import Configurable
 
 from . import live, local_sandbox
-from .core import api, auth, session
+from .core import api, auth, logfollow, session
 from .core.errors import BentoCloudError, InvalidInputError
 from .core.results import DeploymentView, Message
 from .core.watch import Goal
@@ -251,11 +251,31 @@ class BentoCloudMagics(Magics, Configurable):
     def _do_sandbox(self, args: argparse.Namespace) -> Any:
         if args.stop:
             live.unwatch(all=True)
+            logfollow.stop_following(all=True)
             return local_sandbox.stop_sandbox()
         return local_sandbox.start_sandbox(args.port, args.speed)
 
     def _do_unwatch(self, args: argparse.Namespace) -> Any:
-        return live.unwatch(args.name, args.all)
+        """Stop live status displays and log streams (of ``name``, or all of them)."""
+        watched = set(live.watched())
+        result = live.unwatch(args.name, args.all)
+        followed = logfollow.stop_following(args.name, args.all)
+        if not followed:
+            return result
+        note = f"Stopped following the logs of {', '.join(repr(n) for n in followed)}."
+        stopped_status = bool(watched) if args.all or args.name is None else args.name in watched
+        return Message(f"{result.text} {note}" if stopped_status else note)
+
+    def _do_logs(self, args: argparse.Namespace) -> Any:
+        result = api.logs(args.name, args.follow, args.tail, args.cluster, self._ctx(args))
+        if not isinstance(result, logfollow.LogFollower):
+            return result
+        from .widgets.logview import present
+
+        return present(result, use_widgets=self.widgets and live.widgets_enabled())
+
+    def _do_call(self, args: argparse.Namespace) -> Any:
+        return api.call(args.name, args.api_name, args.json, args.file, self._ctx(args))
 
     # ----------------------------------------------------------------------------------------- deploy
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from .core.errors import InvalidInputError
+from .core.logs import DEFAULT_TAIL
 from .core.options import STRATEGIES
 from .core.watch import DEFAULT_TIMEOUT
 
@@ -170,8 +171,31 @@ def _pull() -> MagicArgumentParser:
     return p
 
 
+def _logs() -> MagicArgumentParser:
+    p = _parser("%bentocloud logs", "Recent log lines of a deployment's containers (the image build's while it "
+                "builds); --follow streams them live under the cell.")
+    p.add_argument("name")
+    p.add_argument("--follow", action="store_true", help="keep streaming (stop with the Stop button or unwatch)")
+    p.add_argument("--tail", type=int, default=DEFAULT_TAIL, metavar="N",
+                   help=f"lines to read back per container (default {DEFAULT_TAIL})")
+    _cluster(p)
+    _context(p)
+    return p
+
+
+def _call() -> MagicArgumentParser:
+    p = _parser("%bentocloud call", "Call an API of a ready deployment and show the response and its latency.")
+    p.add_argument("name", help="deployment")
+    p.add_argument("api_name", metavar="API", help="API name, e.g. summarize")
+    body = p.add_mutually_exclusive_group()
+    body.add_argument("--json", default=None, metavar="JSON", help="""JSON body, e.g. '{"text": "hi"}'""")
+    body.add_argument("--file", default=None, metavar="PATH", help="send this file's bytes as the body")
+    _context(p)
+    return p
+
+
 def _unwatch() -> MagicArgumentParser:
-    p = _parser("%bentocloud unwatch", "Stop live status displays.")
+    p = _parser("%bentocloud unwatch", "Stop live status displays and log streams.")
     p.add_argument("name", nargs="?", default=None)
     p.add_argument("--all", action="store_true")
     return p
@@ -212,8 +236,10 @@ SUBCOMMANDS: dict[str, tuple[MagicArgumentParser, str]] = {
     "pull": (_pull(), "pull a bento or model into the local store"),
     "bentos": (_simple("%bentocloud bentos", "List bentos on BentoCloud.", _context), "list bentos"),
     "models": (_simple("%bentocloud models", "List models on BentoCloud.", _context), "list models"),
+    "logs": (_logs(), "recent (or live) log lines of a deployment"),
+    "call": (_call(), "call an API of a ready deployment"),
     "sandbox": (_sandbox(), "start/stop the local sandbox"),
-    "unwatch": (_unwatch(), "stop live status displays"),
+    "unwatch": (_unwatch(), "stop live status displays and log streams"),
 }
 
 DEPLOY_PARSER = _build_deploy()

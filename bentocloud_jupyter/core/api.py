@@ -16,13 +16,16 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from . import config, session, transfer
+from . import config, invoke, session, transfer
 from .auth import LoginResult
 from .auth import login as _login
 from .build import build_bento, is_project_folder
 from .config import DEFAULT_ENDPOINT
 from .display import format_time
 from .errors import DeploymentFailed, InvalidInputError, NotFoundError
+from .invoke import CallResult, OpenAPIView
+from .logfollow import LogFollower, LogsView, recent_logs
+from .logs import DEFAULT_TAIL, WsEndpoint
 from .options import (
     DeployOptions,
     build_create_request,
@@ -49,8 +52,9 @@ from .tokens import Token
 from .transfer import PullResult, PushResult
 from .watch import DEFAULT_TIMEOUT, Goal, WatchState, wait_for
 
-__all__ = ["bentos", "clusters", "contexts", "delete", "deploy", "get", "instance_types", "list_deployments",
-           "login", "logout", "models", "pull", "push", "status", "terminate", "update", "use_context", "whoami"]
+__all__ = ["bentos", "call", "clusters", "contexts", "delete", "deploy", "get", "instance_types", "list_deployments",
+           "login", "logout", "logs", "models", "openapi", "pull", "push", "status", "terminate", "update",
+           "use_context", "whoami"]
 
 OUTPUTS = ("table", "json", "yaml")
 
@@ -290,6 +294,44 @@ def clusters(context: str | None = None) -> TableView:
     client, _ = client_for(context)
     rows = [[c.name, "yes" if c.is_first else "", c.description] for c in client.list_clusters()]
     return TableView(["name", "default", "description"], rows, "No clusters.")
+
+
+def logs(name: str, follow: bool = False, tail: int = DEFAULT_TAIL, cluster: str | None = None,
+         context: str | None = None) -> LogsView | LogFollower:
+    """The last ``tail`` log lines of each of the deployment's containers (the image builder's while it builds).
+
+    With ``follow``, a started :class:`~.logfollow.LogFollower` instead: an asyncio task on the running loop that
+    keeps the last 500 lines (``%bentocloud logs NAME --follow`` shows it live; ``.stop()`` ends it).
+
+    Raises:
+        NotFoundError: no such deployment. AuthenticationError, ConnectError, APIError: the websocket failed.
+        InvalidInputError: ``tail`` < 1, or ``follow`` without a running event loop.
+    """
+    if tail < 1:
+        raise InvalidInputError(f"tail must be at least 1, not {tail}.")
+    client, resolved = client_for(context)
+    if follow:
+        deployment = client.get_deployment(name, cluster)  # fail fast on an unknown name
+        return LogFollower(name, context=context, cluster=cluster, tail=tail, deployment=deployment).start()
+    return recent_logs(client, WsEndpoint.for_context(resolved), name, cluster, tail)
+
+
+def call(name: str, api_name: str, json: Any = None, file: str | None = None,
+         context: str | None = None) -> CallResult:
+    """Call ``api_name`` of the ready deployment ``name`` with a JSON body (dict, or JSON text) or a file's bytes.
+
+    The token is sent (as ``Authorization: Bearer``) only when the deployment has access authorization.
+
+    Raises:
+        InvalidInputError: not ready, bad body. NotFoundError: no such deployment or API.
+        AuthenticationError, ValidationError, ServerError: the API refused or failed (its message quoted).
+    """
+    return invoke.call(name, api_name, json, file, context)
+
+
+def openapi(name: str, context: str | None = None) -> OpenAPIView:
+    """The APIs the ready deployment ``name`` documents (its ``docs.json``), with their request fields."""
+    return invoke.openapi(name, context)
 
 
 # ----------------------------------------------------------------------------------------------- helpers

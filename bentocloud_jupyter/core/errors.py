@@ -22,6 +22,7 @@ construction, so no token can reach a user through an exception.
     ├── TransportError                      BentoCloud could not be reached
     │   ├── ConnectError (ConnectionError)  refused, DNS, TLS
     │   └── RequestTimeout (TimeoutError)   no answer in time
+    ├── NotReadyError                       the deployment cannot be called yet (not running, no URL)
     └── WatchError                          waiting for a deployment ended without success
         ├── DeploymentFailed                it reached a failure status
         └── WatchTimeout (TimeoutError)     it did not settle in time
@@ -43,6 +44,7 @@ __all__ = [
     "InsecureEndpointError",
     "InvalidInputError",
     "NotFoundError",
+    "NotReadyError",
     "ProtocolError",
     "RateLimitError",
     "RequestTimeout",
@@ -154,6 +156,10 @@ class ConnectError(TransportError, ConnectionError):
 
 class RequestTimeout(TransportError, TimeoutError):
     """No answer within the timeout."""
+
+
+class NotReadyError(BentoCloudError):
+    """The deployment is not in a state that can serve calls (not running yet, or no single URL)."""
 
 
 class WatchError(BentoCloudError):

@@ -13,16 +13,19 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .callform import CallForm
     from .contexts import ContextPicker
     from .deployments import DeploymentsPanel
     from .login import LoginPanel
+    from .logview import LogView
     from .progress import TransferProgress
     from .status import DeploymentStatus
 
-__all__ = ["ContextPicker", "DeploymentStatus", "DeploymentsPanel", "LoginPanel", "TransferProgress"]
+__all__ = ["CallForm", "ContextPicker", "DeploymentStatus", "DeploymentsPanel", "LogView", "LoginPanel",
+           "TransferProgress"]
 
 _MODULES = {"ContextPicker": "contexts", "DeploymentStatus": "status", "DeploymentsPanel": "deployments",
-            "LoginPanel": "login", "TransferProgress": "progress"}
+            "LoginPanel": "login", "TransferProgress": "progress", "LogView": "logview", "CallForm": "callform"}
 
 
 def __getattr__(name: str) -> Any:

@@ -4,6 +4,11 @@ The hub polls on the kernel's loop (one request per tick for every watch of a co
 sets the HTML widget's ``value``, which reaches the front end as a comm message. The display bundle
 also carries ``text/html`` and ``text/plain`` snapshots, and the output is updated once the watch
 ends, so a saved notebook (nbconvert, nbviewer, GitHub) shows the final state without widget state.
+
+While the status is ``image-building`` the image builder's log streams into a collapsible, bounded
+:class:`~.logview.LogView` (a task on the loop, stopped a few seconds after the build ends so its last
+lines arrive, or at once when watching stops); its failures show as one line there and never touch
+the watch. Once the deployment is ready, a :class:`~.callform.CallForm` offers its APIs.
 """
 
 from __future__ import annotations
@@ -14,11 +19,17 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..core import config, session
+from ..core.logfollow import LogFollower
 from ..core.results import StatusView
 from ..core.watch import DEFAULT_TIMEOUT, Goal, Outcome, WatchHub, WatchState
 from ._common import error_line, running_loop
+from .callform import CallForm
+from .logview import LogView
 
 __all__ = ["DeploymentStatus", "render_state"]
+
+BUILD_LOG_GRACE = 3.0
+"""Seconds the build log may keep streaming after the status leaves image-building (its last lines)."""
 
 
 def render_state(state: WatchState) -> tuple[str, str]:
@@ -31,12 +42,14 @@ class DeploymentStatus(widgets.VBox):  # type: ignore[misc]
     """Watch ``name`` until it settles: badge, timeline, details, URL once ready, error when it fails.
 
     ``goal`` defaults to READY after an update (``previous_revision`` given: only the new revision
-    counts) and to SETTLED otherwise (stop at any final status).
+    counts) and to SETTLED otherwise (stop at any final status). ``build_log`` streams the image build's
+    log while it builds; ``call_form`` offers the deployment's APIs once it is ready.
     """
 
     def __init__(self, name: str, *, context: str | None = None, cluster: str | None = None,
                  previous_revision: str | None = None, goal: Goal | None = None,
-                 timeout: float = DEFAULT_TIMEOUT, **kwargs: Any) -> None:
+                 timeout: float = DEFAULT_TIMEOUT, build_log: bool = True, call_form: bool = True,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if goal is None:
             goal = Goal.READY if previous_revision else Goal.SETTLED
@@ -45,8 +58,14 @@ class DeploymentStatus(widgets.VBox):  # type: ignore[misc]
         self.state = WatchState(name, goal=goal, previous_revision=previous_revision, timeout=timeout)
         self.html = widgets.HTML(value=render_state(self.state)[0])
         self.stop_button = widgets.Button(description="Stop watching", icon="stop")
-        self.children = [self.html, self.stop_button]
+        self.log_view = LogView("Build log", layout=widgets.Layout(display="none"))
+        self.call_form = CallForm(name, context=context, cluster=cluster, autoload=False,
+                                  layout=widgets.Layout(display="none"))
+        self.children = [self.html, self.log_view, self.call_form, self.stop_button]
         self.stop_button.on_click(self._on_stop)
+        self.build_log: LogFollower | None = None
+        self._build_log_wanted, self._call_form_wanted = build_log, call_form
+        self._build_log_timer: asyncio.TimerHandle | None = None
         self._hub: WatchHub | None = None
         self._future: asyncio.Future[WatchState] | None = None
         self._handles: list[Any] = []
@@ -82,7 +101,8 @@ class DeploymentStatus(widgets.VBox):  # type: ignore[misc]
         return self._future
 
     def stop(self) -> None:
-        """Stop watching (the deployment itself is not touched)."""
+        """Stop watching and the build log (the deployment itself is not touched)."""
+        self._stop_build_log()
         if self.state.done:
             return
         if self._hub is not None:
@@ -94,6 +114,8 @@ class DeploymentStatus(widgets.VBox):  # type: ignore[misc]
     def close(self) -> None:
         """Stop watching, then close the widget."""
         self.stop()
+        self.call_form.close()
+        self.log_view.close()
         super().close()
 
     def _on_stop(self, _: Any = None) -> None:
@@ -102,6 +124,9 @@ class DeploymentStatus(widgets.VBox):  # type: ignore[misc]
     def _on_change(self, state: WatchState) -> None:
         """Called by the hub on the loop: redraw, and once over, freeze the saved output too."""
         self.html.value = render_state(state)[0]
+        self._track_build_log(state)
+        if state.outcome is Outcome.READY:
+            self._offer_call_form()
         if not state.done:
             return
         self.stop_button.disabled = True
@@ -110,6 +135,33 @@ class DeploymentStatus(widgets.VBox):  # type: ignore[misc]
             bundle = self._bundle()
             for handle in handles:
                 handle.update(bundle, raw=True)
+
+    # ------------------------------------------------------------------------------- build log, calls
+
+    def _track_build_log(self, state: WatchState) -> None:
+        """Start following the build log on entering image-building; let it finish shortly after leaving."""
+        building = state.status == "image-building" and not state.done
+        loop = running_loop()
+        if not self._build_log_wanted or loop is None or state.outcome is Outcome.CANCELLED:
+            return
+        if building and self.build_log is None:
+            self.build_log = LogFollower(state.name, context=self.context, cluster=self.cluster, build_only=True,
+                                         deployment=state.deployment, register=False)
+            self.log_view.follow(self.build_log)
+            self.log_view.layout.display = None
+        elif not building and self.build_log is not None and self._build_log_timer is None:
+            self._build_log_timer = loop.call_later(BUILD_LOG_GRACE, self.build_log.stop)
+
+    def _stop_build_log(self) -> None:
+        if self._build_log_timer is not None:
+            self._build_log_timer.cancel()
+        if self.build_log is not None:
+            self.build_log.stop()
+
+    def _offer_call_form(self) -> None:
+        if self._call_form_wanted and self.call_form.layout.display == "none" and running_loop() is not None:
+            self.call_form.layout.display = None
+            self.call_form.load()
 
     # ------------------------------------------------------------------------------------ display
 

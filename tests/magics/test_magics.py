@@ -177,9 +177,9 @@ def test_deploy_config_file_and_dict(logged_in: Cell, tmp_path: Any) -> None:
     assert isinstance(mixed.error, UsageError) and "put it in the file" in mixed.stderr
 
 
-def test_deploy_local_path_says_push_first(logged_in: Cell, tmp_path: Any) -> None:
+def test_deploy_a_folder_that_is_not_a_project(logged_in: Cell, tmp_path: Any) -> None:
     run = logged_in(f"%deploy {tmp_path}")
-    assert isinstance(run.error, UsageError) and "push the bento first" in run.stderr
+    assert isinstance(run.error, UsageError) and "not a bento project folder" in run.stderr
 
 
 def test_deploy_without_wait_returns_at_once_with_a_status(logged_in: Cell) -> None:

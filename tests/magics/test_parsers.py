@@ -30,6 +30,8 @@ TWINS: dict[str, tuple[Callable[..., Any], set[str]]] = {
     "pull": (api.pull, set()),
     "bentos": (api.bentos, set()),
     "models": (api.models, set()),
+    "logs": (api.logs, set()),
+    "call": (api.call, set()),
 }
 
 

@@ -12,9 +12,18 @@ import bentocloud_jupyter.widgets as package
 
 
 def test_public_names() -> None:
-    from bentocloud_jupyter.widgets import ContextPicker, DeploymentsPanel, DeploymentStatus, LoginPanel
+    from bentocloud_jupyter.widgets import (
+        CallForm,
+        ContextPicker,
+        DeploymentsPanel,
+        DeploymentStatus,
+        LoginPanel,
+        LogView,
+        TransferProgress,
+    )
 
-    names = {c.__name__ for c in (ContextPicker, DeploymentsPanel, DeploymentStatus, LoginPanel)}
+    names = {c.__name__ for c in (CallForm, ContextPicker, DeploymentsPanel, DeploymentStatus, LoginPanel, LogView,
+                                  TransferProgress)}
     assert names == set(package.__all__)
     with pytest.raises(AttributeError):
         package.NoSuchPanel  # noqa: B018
