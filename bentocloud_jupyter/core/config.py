@@ -17,11 +17,9 @@ The functions here return values and print nothing.
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import os
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError, ContextNotFoundError, InvalidInputError
+from .safefile import atomic_write, ensure_folder, locked
 from .tokens import Token
 
 __all__ = [
@@ -55,12 +54,9 @@ DEFAULT_ENDPOINT = "https://cloud.bentoml.com"
 DEFAULT_CONTEXT_NAME = "default"
 ENV_CONTEXT_NAME = "__env__"
 FILE_NAME = ".yatai.yaml"
-LOCK_TIMEOUT_SECONDS = 30.0
 
 _KNOWN_CONTEXT_KEYS = ("api_token", "email", "endpoint", "name")
 _KNOWN_TOP_KEYS = ("contexts", "current_context_name")
-_TEMP_PREFIX = FILE_NAME + "."
-_TEMP_SUFFIX = ".tmp"
 
 
 # --------------------------------------------------------------------------------------------- model
@@ -450,70 +446,8 @@ def update_config(change: Callable[[Config], Config], path: Path | None = None) 
     """
     path = path or credentials_path()
     target = path.resolve() if path.is_symlink() else path
-    _ensure_folder(target.parent)
-    with _locked(target):
+    ensure_folder(target.parent)
+    with locked(target):
         new = change(load_config(target))
-        _atomic_write(target, new.to_yaml())
+        atomic_write(target, new.to_yaml())
     return replace(new, path=path)
-
-
-def _ensure_folder(folder: Path) -> None:
-    """Create the folder (and parents) ``0700`` when missing; an existing folder is left as it is."""
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"Cannot create the folder {folder}: {exc.strerror or exc}. Set BENTOML_HOME "
-                          "to a writable folder.", path=str(folder)) from None
-
-
-@contextlib.contextmanager
-def _locked(target: Path) -> Iterator[None]:
-    from filelock import FileLock, Timeout  # imported lazily: only writers need it
-
-    lock = FileLock(str(target) + ".lock", timeout=LOCK_TIMEOUT_SECONDS, mode=0o600)
-    try:
-        with lock:
-            _remove_stale_temps(target)
-            yield
-    except Timeout:
-        raise ConfigError(f"Another process has held the lock on {target} for {LOCK_TIMEOUT_SECONDS:.0f} s; "
-                          "try again, or remove the stale file " + str(target) + ".lock",
-                          path=str(target)) from None
-
-
-def _remove_stale_temps(target: Path) -> None:
-    """Temp files of writers killed mid-write; only lock holders create them, so any found now is stale."""
-    for stale in target.parent.glob(_TEMP_PREFIX + "*" + _TEMP_SUFFIX):
-        with contextlib.suppress(OSError):
-            stale.unlink()
-
-
-def _atomic_write(target: Path, text: str) -> None:
-    """temp file (0600) -> fsync -> rename over ``target`` -> fsync the folder."""
-    fd, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX, dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp_name, 0o600)
-        os.replace(temp_name, target)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise ConfigError(f"Could not write {target}: {exc.strerror or exc}. The previous file is intact.",
-                          path=str(target)) from None
-    _fsync_folder(target.parent)
-
-
-def _fsync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
