@@ -43,3 +43,15 @@ def test_deploy_a_bento_that_is_only_local_pushes_it_first(logged_in: Cell, isol
     assert run.error is None, run.stderr
     assert "running" in run.text
     assert json.loads(logged_in("%bentocloud get from-local -o json").text)["bento"] == "local-only:b1"
+
+
+def test_deploy_a_project_folder_without_bentoml_says_what_to_install(logged_in: Cell, tmp_path: Path) -> None:
+    import importlib.util
+
+    import pytest
+
+    if importlib.util.find_spec("bentoml") is not None:
+        pytest.skip("bentoml is installed here; tests/compat builds a folder with it for real")
+    (tmp_path / "service.py").write_text("import bentoml\n")
+    run = logged_in(f"%deploy {tmp_path} -n from-folder")
+    assert isinstance(run.error, UsageError) and "pip install bentoml" in run.stderr

@@ -169,3 +169,30 @@ def test_archive_escaping_the_target_is_refused(sandbox: Sandbox, client: BentoC
 def test_pull_of_an_unknown_tag(client: BentoCloudClient) -> None:
     with pytest.raises(NotFoundError):
         transfer.pull(client, "no-such-bento:v1")
+
+
+class InterruptingProgress:
+    """Raises KeyboardInterrupt (what Jupyter's "interrupt kernel" does) once some bytes went out."""
+
+    def start(self, label: str, total: int) -> None:
+        pass
+
+    def advance(self, label: str, nbytes: int) -> None:
+        raise KeyboardInterrupt
+
+    def finish(self, label: str, message: str) -> None:
+        pass
+
+    def refresh(self, force: bool = False) -> None:
+        pass
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_ctrl_c_marks_the_upload_failed(mode: str, sandbox: Sandbox, client: BentoCloudClient,
+                                        isolated_home: Path) -> None:
+    sandbox.transfer_mode = mode
+    model = make_model(isolated_home, f"interrupted_{mode}", "m1", size=500_000)
+    with pytest.raises(KeyboardInterrupt):
+        transfer.push(client, model, kind="model", progress=InterruptingProgress(), part_size=SMALL_PARTS)
+    remote = client.get_item("model", f"interrupted_{mode}", "m1")
+    assert remote["upload_status"] == "failed" and "interrupted" in remote["upload_finished_reason"]
