@@ -97,6 +97,14 @@ def _open_and_run_all(page: object, base: str, token: str, notebook: str) -> Non
     page.get_by_text("Run All Cells", exact=True).click()  # type: ignore[attr-defined]
 
 
+def _dismiss_news_toast(page: object) -> None:
+    """JupyterLab asks whether to fetch news (nothing is fetched unless you agree); close it for clean pictures."""
+    toast = page.locator(".Toastify__toast").filter(has_text="Jupyter news")  # type: ignore[attr-defined]
+    if toast.count():
+        toast.first.get_by_role("button", name="No", exact=True).click()
+        toast.first.wait_for(state="detached", timeout=5_000)
+
+
 def test_picker_and_live_status_in_jupyterlab(jupyterlab: tuple[str, str]) -> None:
     sync_api = _playwright()
     base, token = jupyterlab
@@ -116,7 +124,15 @@ def test_picker_and_live_status_in_jupyterlab(jupyterlab: tuple[str, str]) -> No
             assert "sandbox" in picker.inner_text()
             errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
             assert errors.count() == 0, errors.first.inner_text()
-            status.screenshot(path=str(ARTIFACTS / "live-status.png"))
+            card = outputs.filter(has_text="browser-demo").last
+            card.get_by_role("button", name="Build log").click()
+            card.get_by_text("Successfully built").first.wait_for(timeout=10_000)
+            card.locator("textarea").first.fill("The sandbox runs in the kernel. Nothing leaves this machine.")
+            card.get_by_role("button", name="Send").click()
+            card.get_by_text("The sandbox runs in the kernel.").last.wait_for(timeout=10_000)
+            assert "summary" in card.inner_text()
+            _dismiss_news_toast(page)
+            card.screenshot(path=str(ARTIFACTS / "live-status.png"))
             page.screenshot(path=str(ARTIFACTS / "jupyterlab.png"), full_page=True)
             page_text = page.content()
             assert "sbx_" not in page_text  # the sandbox token is never rendered
