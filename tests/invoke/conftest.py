@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from bentocloud_jupyter.core import auth, config, session
 from bentocloud_jupyter.sandbox import Sandbox
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(speed=50) as sb:
-        yield sb
-
-
 @pytest.fixture()
-def logged_in(sandbox: Sandbox) -> Iterator[Sandbox]:
-    sandbox.faults.__init__()  # type: ignore[misc]
-    auth.login(sandbox.url, sandbox.token, "sbx")
-    config.set_current_context("sbx")
-    yield sandbox
-    sandbox.faults.__init__()  # type: ignore[misc]
-    session.close_all()
+def logged_in(sbx_context: Sandbox) -> Sandbox:
+    return sbx_context
 
 
 @pytest.fixture()

@@ -6,22 +6,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from bentocloud_jupyter.core import auth, config, logfollow, session
+from bentocloud_jupyter.core import logfollow
 from bentocloud_jupyter.sandbox import Sandbox
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(speed=2) as sb:
-        yield sb
+def sandbox_speed() -> float:
+    return 2.0
 
 
 @pytest.fixture()
-def logged_in(sandbox: Sandbox) -> Iterator[Sandbox]:
-    sandbox.faults.__init__()  # type: ignore[misc]
-    auth.login(sandbox.url, sandbox.token, "sbx")
-    config.set_current_context("sbx")
-    yield sandbox
-    sandbox.faults.__init__()  # type: ignore[misc]
+def logged_in(sbx_context: Sandbox) -> Iterator[Sandbox]:
+    yield sbx_context
     assert logfollow.stop_following(all=True) == []  # every test stops what it follows
-    session.close_all()

@@ -24,12 +24,6 @@ MODES = ["proxy", "presigned", "multipart"]
 SMALL_PARTS = 64 * 1024  # several multipart parts for a ~200 KB model
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(speed=50) as sb:
-        yield sb
-
-
 @pytest.fixture()
 def client(sandbox: Sandbox) -> Iterator[BentoCloudClient]:
     sandbox.faults.__init__()  # type: ignore[misc]

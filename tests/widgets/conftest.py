@@ -18,15 +18,6 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 @pytest.fixture()
-def live(sandbox: Sandbox) -> Iterator[Sandbox]:
-    """The package's sandbox with faults cleared, and the shared clients closed afterwards."""
-    sandbox.faults.__init__()  # type: ignore[misc]
-    yield sandbox
-    sandbox.faults.__init__()  # type: ignore[misc]
-    session.close_all()
-
-
-@pytest.fixture()
 def logged_in(live: Sandbox) -> Sandbox:
     """A context ``sandbox`` (current) saved in this test's credentials file."""
     config.save_context(Context("sandbox", live.url, live.token, "you@sandbox.local"))
