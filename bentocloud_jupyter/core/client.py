@@ -91,6 +91,27 @@ class _ClientBase:
                     follow_redirects=False, trust_env=False)
 
 
+class _Retrier:
+    """The retry bookkeeping of one call: attempts made, time spent, and whether to try again."""
+
+    def __init__(self, client: _ClientBase, call: Call[Any]) -> None:
+        self.client, self.call = client, call
+        self.started, self.waited, self.attempt = time.monotonic(), 0.0, 0
+
+    def wait_after(self, exc: BaseException) -> float:
+        """Seconds to wait before the next attempt; re-raises (as our error) when there is none."""
+        self.attempt += 1
+        error = transport_error(exc, self.call, self.client.endpoint, self.client.timeout) \
+            if isinstance(exc, httpx.HTTPError) else exc
+        assert isinstance(error, BentoCloudError)
+        spent = max(time.monotonic() - self.started, self.waited)
+        delay = retry_delay(self.client.retry, self.call, self.attempt, spent, error)
+        if delay is None:
+            raise error from None
+        self.waited += delay
+        return delay
+
+
 def _bind_sync(op: Callable[P, Call[T]]) -> Callable[Concatenate[BentoCloudClient, P], T]:
     def method(self: BentoCloudClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
         return self.send(op(*args, **kwargs))
@@ -125,21 +146,12 @@ class BentoCloudClient(_ClientBase):
 
     def send(self, call: Call[T]) -> T:
         """Send one call with retries where safe; the single path from request to value or error."""
-        started, waited, attempt = time.monotonic(), 0.0, 0
+        retrier = _Retrier(self, call)
         while True:
-            attempt += 1
             try:
-                response = self._http.send(self._request(self._http, call))
-                return self._outcome(call, response)
-            except httpx.HTTPError as exc:
-                error: BentoCloudError = transport_error(exc, call, self.endpoint, self.timeout)
-            except BentoCloudError as exc:
-                error = exc
-            delay = retry_delay(self.retry, call, attempt, max(time.monotonic() - started, waited), error)
-            if delay is None:
-                raise error
-            waited += delay
-            time.sleep(delay)
+                return self._outcome(call, self._http.send(self._request(self._http, call)))
+            except (httpx.HTTPError, BentoCloudError) as exc:
+                time.sleep(retrier.wait_after(exc))
 
     def iter_deployments(self, cluster: str | None = None, all: bool | None = None, search: str | None = None,
                          q: str | None = None, page_size: int = 100) -> Iterator[Deployment]:
@@ -256,23 +268,14 @@ class AsyncBentoCloudClient(_ClientBase):
 
     async def send(self, call: Call[T]) -> T:
         """Send one call with retries where safe; the async twin of :meth:`BentoCloudClient.send`."""
-        started, waited, attempt = time.monotonic(), 0.0, 0
-        while True:
-            attempt += 1
-            try:
-                response = await self._http.send(self._request(self._http, call))
-                return self._outcome(call, response)
-            except httpx.HTTPError as exc:
-                error: BentoCloudError = transport_error(exc, call, self.endpoint, self.timeout)
-            except BentoCloudError as exc:
-                error = exc
-            delay = retry_delay(self.retry, call, attempt, max(time.monotonic() - started, waited), error)
-            if delay is None:
-                raise error
-            waited += delay
-            import asyncio  # only async callers pay for importing asyncio
+        import asyncio  # only async callers pay for importing asyncio
 
-            await asyncio.sleep(delay)
+        retrier = _Retrier(self, call)
+        while True:
+            try:
+                return self._outcome(call, await self._http.send(self._request(self._http, call)))
+            except (httpx.HTTPError, BentoCloudError) as exc:
+                await asyncio.sleep(retrier.wait_after(exc))
 
     async def iter_deployments(self, cluster: str | None = None, all: bool | None = None,
                                search: str | None = None, q: str | None = None,

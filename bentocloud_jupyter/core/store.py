@@ -59,7 +59,9 @@ def folder_size(path: Path, skip: str | None = None) -> int:
 
 
 @dataclass(frozen=True)
-class LocalModel:
+class _StoredItem:
+    """A version folder of the local store and its parsed metadata file."""
+
     name: str
     version: str
     path: Path
@@ -69,6 +71,9 @@ class LocalModel:
     def tag(self) -> str:
         return f"{self.name}:{self.version}"
 
+
+@dataclass(frozen=True)
+class LocalModel(_StoredItem):
     @property
     def is_huggingface(self) -> bool:
         return (self.info.get("metadata") or {}).get("registry") == "huggingface"
@@ -86,16 +91,7 @@ class LocalModel:
 
 
 @dataclass(frozen=True)
-class LocalBento:
-    name: str
-    version: str
-    path: Path
-    info: dict[str, Any] = field(repr=False)
-
-    @property
-    def tag(self) -> str:
-        return f"{self.name}:{self.version}"
-
+class LocalBento(_StoredItem):
     @property
     def model_tags(self) -> list[str]:
         """Models the bento needs: top-level first, then per service, without duplicates."""

@@ -62,14 +62,21 @@ def _pod(name: str, runner: str, labels: dict[str, str], status: str, phase: str
 
 
 def builder_pod(store: Store, dep: DeploymentRecord, status: str) -> dict[str, Any] | None:
+    """The image builder of the latest revision: Running while it builds, Failed after a failed build, and
+    Completed (phase Succeeded) once a build finished, as Kubernetes keeps finished pods around."""
     rev = dep.latest
     if status not in ("image-building", "image-build-failed"):
-        return None
+        window = build_window(store, dep)
+        if window is None or window[2] is not None or store.clock() < window[1] or status == "terminated":
+            return None
+        status = "completed"
     labels = {"yatai.ai/bento-repository": rev.bento_repo, "yatai.ai/bento": rev.bento_version,
               "yatai.ai/is-bento-image-builder": "true", "yatai.ai/deployment": dep.name}
     name = f"yatai-bento-image-builder-{dns_slug(rev.bento_repo)}--{dns_slug(rev.bento_version)}-{_h(rev.uid)}"
     if status == "image-building":
         return _pod(name, "", labels, "Running", "Running", True)
+    if status == "completed":
+        return _pod(name, "", labels, "Completed", "Succeeded", False, "Completed")
     return _pod(name, "", labels, "Error", "Failed", False, "Error")
 
 
@@ -77,9 +84,8 @@ def deployment_pods(store: Store, dep: DeploymentRecord) -> list[dict[str, Any]]
     """The pods of a deployment right now (see the module docstring)."""
     with store.lock:
         status, _ = store.status(dep)
-        builder = builder_pod(store, dep, status)
-        if builder is not None:
-            return [builder]
+        if status in ("image-building", "image-build-failed"):
+            return [builder_pod(store, dep, status)]  # type: ignore[list-item]
         window = build_window(store, dep)
         if status == "deploying" and (window is None or store.clock() < window[1]):
             return []  # still queued before the build
@@ -106,14 +112,24 @@ def bento_pods(store: Store, cluster: str, repo: str, version: str) -> list[dict
     with store.lock:
         deps = [d for d in store.deployments.values() if d.cluster == cluster
                 and d.latest.bento_repo == repo and d.latest.bento_version == version]
-        return [pod for d in deps for pod in deployment_pods(store, d)]
+        return [pod for d in deps for pod in _with_finished_builder(store, d)]
+
+
+def _with_finished_builder(store: Store, dep: DeploymentRecord) -> list[dict[str, Any]]:
+    """The deployment's pods plus its finished image builder, if any (so its log stays readable)."""
+    current = deployment_pods(store, dep)
+    if any(p["labels"].get("yatai.ai/is-bento-image-builder") == "true" for p in current):
+        return current
+    status, _ = store.status(dep)
+    finished = builder_pod(store, dep, status)
+    return [finished, *current] if finished is not None else current
 
 
 def find_pod(store: Store, cluster: str, pod_name: str) -> tuple[DeploymentRecord, dict[str, Any]] | None:
     with store.lock:
         for dep in store.deployments.values():
             if dep.cluster == cluster:
-                for pod in deployment_pods(store, dep):
+                for pod in _with_finished_builder(store, dep):
                     if pod["name"] == pod_name:
                         return dep, pod
     return None

@@ -7,6 +7,7 @@ CI installs both. Elsewhere the test is skipped unless BENTOCLOUD_JUPYTER_REQUIR
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -16,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import nbformat
@@ -105,65 +107,62 @@ def _dismiss_news_toast(page: object) -> None:
         toast.first.wait_for(state="detached", timeout=5_000)
 
 
-def test_picker_and_live_status_in_jupyterlab(jupyterlab: tuple[str, str]) -> None:
+@contextlib.contextmanager
+def _browser_page(artifact: str) -> Iterator[Any]:
+    """A page in headless Debian Chromium; a screenshot named ``<artifact>-failure.png`` if the test fails."""
     sync_api = _playwright()
-    base, token = jupyterlab
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as playwright:  # type: ignore[attr-defined]
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         try:
-            _open_and_run_all(page, base, token, "demo.ipynb")
-            outputs = page.locator(".jp-OutputArea-output")
-            picker = outputs.locator(".jupyter-widgets").filter(has_text="sandbox").first
-            picker.wait_for(timeout=60_000)
-            link = outputs.locator("a[href*='/_svc/browser-demo']").first
-            link.wait_for(timeout=90_000)
-            status = outputs.locator(".jupyter-widgets").filter(has_text="browser-demo").last
-            assert "running" in status.inner_text()
-            assert "sandbox" in picker.inner_text()
-            errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
-            assert errors.count() == 0, errors.first.inner_text()
-            card = outputs.filter(has_text="browser-demo").last
-            card.get_by_role("button", name="Build log").click()
-            card.get_by_text("Successfully built").first.wait_for(timeout=10_000)
-            card.locator("textarea").first.fill("The sandbox runs in the kernel. Nothing leaves this machine.")
-            card.get_by_role("button", name="Send").click()
-            card.get_by_text("The sandbox runs in the kernel.").last.wait_for(timeout=10_000)
-            assert "summary" in card.inner_text()
-            _dismiss_news_toast(page)
-            card.screenshot(path=str(ARTIFACTS / "live-status.png"))
-            page.screenshot(path=str(ARTIFACTS / "jupyterlab.png"), full_page=True)
-            page_text = page.content()
-            assert "sbx_" not in page_text  # the sandbox token is never rendered
+            yield page
         except Exception:
-            page.screenshot(path=str(ARTIFACTS / "failure.png"), full_page=True)
+            page.screenshot(path=str(ARTIFACTS / f"{artifact}-failure.png"), full_page=True)
             raise
         finally:
             browser.close()
+
+
+def test_picker_and_live_status_in_jupyterlab(jupyterlab: tuple[str, str]) -> None:
+    base, token = jupyterlab
+    with _browser_page("jupyterlab") as page:
+        _open_and_run_all(page, base, token, "demo.ipynb")
+        outputs = page.locator(".jp-OutputArea-output")
+        picker = outputs.locator(".jupyter-widgets").filter(has_text="sandbox").first
+        picker.wait_for(timeout=60_000)
+        link = outputs.locator("a[href*='/_svc/browser-demo']").first
+        link.wait_for(timeout=90_000)
+        status = outputs.locator(".jupyter-widgets").filter(has_text="browser-demo").last
+        assert "running" in status.inner_text()
+        assert "sandbox" in picker.inner_text()
+        errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
+        assert errors.count() == 0, errors.first.inner_text()
+        card = outputs.filter(has_text="browser-demo").last
+        card.get_by_role("button", name="Build log").click()
+        card.get_by_text("Successfully built").first.wait_for(timeout=10_000)
+        card.locator("textarea").first.fill("The sandbox runs in the kernel. Nothing leaves this machine.")
+        card.get_by_role("button", name="Send").click()
+        card.get_by_text("The sandbox runs in the kernel.").last.wait_for(timeout=10_000)
+        assert "summary" in card.inner_text()
+        _dismiss_news_toast(page)
+        card.screenshot(path=str(ARTIFACTS / "live-status.png"))
+        page.screenshot(path=str(ARTIFACTS / "jupyterlab.png"), full_page=True)
+        page_text = page.content()
+        assert "sbx_" not in page_text  # the sandbox token is never rendered
 
 
 def test_quickstart_runs_top_to_bottom_in_jupyterlab(jupyterlab: tuple[str, str]) -> None:
     """The README's first command ends in JupyterLab on the quickstart: every cell must run as a user runs it."""
-    sync_api = _playwright()
     base, token = jupyterlab
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as playwright:  # type: ignore[attr-defined]
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        try:
-            _open_and_run_all(page, base, token, "quickstart.ipynb")
-            outputs = page.locator(".jp-OutputArea-output")
-            outputs.filter(has_text="Sandbox stopped").first.wait_for(timeout=150_000)
-            page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=30_000)
-            errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
-            assert errors.count() == 0, errors.first.inner_text()
-            assert outputs.locator("a[href*='/_svc/summarizer']").count() >= 1
-            assert outputs.filter(has_text="image-build-failed").count() >= 1
-            assert "sbx_" not in page.content()
-            page.screenshot(path=str(ARTIFACTS / "quickstart.png"), full_page=True)
-        except Exception:
-            page.screenshot(path=str(ARTIFACTS / "quickstart-failure.png"), full_page=True)
-            raise
-        finally:
-            browser.close()
+    with _browser_page("quickstart") as page:
+        _open_and_run_all(page, base, token, "quickstart.ipynb")
+        outputs = page.locator(".jp-OutputArea-output")
+        outputs.filter(has_text="Sandbox stopped").first.wait_for(timeout=150_000)
+        page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=30_000)
+        errors = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
+        assert errors.count() == 0, errors.first.inner_text()
+        assert outputs.locator("a[href*='/_svc/summarizer']").count() >= 1
+        assert outputs.filter(has_text="image-build-failed").count() >= 1
+        assert "sbx_" not in page.content()
+        page.screenshot(path=str(ARTIFACTS / "quickstart.png"), full_page=True)

@@ -109,7 +109,7 @@ def test_nothing_to_read_yet_unknown_names_and_bad_arguments(logged_in: Sandbox)
     frozen = time.time()
     logged_in.state.clock = lambda: frozen  # stays "deploying" before the build: no pod at all
     try:
-        api.deploy("summarizer:v3", name="lg-queued")
+        api.deploy("iris_classifier:v1", name="lg-queued")  # a bento no other test here has built
         view = api.logs("lg-queued")
     finally:
         logged_in.state.clock = time.time
