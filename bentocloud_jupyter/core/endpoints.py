@@ -7,8 +7,8 @@ not given); the server treats empty values as absent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from .errors import NotFoundError
@@ -25,6 +25,8 @@ from .models import (
     Secret,
     User,
 )
+
+T = TypeVar("T")
 
 __all__ = [
     "create_deployment",
@@ -177,12 +179,7 @@ def list_bentos() -> Call[list[Bento]]:
 
 def get_bento(name: str, version: str | None = None) -> Call[Bento]:
     """One bento; without a version (or ``latest``) the newest one of that name."""
-    if version and version != "latest":
-        return Call("GET", f"/api/v1/bento_repositories/{_seg(name)}/bentos/{_seg(version)}",
-                    lambda body: Bento.from_api(body, repository=name), what=f"bento {name}:{version}")
-    return Call("GET", f"/api/v1/bento_repositories/{_seg(name)}/bentos",
-                lambda body: _first(body, lambda b: Bento.from_api(b, repository=name), f"bento {name!r}"),
-                params={"start": "0", "count": "1"}, what=f"bento {name!r}")
+    return _versioned("bento", name, version, Bento.from_api)
 
 
 def list_models() -> Call[list[Model]]:
@@ -193,12 +190,17 @@ def list_models() -> Call[list[Model]]:
 
 def get_model(name: str, version: str | None = None) -> Call[Model]:
     """One model; without a version (or ``latest``) the newest one of that name."""
+    return _versioned("model", name, version, Model.from_api)
+
+
+def _versioned(kind: str, name: str, version: str | None, parse: Callable[..., T]) -> Call[T]:
+    """``kind`` ``name:version``, or the newest of ``name`` (the list is newest first, as bentoml assumes)."""
+    base = f"/api/v1/{kind}_repositories/{_seg(name)}/{kind}s"
     if version and version != "latest":
-        return Call("GET", f"/api/v1/model_repositories/{_seg(name)}/models/{_seg(version)}",
-                    lambda body: Model.from_api(body, repository=name), what=f"model {name}:{version}")
-    return Call("GET", f"/api/v1/model_repositories/{_seg(name)}/models",
-                lambda body: _first(body, lambda m: Model.from_api(m, repository=name), f"model {name!r}"),
-                params={"start": "0", "count": "1"}, what=f"model {name!r}")
+        return Call("GET", f"{base}/{_seg(version)}", lambda body: parse(body, repository=name),
+                    what=f"{kind} {name}:{version}")
+    return Call("GET", base, lambda body: _first(body, lambda item: parse(item, repository=name), f"{kind} {name!r}"),
+                params={"start": "0", "count": "1"}, what=f"{kind} {name!r}")
 
 
 def _first(body: Mapping[str, Any], parse: Any, what: str) -> Any:
