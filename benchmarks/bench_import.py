@@ -33,13 +33,13 @@ BASELINE = "baseline (same probe, no import)"
 TARGETS = [
     BASELINE,
     "bentocloud_jupyter",
-    "bentocloud_jupyter.core.client",
+    "bentocloud_jupyter.core.rest.client",
     "bentocloud_jupyter.core.api",
     "bentoml",
     "bentoml.deployment",
 ]
 # (bentoml side, our side) pairs for the ratio table: the bare package, and "what you need to list deployments".
-RATIOS = [("bentoml", "bentocloud_jupyter"), ("bentoml.deployment", "bentocloud_jupyter.core.client")]
+RATIOS = [("bentoml", "bentocloud_jupyter"), ("bentoml.deployment", "bentocloud_jupyter.core.rest.client")]
 
 
 @dataclass

@@ -69,7 +69,7 @@ def run(count: int, gap: float) -> str:
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
 
-    from bentocloud_jupyter.core import auth, config
+    from bentocloud_jupyter.core.credentials import auth, config
     from bentocloud_jupyter.sandbox import Sandbox
 
     kernels = Path(home) / "kernels"

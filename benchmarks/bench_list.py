@@ -73,7 +73,7 @@ def run(deployments: int, calls: int) -> str:
     loopback_only()
     import httpx
 
-    from bentocloud_jupyter.core.client import AsyncBentoCloudClient, BentoCloudClient
+    from bentocloud_jupyter.core.rest.client import AsyncBentoCloudClient, BentoCloudClient
     from bentocloud_jupyter.sandbox import Sandbox
 
     sandbox = Sandbox(speed=50).start()

@@ -7,7 +7,7 @@ sandbox runs as its own process (``python -m bentocloud_jupyter.sandbox --transf
 the server's work never counts against a pusher's memory. Then, RUNS times per tool (order
 alternating):
 
-* ours: a fresh interpreter running ``bentocloud_jupyter.core.transfer.push(client, "big_model:<v>",
+* ours: a fresh interpreter running ``bentocloud_jupyter.core.artifacts.transfer.push(client, "big_model:<v>",
   kind="model", store=LocalStore(home), force=True)``; it prints the time of the ``push()`` call, its
   RSS just before it (``VmRSS``) and its peak RSS at the end (``ru_maxrss``);
 * bentoml: ``bentoml models push big_model:<v> --force`` (``bentoml push`` is for bentos) with
@@ -78,9 +78,9 @@ def child_ours(url: str, token: str, tag: str, home: str, force: bool) -> None:
     import resource
 
     loopback_only()
-    from bentocloud_jupyter.core.client import BentoCloudClient
-    from bentocloud_jupyter.core.store import LocalStore
-    from bentocloud_jupyter.core.transfer import push
+    from bentocloud_jupyter.core.artifacts.store import LocalStore
+    from bentocloud_jupyter.core.artifacts.transfer import push
+    from bentocloud_jupyter.core.rest.client import BentoCloudClient
 
     client = BentoCloudClient(url, token)
     store = LocalStore(Path(home))

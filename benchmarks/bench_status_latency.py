@@ -64,7 +64,7 @@ def fmt(values: list[float]) -> tuple[str, str, str, str]:
 
 
 def _save_contexts(prefix: str, count: int, url: str, token: str) -> list[str]:
-    from bentocloud_jupyter.core import config
+    from bentocloud_jupyter.core.credentials import config
 
     names = [f"{prefix}-{i:02d}" for i in range(count)]
     for name in names:
@@ -73,8 +73,9 @@ def _save_contexts(prefix: str, count: int, url: str, token: str) -> list[str]:
 
 
 def steady(samples: int, bentoml_samples: int, rng: random.Random) -> dict[str, Any]:
-    from bentocloud_jupyter.core import config, session
-    from bentocloud_jupyter.core.client import BentoCloudClient
+    from bentocloud_jupyter.core.credentials import config
+    from bentocloud_jupyter.core.rest import session
+    from bentocloud_jupyter.core.rest.client import BentoCloudClient
     from bentocloud_jupyter.sandbox import Sandbox
     from bentocloud_jupyter.widgets.status import DeploymentStatus
 
@@ -158,8 +159,8 @@ def steady(samples: int, bentoml_samples: int, rng: random.Random) -> dict[str, 
 
 
 def rollout(samples: int, rng: random.Random) -> dict[str, Any]:
-    from bentocloud_jupyter.core import session
-    from bentocloud_jupyter.core.client import AsyncBentoCloudClient
+    from bentocloud_jupyter.core.rest import session
+    from bentocloud_jupyter.core.rest.client import AsyncBentoCloudClient
     from bentocloud_jupyter.sandbox import Sandbox
     from bentocloud_jupyter.widgets.status import DeploymentStatus
 
@@ -220,7 +221,7 @@ def run(samples: int, bentoml_samples: int, seed: int) -> str:
     rollout_result = rollout(samples, rng)
     elapsed = time.perf_counter() - started
 
-    from bentocloud_jupyter.core import session
+    from bentocloud_jupyter.core.rest import session
 
     poll = session.settings.poll_interval
     rows = [

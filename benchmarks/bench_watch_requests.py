@@ -49,7 +49,7 @@ WATCHERS = ["ours: one `WatchHub`", "naive: 1 GET / deployment / 5 s", "naive: 1
 
 
 def start_sandbox(frozen: bool, names: list[str]) -> Any:
-    from bentocloud_jupyter.core.client import BentoCloudClient
+    from bentocloud_jupyter.core.rest.client import BentoCloudClient
     from bentocloud_jupyter.sandbox import Sandbox
 
     sandbox = Sandbox(speed=1.0 if frozen else RUNNING_AT / ROLLOUT)
@@ -65,9 +65,9 @@ def start_sandbox(frozen: bool, names: list[str]) -> Any:
 
 async def watch(kind: str, sandbox: Any, names: list[str], stop: asyncio.Event) -> float:
     """Watch ``names`` until all are running or ``stop`` is set; returns when the watching ended."""
-    from bentocloud_jupyter.core import session
-    from bentocloud_jupyter.core.client import AsyncBentoCloudClient
-    from bentocloud_jupyter.core.watch import WatchHub, WatchState
+    from bentocloud_jupyter.core.deployments.watch import WatchHub, WatchState
+    from bentocloud_jupyter.core.rest import session
+    from bentocloud_jupyter.core.rest.client import AsyncBentoCloudClient
 
     async with AsyncBentoCloudClient(sandbox.url, sandbox.token) as client:
         if kind == WATCHERS[0]:
@@ -98,7 +98,7 @@ async def watch(kind: str, sandbox: Any, names: list[str], stop: asyncio.Event) 
 
 async def measure(count: int, kinds: list[str], window: float) -> dict[tuple[str, str], dict[str, float]]:
     """Both phases of every watcher in ``kinds``, side by side (one sandbox each)."""
-    from bentocloud_jupyter.core.client import AsyncBentoCloudClient
+    from bentocloud_jupyter.core.rest.client import AsyncBentoCloudClient
 
     names = [f"watch-{i:03d}" for i in range(count)]
     sandboxes = {(kind, phase): start_sandbox(phase == "steady", names)

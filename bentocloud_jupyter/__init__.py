@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._version import __version__
+from bentocloud_jupyter._version import __version__
 
 __all__ = ["__version__", "bentos", "call", "clusters", "contexts", "delete", "deploy", "get",
            "instance_types", "list_deployments", "load_ipython_extension", "login", "logout", "logs", "models",
@@ -34,19 +34,19 @@ _SANDBOX = {"start_sandbox", "stop_sandbox"}
 def __getattr__(name: str) -> Any:
     """The Python API, imported on first use."""
     if name in _API:
-        from .core import api
+        from bentocloud_jupyter.core import api
 
         return getattr(api, name)
     if name in _SANDBOX:
-        from . import local_sandbox
+        from bentocloud_jupyter.core.api import sandbox as local_sandbox
 
         return getattr(local_sandbox, name)
     if name == "unwatch":
-        from .live import unwatch
+        from bentocloud_jupyter.ipython.present import unwatch
 
         return unwatch
     if name == "watch":
-        from .live import show_status
+        from bentocloud_jupyter.ipython.present import show_status
 
         return show_status
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -54,13 +54,13 @@ def __getattr__(name: str) -> Any:
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext bentocloud_jupyter``: register the magics once, however often it is loaded."""
-    from .extension import load
+    from bentocloud_jupyter.ipython.extension import load
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
     """``%unload_ext bentocloud_jupyter``: stop every watcher and close every connection."""
-    from .extension import unload
+    from bentocloud_jupyter.ipython.extension import unload
 
     unload(ipython)

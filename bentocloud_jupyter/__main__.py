@@ -13,14 +13,15 @@ import os
 import sys
 import tempfile
 
-from .core.errors import BentoCloudError
+from bentocloud_jupyter.core.errors import BentoCloudError
 
 
 def _demo(speed: float) -> None:
-    from . import local_sandbox
-    from .core import api, session
-    from .core.results import StatusView
-    from .core.watch import WatchState
+    from bentocloud_jupyter.core import api
+    from bentocloud_jupyter.core.api import sandbox as local_sandbox
+    from bentocloud_jupyter.core.deployments.watch import WatchState
+    from bentocloud_jupyter.core.rest import session
+    from bentocloud_jupyter.core.results import StatusView
 
     print(local_sandbox.start_sandbox(speed=speed).text, "\n")
     try:
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "contexts":
-            from .core import api
+            from bentocloud_jupyter.core import api
 
             print(repr(api.contexts()))
         elif args.keep:

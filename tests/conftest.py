@@ -94,7 +94,7 @@ def sandbox(sandbox_speed: float) -> Iterator[Any]:
 @pytest.fixture()
 def live(sandbox: Any) -> Iterator[Any]:
     """The shared sandbox with its fault knobs cleared before and after the test, shared clients closed."""
-    from bentocloud_jupyter.core import session
+    from bentocloud_jupyter.core.rest import session
 
     sandbox.faults.__init__()
     yield sandbox
@@ -105,7 +105,7 @@ def live(sandbox: Any) -> Iterator[Any]:
 @pytest.fixture()
 def sbx_context(live: Any) -> Any:
     """A validated context ``sbx`` pointing at the sandbox, saved and made current in this test's file."""
-    from bentocloud_jupyter.core import auth, config
+    from bentocloud_jupyter.core.credentials import auth, config
 
     auth.login(live.url, live.token, "sbx")
     config.set_current_context("sbx")

@@ -19,7 +19,7 @@ def _modules_after(statement: str) -> set[str]:
 
 @pytest.mark.parametrize("module", [
     "bentocloud_jupyter",
-    "bentocloud_jupyter.core.config",
+    "bentocloud_jupyter.core.credentials.config",
     "bentocloud_jupyter.core.tokens",
     "bentocloud_jupyter.core.errors",
 ])

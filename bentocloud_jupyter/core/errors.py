@@ -30,7 +30,7 @@ construction, so no token can reach a user through an exception.
 
 from __future__ import annotations
 
-from .tokens import redact
+from bentocloud_jupyter.core.tokens import redact
 
 __all__ = [
     "APIError",

@@ -15,10 +15,10 @@ from typing import Any
 
 import yaml
 
-from .config import ENV_CONTEXT_NAME, Context, ResolvedContext
-from .display import badge, esc, format_duration, format_time, html_table, link, text_table
-from .models import Deployment, Organization, User
-from .watch import Outcome, WatchState
+from bentocloud_jupyter.core.credentials.config import ENV_CONTEXT_NAME, Context, ResolvedContext
+from bentocloud_jupyter.core.deployments.watch import Outcome, WatchState
+from bentocloud_jupyter.core.display import badge, esc, format_duration, format_time, html_table, link, text_table
+from bentocloud_jupyter.core.rest.models import Deployment, Organization, User
 
 __all__ = ["ContextsView", "DeploymentView", "DeploymentsView", "DryRun", "Message", "StatusView", "TableView",
            "TextOutput", "WhoAmI", "deployment_summary"]

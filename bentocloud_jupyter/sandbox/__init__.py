@@ -87,8 +87,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .faults import Faults
-    from .server import Sandbox
+    from bentocloud_jupyter.sandbox.faults import Faults
+    from bentocloud_jupyter.sandbox.server import Sandbox
 
 __all__ = ["Faults", "Sandbox"]
 
@@ -96,11 +96,11 @@ __all__ = ["Faults", "Sandbox"]
 def __getattr__(name: str) -> Any:
     """Import starlette/uvicorn only when the sandbox is actually used."""
     if name == "Sandbox":
-        from .server import Sandbox
+        from bentocloud_jupyter.sandbox.server import Sandbox
 
         return Sandbox
     if name == "Faults":
-        from .faults import Faults
+        from bentocloud_jupyter.sandbox.faults import Faults
 
         return Faults
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

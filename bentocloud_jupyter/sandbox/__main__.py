@@ -8,7 +8,7 @@ import sys
 import threading
 from types import FrameType
 
-from .server import DEFAULT_HOST, DEFAULT_PORT, Sandbox
+from bentocloud_jupyter.sandbox.server import DEFAULT_HOST, DEFAULT_PORT, Sandbox
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

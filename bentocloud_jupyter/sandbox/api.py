@@ -15,11 +15,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import catalog, shapes
-from .faults import Faults, Stats
-from .records import SandboxError, TokenRecord, not_found, parse_time
-from .state import Store
-from .storage import Blobs
+from bentocloud_jupyter.sandbox import catalog, shapes
+from bentocloud_jupyter.sandbox.faults import Faults, Stats
+from bentocloud_jupyter.sandbox.records import SandboxError, TokenRecord, not_found, parse_time
+from bentocloud_jupyter.sandbox.state import Store
+from bentocloud_jupyter.sandbox.storage import Blobs
 
 Handler = Callable[[Request], Awaitable[Response]]
 

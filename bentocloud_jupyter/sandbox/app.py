@@ -23,15 +23,15 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
-from . import shapes, uploads
-from .api import Context, api_routes, arg, body_json, ctx
-from .faults import FaultMiddleware, Faults, Stats
-from .records import SandboxError, iso, not_found
-from .services import service_routes
-from .state import Store
-from .storage import Blobs
-from .transfers import transfer_routes
-from .ws import ws_routes
+from bentocloud_jupyter.sandbox import shapes, uploads
+from bentocloud_jupyter.sandbox.api import Context, api_routes, arg, body_json, ctx
+from bentocloud_jupyter.sandbox.faults import FaultMiddleware, Faults, Stats
+from bentocloud_jupyter.sandbox.records import SandboxError, iso, not_found
+from bentocloud_jupyter.sandbox.services import service_routes
+from bentocloud_jupyter.sandbox.state import Store
+from bentocloud_jupyter.sandbox.storage import Blobs
+from bentocloud_jupyter.sandbox.transfers import transfer_routes
+from bentocloud_jupyter.sandbox.ws import ws_routes
 
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

@@ -8,8 +8,16 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from .records import ArtifactRecord, RepoRecord, SandboxError, SecretRecord, new_uid, not_found, parse_time
-from .state import Store
+from bentocloud_jupyter.sandbox.records import (
+    ArtifactRecord,
+    RepoRecord,
+    SandboxError,
+    SecretRecord,
+    new_uid,
+    not_found,
+    parse_time,
+)
+from bentocloud_jupyter.sandbox.state import Store
 
 T = TypeVar("T")
 DEFAULT_PAGE = 20

@@ -8,7 +8,7 @@ an update interrupts a rollout or a terminate interrupts a build.
 
 from __future__ import annotations
 
-from .records import DeploymentRecord, Segment
+from bentocloud_jupyter.sandbox.records import DeploymentRecord, Segment
 
 # Offsets in seconds at speed 1 (divide by the sandbox speed for wall-clock time).
 QUEUED = 0.5  # deploying (scheduling) before the image build starts

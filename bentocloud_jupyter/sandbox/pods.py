@@ -16,10 +16,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from . import lifecycle, seed
-from .records import DeploymentRecord, iso
-from .state import Store
-from .validation import dns_slug, entry_min_replicas
+from bentocloud_jupyter.sandbox import lifecycle, seed
+from bentocloud_jupyter.sandbox.records import DeploymentRecord, iso
+from bentocloud_jupyter.sandbox.state import Store
+from bentocloud_jupyter.sandbox.validation import dns_slug, entry_min_replicas
 
 BUILDER = "builder"
 MAIN = "main"

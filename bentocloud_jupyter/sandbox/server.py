@@ -16,11 +16,11 @@ from typing import Any
 
 import uvicorn
 
-from .app import create_app
-from .faults import Faults, SandboxH11Protocol, Stats
-from .state import Store, new_token
-from .storage import Blobs
-from .uploads import check_mode
+from bentocloud_jupyter.sandbox.app import create_app
+from bentocloud_jupyter.sandbox.faults import Faults, SandboxH11Protocol, Stats
+from bentocloud_jupyter.sandbox.state import Store, new_token
+from bentocloud_jupyter.sandbox.storage import Blobs
+from bentocloud_jupyter.sandbox.uploads import check_mode
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8975

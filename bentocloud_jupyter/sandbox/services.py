@@ -22,9 +22,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import svcapis
-from .api import ctx
-from .records import DeploymentRecord, SandboxError
+from bentocloud_jupyter.sandbox import svcapis
+from bentocloud_jupyter.sandbox.api import ctx
+from bentocloud_jupyter.sandbox.records import DeploymentRecord, SandboxError
 
 LOG_LIMIT = 1000  # access-log lines kept per deployment
 

@@ -9,9 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import seed
-from .records import ArtifactRecord, DeploymentRecord, RepoRecord, SecretRecord, TokenRecord, iso
-from .state import Store
+from bentocloud_jupyter.sandbox import seed
+from bentocloud_jupyter.sandbox.records import (
+    ArtifactRecord,
+    DeploymentRecord,
+    RepoRecord,
+    SecretRecord,
+    TokenRecord,
+    iso,
+)
+from bentocloud_jupyter.sandbox.state import Store
 
 
 def envelope(uid: str, name: str, resource_type: str, created_at: float, updated_at: float | None = None,

@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import lifecycle, seed, svcapis
-from .records import (
+from bentocloud_jupyter.sandbox import lifecycle, seed, svcapis
+from bentocloud_jupyter.sandbox.records import (
     ArtifactRecord,
     DeploymentRecord,
     LoginCode,
@@ -27,7 +27,7 @@ from .records import (
     not_found,
     parse_time,
 )
-from .validation import check_name, dns_slug, entry_min_replicas, normalise_config
+from bentocloud_jupyter.sandbox.validation import check_name, dns_slug, entry_min_replicas, normalise_config
 
 LOGIN_CODE_TTL = 600.0
 

@@ -28,12 +28,12 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from . import catalog, shapes, uploads
-from .api import Context, auth, body_json, ctx, ok
-from .faults import _drop
-from .records import ArtifactRecord, SandboxError
-from .state import Store
-from .storage import UploadDropped, concatenate, receive_to
+from bentocloud_jupyter.sandbox import catalog, shapes, uploads
+from bentocloud_jupyter.sandbox.api import Context, auth, body_json, ctx, ok
+from bentocloud_jupyter.sandbox.faults import _drop
+from bentocloud_jupyter.sandbox.records import ArtifactRecord, SandboxError
+from bentocloud_jupyter.sandbox.state import Store
+from bentocloud_jupyter.sandbox.storage import UploadDropped, concatenate, receive_to
 
 
 def _kind(request: Request) -> str:

@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from .records import ArtifactRecord, SandboxError, iso
-from .state import Store
+from bentocloud_jupyter.sandbox.records import ArtifactRecord, SandboxError, iso
+from bentocloud_jupyter.sandbox.state import Store
 
 MAX_PARTS = 10_000
 TRANSFER_MODES = ("proxy", "presigned", "multipart")

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .records import SandboxError, not_found
+from bentocloud_jupyter.sandbox.records import SandboxError, not_found
 
 NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 DEFAULT_INSTANCE_TYPE = "cpu.1"

@@ -28,10 +28,10 @@ from typing import Any
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 
-from . import pods
-from .api import Context
-from .records import DeploymentRecord, SandboxError, iso
-from .state import Store
+from bentocloud_jupyter.sandbox import pods
+from bentocloud_jupyter.sandbox.api import Context
+from bentocloud_jupyter.sandbox.records import DeploymentRecord, SandboxError, iso
+from bentocloud_jupyter.sandbox.state import Store
 
 HEARTBEAT = 5.0  # seconds at speed 1
 TICK = 0.02  # polling interval of the streams (wall clock)

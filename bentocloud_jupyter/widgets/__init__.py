@@ -13,13 +13,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .callform import CallForm
-    from .contexts import ContextPicker
-    from .deployments import DeploymentsPanel
-    from .login import LoginPanel
-    from .logview import LogView
-    from .progress import TransferProgress
-    from .status import DeploymentStatus
+    from bentocloud_jupyter.widgets.callform import CallForm
+    from bentocloud_jupyter.widgets.contexts import ContextPicker
+    from bentocloud_jupyter.widgets.deployments import DeploymentsPanel
+    from bentocloud_jupyter.widgets.login import LoginPanel
+    from bentocloud_jupyter.widgets.logview import LogView
+    from bentocloud_jupyter.widgets.progress import TransferProgress
+    from bentocloud_jupyter.widgets.status import DeploymentStatus
 
 __all__ = ["CallForm", "ContextPicker", "DeploymentStatus", "DeploymentsPanel", "LogView", "LoginPanel",
            "TransferProgress"]

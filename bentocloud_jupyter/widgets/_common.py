@@ -13,9 +13,9 @@ import inspect
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
-from ..core.display import esc
-from ..core.errors import BentoCloudError
-from ..core.tokens import redact
+from bentocloud_jupyter.core.display import esc
+from bentocloud_jupyter.core.errors import BentoCloudError
+from bentocloud_jupyter.core.tokens import redact
 
 __all__ = ["Periodic", "busy", "error_line", "guarded", "message_html", "running_loop"]
 

@@ -16,10 +16,10 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..core import invoke
-from ..core.errors import InvalidInputError
-from ..core.invoke import ApiSpec, CallResult, OpenAPIView
-from ._common import busy, error_line, message_html, running_loop
+from bentocloud_jupyter.core.calls import invoke
+from bentocloud_jupyter.core.calls.invoke import ApiSpec, CallResult, OpenAPIView
+from bentocloud_jupyter.core.errors import InvalidInputError
+from bentocloud_jupyter.widgets._common import busy, error_line, message_html, running_loop
 
 __all__ = ["CallForm"]
 

@@ -14,10 +14,11 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..core import api, config
-from ..core.config import Context
-from ..core.display import esc
-from ._common import Periodic, busy, error_line, guarded, message_html
+from bentocloud_jupyter.core import api
+from bentocloud_jupyter.core.credentials import config
+from bentocloud_jupyter.core.credentials.config import Context
+from bentocloud_jupyter.core.display import esc
+from bentocloud_jupyter.widgets._common import Periodic, busy, error_line, guarded, message_html
 
 __all__ = ["ContextPicker"]
 

@@ -13,12 +13,14 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..core import api, config, session
-from ..core.display import esc
-from ..core.models import Deployment
-from ..core.results import DeploymentsView
-from ._common import Periodic, busy, error_line, guarded, message_html, running_loop
-from .status import DeploymentStatus
+from bentocloud_jupyter.core import api
+from bentocloud_jupyter.core.credentials import config
+from bentocloud_jupyter.core.display import esc
+from bentocloud_jupyter.core.rest import session
+from bentocloud_jupyter.core.rest.models import Deployment
+from bentocloud_jupyter.core.results import DeploymentsView
+from bentocloud_jupyter.widgets._common import Periodic, busy, error_line, guarded, message_html, running_loop
+from bentocloud_jupyter.widgets.status import DeploymentStatus
 
 __all__ = ["DeploymentsPanel"]
 

@@ -14,12 +14,12 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..core import api
-from ..core.auth import BrowserLogin, LoginResult, start_browser_login
-from ..core.config import DEFAULT_ENDPOINT
-from ..core.display import esc, format_duration, link
-from ..core.tokens import Token
-from ._common import busy, error_line, guarded, message_html, running_loop
+from bentocloud_jupyter.core import api
+from bentocloud_jupyter.core.credentials.auth import BrowserLogin, LoginResult, start_browser_login
+from bentocloud_jupyter.core.credentials.config import DEFAULT_ENDPOINT
+from bentocloud_jupyter.core.display import esc, format_duration, link
+from bentocloud_jupyter.core.tokens import Token
+from bentocloud_jupyter.widgets._common import busy, error_line, guarded, message_html, running_loop
 
 __all__ = ["LoginPanel"]
 

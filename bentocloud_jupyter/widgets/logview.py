@@ -12,9 +12,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..core.display import esc
-from ..core.logfollow import LogFollower, log_html
-from ._common import message_html
+from bentocloud_jupyter.core.display import esc
+from bentocloud_jupyter.core.logs.follow import LogFollower, log_html
+from bentocloud_jupyter.widgets._common import message_html
 
 __all__ = ["LogView", "present"]
 

@@ -1,6 +1,6 @@
 """A progress panel for pushes and pulls: one bar per bento or model, with bytes, rate and ETA.
 
-Worker threads only update counters (see :mod:`bentocloud_jupyter.core.progress`); the bars are redrawn
+Worker threads only update counters (see :mod:`bentocloud_jupyter.core.artifacts.progress`); the bars are redrawn
 from the main thread, so no widget message ever leaves a background thread.
 """
 
@@ -10,8 +10,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..core.display import esc
-from ..core.progress import ItemProgress, ProgressBoard
+from bentocloud_jupyter.core.artifacts.progress import ItemProgress, ProgressBoard
+from bentocloud_jupyter.core.display import esc
 
 __all__ = ["TransferProgress"]
 

@@ -18,13 +18,14 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..core import config, session
-from ..core.logfollow import LogFollower
-from ..core.results import StatusView
-from ..core.watch import DEFAULT_TIMEOUT, Goal, Outcome, WatchHub, WatchState
-from ._common import error_line, running_loop
-from .callform import CallForm
-from .logview import LogView
+from bentocloud_jupyter.core.credentials import config
+from bentocloud_jupyter.core.deployments.watch import DEFAULT_TIMEOUT, Goal, Outcome, WatchHub, WatchState
+from bentocloud_jupyter.core.logs.follow import LogFollower
+from bentocloud_jupyter.core.rest import session
+from bentocloud_jupyter.core.results import StatusView
+from bentocloud_jupyter.widgets._common import error_line, running_loop
+from bentocloud_jupyter.widgets.callform import CallForm
+from bentocloud_jupyter.widgets.logview import LogView
 
 __all__ = ["DeploymentStatus", "render_state"]
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bentocloud_jupyter.core import config
-from bentocloud_jupyter.core.config import Context
+from bentocloud_jupyter.core.credentials import config
+from bentocloud_jupyter.core.credentials.config import Context
 from bentocloud_jupyter.core.errors import ContextNotFoundError
 
 SAMPLES = [

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
+from bentocloud_jupyter.core.deployments.options import DeployOptions, build_create_request, build_update_request
 from bentocloud_jupyter.core.errors import InvalidInputError
-from bentocloud_jupyter.core.options import DeployOptions, build_create_request, build_update_request
 
 USER = {"name": "alice", "email": "alice@example.com", "first_name": "Alice", "last_name": "Doe"}
 STAMP = {"created_at": "2024-05-01T10:00:00Z", "updated_at": None, "deleted_at": None, "labels": []}

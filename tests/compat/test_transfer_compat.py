@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bentocloud_jupyter.core import auth, config, transfer
-from bentocloud_jupyter.core.client import BentoCloudClient
-from bentocloud_jupyter.core.store import LocalStore
+from bentocloud_jupyter.core.artifacts import transfer
+from bentocloud_jupyter.core.artifacts.store import LocalStore
+from bentocloud_jupyter.core.credentials import auth, config
+from bentocloud_jupyter.core.rest.client import BentoCloudClient
 from bentocloud_jupyter.sandbox import Sandbox
 
 SERVICE = textwrap.dedent('''

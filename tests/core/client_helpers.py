@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bentocloud_jupyter.core.client import BentoCloudClient
-from bentocloud_jupyter.core.models import Deployment
+from bentocloud_jupyter.core.rest.client import BentoCloudClient
+from bentocloud_jupyter.core.rest.models import Deployment
 
 
 def body(bento: str = "summarizer:v3", name: str | None = None, *, service: str = "Summarizer",

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bentocloud_jupyter.core.client import BentoCloudClient
-from bentocloud_jupyter.core.http import RetryPolicy
+from bentocloud_jupyter.core.rest.client import BentoCloudClient
+from bentocloud_jupyter.core.rest.http import RetryPolicy
 from bentocloud_jupyter.sandbox import Sandbox
 
 FAST_RETRY = RetryPolicy(max_attempts=4, backoff=0.01, max_backoff=0.05, max_total=5.0)

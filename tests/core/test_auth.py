@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bentocloud_jupyter.core import auth, config
-from bentocloud_jupyter.core.config import Context
+from bentocloud_jupyter.core.credentials import auth, config
+from bentocloud_jupyter.core.credentials.config import Context
 from bentocloud_jupyter.core.errors import AuthenticationError, InsecureEndpointError, InvalidInputError
 from bentocloud_jupyter.sandbox import Sandbox
 

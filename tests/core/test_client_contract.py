@@ -9,14 +9,14 @@ import httpx
 import pytest
 from client_helpers import body, wait_settled
 
-from bentocloud_jupyter.core import auth, config
-from bentocloud_jupyter.core.client import AsyncBentoCloudClient, BentoCloudClient
+from bentocloud_jupyter.core.credentials import auth, config
 from bentocloud_jupyter.core.errors import (
     AuthenticationError,
     ConflictError,
     NotFoundError,
     ValidationError,
 )
+from bentocloud_jupyter.core.rest.client import AsyncBentoCloudClient, BentoCloudClient
 from bentocloud_jupyter.sandbox import Sandbox
 
 

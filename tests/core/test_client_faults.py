@@ -9,8 +9,6 @@ from typing import Any
 import httpx
 import pytest
 
-from bentocloud_jupyter.core import client as client_module
-from bentocloud_jupyter.core.client import BentoCloudClient
 from bentocloud_jupyter.core.errors import (
     APIError,
     AuthenticationError,
@@ -26,7 +24,9 @@ from bentocloud_jupyter.core.errors import (
     ServerError,
     ValidationError,
 )
-from bentocloud_jupyter.core.http import RetryPolicy, normalize_endpoint
+from bentocloud_jupyter.core.rest import client as client_module
+from bentocloud_jupyter.core.rest.client import BentoCloudClient
+from bentocloud_jupyter.core.rest.http import RetryPolicy, normalize_endpoint
 from bentocloud_jupyter.sandbox import Sandbox
 
 SECRET = "sekret-TOKEN-value-0042"

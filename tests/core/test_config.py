@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bentocloud_jupyter.core import config
-from bentocloud_jupyter.core.config import Context, ContextSource
+from bentocloud_jupyter.core.credentials import config
+from bentocloud_jupyter.core.credentials.config import Context, ContextSource
 from bentocloud_jupyter.core.errors import ConfigError, ContextNotFoundError, InvalidInputError
 
 TOKEN_A = "tokA-7fq3exampleSECRETaaaa"

@@ -10,8 +10,8 @@ import signal
 import time
 from pathlib import Path
 
-from bentocloud_jupyter.core import config
-from bentocloud_jupyter.core.config import Context
+from bentocloud_jupyter.core.credentials import config
+from bentocloud_jupyter.core.credentials.config import Context
 
 _fork = multiprocessing.get_context("fork")
 PADDING = 20_000  # makes each write take a few milliseconds, so kills land mid-write

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bentocloud_jupyter.core import config
-from bentocloud_jupyter.core.config import Context
+from bentocloud_jupyter.core.credentials import config
+from bentocloud_jupyter.core.credentials.config import Context
 from bentocloud_jupyter.core.errors import ConfigError
 
 GOOD_CONTEXT = "- api_token: t0ken-value-1234\n  email: null\n  endpoint: https://e.example\n  name: a\n"

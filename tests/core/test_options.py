@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from bentocloud_jupyter.core.errors import InvalidInputError
-from bentocloud_jupyter.core.options import (
+from bentocloud_jupyter.core.deployments.options import (
     STRATEGIES,
     DeployOptions,
     build_create_request,
@@ -22,6 +21,7 @@ from bentocloud_jupyter.core.options import (
     parse_envs,
     parse_labels,
 )
+from bentocloud_jupyter.core.errors import InvalidInputError
 
 SERVICE_DEFAULTS = {"instance_type": None, "scaling": {"min_replicas": 1, "max_replicas": 1, "policy": None},
                     "envs": None, "deployment_strategy": None, "extras": None, "cold_start_timeout": None,

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bentocloud_jupyter.core.config import Context
+from bentocloud_jupyter.core.credentials.config import Context
+from bentocloud_jupyter.core.deployments.watch import WatchState
 from bentocloud_jupyter.core.display import link
-from bentocloud_jupyter.core.models import Deployment
+from bentocloud_jupyter.core.rest.models import Deployment
 from bentocloud_jupyter.core.results import (
     ContextsView,
     DeploymentsView,
@@ -18,7 +19,6 @@ from bentocloud_jupyter.core.results import (
     TableView,
     TextOutput,
 )
-from bentocloud_jupyter.core.watch import WatchState
 
 EVIL = '<script>alert("x")</script>'
 

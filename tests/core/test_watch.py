@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from client_helpers import body
 
-from bentocloud_jupyter.core.client import AsyncBentoCloudClient, BentoCloudClient
+from bentocloud_jupyter.core.deployments.watch import Goal, Outcome, WatchHub, WatchState, wait_for
 from bentocloud_jupyter.core.errors import DeploymentFailed, ServerError, WatchTimeout
-from bentocloud_jupyter.core.models import Deployment, Page
-from bentocloud_jupyter.core.watch import Goal, Outcome, WatchHub, WatchState, wait_for
+from bentocloud_jupyter.core.rest.client import AsyncBentoCloudClient, BentoCloudClient
+from bentocloud_jupyter.core.rest.models import Deployment, Page
 from bentocloud_jupyter.sandbox import Sandbox
 
 
@@ -152,7 +152,7 @@ def test_hub_reports_transient_errors_and_goes_on(live: Sandbox) -> None:
     async def scenario() -> WatchState:
         async with AsyncBentoCloudClient(live.url, live.token) as client:
             await client.create_deployment(body(name="hub-flaky"))
-            from bentocloud_jupyter.core.http import RetryPolicy
+            from bentocloud_jupyter.core.rest.http import RetryPolicy
             client.retry = RetryPolicy(max_attempts=1)
             live.faults.fail_next = 3
             hub = WatchHub(client, interval=0.05, fast_interval=0.02)

@@ -11,7 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bentocloud_jupyter.core import api, invoke, session
+from bentocloud_jupyter.core import api
+from bentocloud_jupyter.core.calls import invoke
 from bentocloud_jupyter.core.errors import (
     AuthenticationError,
     InvalidInputError,
@@ -19,6 +20,7 @@ from bentocloud_jupyter.core.errors import (
     NotReadyError,
     ValidationError,
 )
+from bentocloud_jupyter.core.rest import session
 from bentocloud_jupyter.sandbox import Sandbox
 
 

@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bentocloud_jupyter.core import invoke
-from bentocloud_jupyter.core.config import Context
+from bentocloud_jupyter.core.calls import invoke
+from bentocloud_jupyter.core.credentials.config import Context
 from bentocloud_jupyter.core.errors import (
     APIError,
     InsecureEndpointError,
@@ -17,8 +17,8 @@ from bentocloud_jupyter.core.errors import (
     RateLimitError,
     ServerError,
 )
-from bentocloud_jupyter.core.models import Deployment
-from bentocloud_jupyter.core.session import INSECURE_KEY
+from bentocloud_jupyter.core.rest.models import Deployment
+from bentocloud_jupyter.core.rest.session import INSECURE_KEY
 from bentocloud_jupyter.core.tokens import Token
 
 TOKEN = "unit-invoke-token-987654"

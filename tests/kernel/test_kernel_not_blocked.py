@@ -16,7 +16,7 @@ import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 
-from bentocloud_jupyter.core import auth, config
+from bentocloud_jupyter.core.credentials import auth, config
 from bentocloud_jupyter.sandbox import Sandbox
 
 PROMPT_BOUND = 2.0  # seconds: loose, proves the kernel is not blocked (a blocked one takes the whole lifecycle)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bentocloud_jupyter.core import logfollow
+from bentocloud_jupyter.core.logs import follow as logfollow
 from bentocloud_jupyter.sandbox import Sandbox
 
 

@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from bentocloud_jupyter.core import session
+from bentocloud_jupyter.core.rest import session
 
 T = TypeVar("T")
 

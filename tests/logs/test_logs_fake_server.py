@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from websockets.sync.server import Server, ServerConnection, serve
 
-from bentocloud_jupyter.core import logs
 from bentocloud_jupyter.core.errors import (
     APIError,
     AuthenticationError,
@@ -25,6 +24,7 @@ from bentocloud_jupyter.core.errors import (
     NotFoundError,
     ServerError,
 )
+from bentocloud_jupyter.core.logs import protocol as logs
 from bentocloud_jupyter.core.tokens import Token
 
 TOKEN = "fake-ws-token-0123456789"
@@ -82,7 +82,7 @@ class FakeServer:
 
 
 def _context(endpoint: str) -> Any:
-    from bentocloud_jupyter.core.config import Context
+    from bentocloud_jupyter.core.credentials.config import Context
 
     return Context("fake", endpoint, Token(TOKEN))
 

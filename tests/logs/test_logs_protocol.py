@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from bentocloud_jupyter.core import logfollow, logs
-from bentocloud_jupyter.core.config import Context
+from bentocloud_jupyter.core.credentials.config import Context
 from bentocloud_jupyter.core.errors import (
     APIError,
     AuthenticationError,
@@ -19,8 +18,10 @@ from bentocloud_jupyter.core.errors import (
     NotFoundError,
     ProtocolError,
 )
-from bentocloud_jupyter.core.models import Deployment
-from bentocloud_jupyter.core.session import INSECURE_KEY
+from bentocloud_jupyter.core.logs import follow as logfollow
+from bentocloud_jupyter.core.logs import protocol as logs
+from bentocloud_jupyter.core.rest.models import Deployment
+from bentocloud_jupyter.core.rest.session import INSECURE_KEY
 from bentocloud_jupyter.core.tokens import Token
 
 TOKEN = "tok-abcdefghijklmnop"

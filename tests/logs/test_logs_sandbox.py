@@ -9,8 +9,12 @@ import time
 import pytest
 from logs_helpers import arun, until, wait_status
 
-from bentocloud_jupyter.core import api, invoke, logfollow, logs, session
+from bentocloud_jupyter.core import api
+from bentocloud_jupyter.core.calls import invoke
 from bentocloud_jupyter.core.errors import AuthenticationError, InvalidInputError, NotFoundError
+from bentocloud_jupyter.core.logs import follow as logfollow
+from bentocloud_jupyter.core.logs import protocol as logs
+from bentocloud_jupyter.core.rest import session
 from bentocloud_jupyter.core.tokens import Token
 from bentocloud_jupyter.sandbox import Sandbox
 

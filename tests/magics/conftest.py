@@ -13,7 +13,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from magics_helpers import FAST_RETRY, SECRETS, Cell
 
-from bentocloud_jupyter.core import session
+from bentocloud_jupyter.core.rest import session
 from bentocloud_jupyter.sandbox import Sandbox
 
 
@@ -51,7 +51,7 @@ def cell(shell: InteractiveShell, capsys: pytest.CaptureFixture[str], sandbox: S
 @pytest.fixture()
 def logged_in(cell: Cell, sandbox: Sandbox) -> Cell:
     """A shell whose current context ``sbx`` points at the sandbox (saved through the core, not the magic)."""
-    from bentocloud_jupyter.core import auth, config
+    from bentocloud_jupyter.core.credentials import auth, config
 
     auth.login(sandbox.url, sandbox.token, "sbx")
     config.set_current_context("sbx")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from IPython.core.interactiveshell import InteractiveShell
 from magics_helpers import Cell
 
-from bentocloud_jupyter import completion
-from bentocloud_jupyter.core import config
+from bentocloud_jupyter.core.credentials import config
+from bentocloud_jupyter.ipython import completion
 
 
 def complete(shell: InteractiveShell, line: str) -> list[str]:

@@ -13,7 +13,7 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from magics_helpers import Cell
 
-from bentocloud_jupyter.core import config
+from bentocloud_jupyter.core.credentials import config
 from bentocloud_jupyter.sandbox import Sandbox
 
 
@@ -62,7 +62,7 @@ def test_login_browser_flow(cell: Cell, sandbox: Sandbox, monkeypatch: pytest.Mo
 
     import httpx
 
-    from bentocloud_jupyter.core import auth
+    from bentocloud_jupyter.core.credentials import auth
 
     real_wait = auth.BrowserLogin.wait
 
@@ -209,7 +209,7 @@ def test_live_status_updates_in_place_on_a_running_loop(logged_in: Cell, shell: 
             await asyncio.sleep(0.02)
             if updates and "running" in str(updates[-1]["data"].get("text/plain")):
                 break
-        from bentocloud_jupyter import live
+        from bentocloud_jupyter.ipython import present as live
         assert live.watched() == []
 
     asyncio.run(scenario())
@@ -241,7 +241,7 @@ def test_sandbox_subcommand_switches_and_restores(cell: Cell) -> None:
     run = cell("%bentocloud sandbox --speed 50")
     assert run.error is None, run.stderr
     assert config.load_config().current_context_name == "sandbox"
-    from bentocloud_jupyter.local_sandbox import running_sandbox
+    from bentocloud_jupyter.core.api.sandbox import running_sandbox
     sb = running_sandbox()
     assert sb is not None
     from magics_helpers import SECRETS
@@ -255,7 +255,7 @@ def test_sandbox_subcommand_switches_and_restores(cell: Cell) -> None:
 
 
 def test_config_traits(shell: InteractiveShell, cell: Cell) -> None:
-    from bentocloud_jupyter.core import session
+    from bentocloud_jupyter.core.rest import session
     cell("%config BentoCloudMagics.poll_interval = 2")
     cell("%config BentoCloudMagics.timeout = 7")
     assert session.settings.poll_interval == 2 and session.settings.timeout == 7

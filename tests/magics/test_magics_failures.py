@@ -8,7 +8,7 @@ import pytest
 from IPython.core.error import UsageError
 from magics_helpers import Cell
 
-from bentocloud_jupyter.core import config
+from bentocloud_jupyter.core.credentials import config
 from bentocloud_jupyter.sandbox import Sandbox
 
 NAMED = ["get {d}", "status {d}", "update {d} --scaling-max 2", "terminate {d}", "delete {d} --yes"]

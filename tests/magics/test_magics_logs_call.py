@@ -11,8 +11,8 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from magics_helpers import Cell, Run
 
-from bentocloud_jupyter import completion
-from bentocloud_jupyter.core import logfollow
+from bentocloud_jupyter.core.logs import follow as logfollow
+from bentocloud_jupyter.ipython import completion
 from bentocloud_jupyter.sandbox import Sandbox
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bentocloud_jupyter.core import api
-from bentocloud_jupyter.parsers import DEPLOY_PARSER, SUBCOMMANDS
+from bentocloud_jupyter.ipython.parsers import DEPLOY_PARSER, SUBCOMMANDS
 
 # subcommand -> (verb, parser destinations that exist only in the magic)
 TWINS: dict[str, tuple[Callable[..., Any], set[str]]] = {

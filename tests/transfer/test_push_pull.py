@@ -12,12 +12,12 @@ import httpx
 import pytest
 from store_helpers import make_bento, make_model, tree
 
-from bentocloud_jupyter.core import transfer
-from bentocloud_jupyter.core.client import BentoCloudClient
+from bentocloud_jupyter.core.artifacts import transfer
+from bentocloud_jupyter.core.artifacts.progress import TextProgress
+from bentocloud_jupyter.core.artifacts.store import LocalStore
 from bentocloud_jupyter.core.errors import APIError, BentoCloudError, InvalidInputError, NotFoundError
-from bentocloud_jupyter.core.http import RetryPolicy
-from bentocloud_jupyter.core.progress import TextProgress
-from bentocloud_jupyter.core.store import LocalStore
+from bentocloud_jupyter.core.rest.client import BentoCloudClient
+from bentocloud_jupyter.core.rest.http import RetryPolicy
 from bentocloud_jupyter.sandbox import Sandbox
 
 MODES = ["proxy", "presigned", "multipart"]

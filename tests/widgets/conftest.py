@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from bentocloud_jupyter.core import config, session
-from bentocloud_jupyter.core.config import Context
+from bentocloud_jupyter.core.credentials import config
+from bentocloud_jupyter.core.credentials.config import Context
+from bentocloud_jupyter.core.rest import session
 from bentocloud_jupyter.sandbox import Sandbox
 
 

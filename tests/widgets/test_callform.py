@@ -11,10 +11,11 @@ import ipywidgets as widgets
 import pytest
 from widget_helpers import assert_secret_absent, deploy, run, until, wait_status
 
-from bentocloud_jupyter.core import config, session
-from bentocloud_jupyter.core.config import Context
-from bentocloud_jupyter.core.invoke import ApiSpec, OpenAPIView
-from bentocloud_jupyter.core.models import READY_STATUSES
+from bentocloud_jupyter.core.calls.invoke import ApiSpec, OpenAPIView
+from bentocloud_jupyter.core.credentials import config
+from bentocloud_jupyter.core.credentials.config import Context
+from bentocloud_jupyter.core.rest import session
+from bentocloud_jupyter.core.rest.models import READY_STATUSES
 from bentocloud_jupyter.sandbox import Sandbox
 from bentocloud_jupyter.widgets.callform import CallForm
 
@@ -42,8 +43,8 @@ def logged_in(own_sandbox: Sandbox) -> Iterator[Sandbox]:
 
 
 def _ready(name: str, bento: str = "summarizer:v3", **options: Any) -> str:
-    from bentocloud_jupyter.core import session
     from bentocloud_jupyter.core.errors import NotFoundError
+    from bentocloud_jupyter.core.rest import session
 
     try:
         session.client_for()[0].get_deployment(name)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from widget_helpers import assert_secret_absent, plain, run, until
 
-from bentocloud_jupyter.core import config
-from bentocloud_jupyter.core.config import Context
+from bentocloud_jupyter.core.credentials import config
+from bentocloud_jupyter.core.credentials.config import Context
 from bentocloud_jupyter.widgets import ContextPicker
 
 TOKEN_A = "token-of-context-a-123456"
@@ -29,7 +29,7 @@ def _labels(picker: ContextPicker) -> dict[str, str]:
 
 
 def _write_from_another_process(name: str) -> None:
-    code = ("from bentocloud_jupyter.core.config import Context, save_context; "
+    code = ("from bentocloud_jupyter.core.credentials.config import Context, save_context; "
             f"save_context(Context({name!r}, 'https://other.example', 'token-other-999999', 'o@example.com'))")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=30)
 

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from widget_helpers import deploy, plain, run, until, wait_status
 
-from bentocloud_jupyter.core import api, session
-from bentocloud_jupyter.core.models import READY_STATUSES, Deployment
+from bentocloud_jupyter.core import api
+from bentocloud_jupyter.core.deployments.watch import Goal, Outcome, WatchHub, WatchState
+from bentocloud_jupyter.core.rest import session
+from bentocloud_jupyter.core.rest.models import READY_STATUSES, Deployment
 from bentocloud_jupyter.core.results import StatusView
-from bentocloud_jupyter.core.watch import Goal, Outcome, WatchHub, WatchState
 from bentocloud_jupyter.sandbox import Sandbox
 from bentocloud_jupyter.widgets import DeploymentStatus
 from bentocloud_jupyter.widgets.status import render_state

@@ -8,10 +8,10 @@ import contextlib
 import pytest
 from widget_helpers import assert_secret_absent, deploy, plain, run, until, wait_status
 
-from bentocloud_jupyter.core import session
+from bentocloud_jupyter.core.deployments.watch import Outcome
 from bentocloud_jupyter.core.errors import ConflictError, NotFoundError
-from bentocloud_jupyter.core.models import Deployment
-from bentocloud_jupyter.core.watch import Outcome
+from bentocloud_jupyter.core.rest import session
+from bentocloud_jupyter.core.rest.models import Deployment
 from bentocloud_jupyter.sandbox import Sandbox
 from bentocloud_jupyter.widgets import DeploymentsPanel
 

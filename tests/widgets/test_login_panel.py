@@ -8,7 +8,7 @@ import re
 import httpx
 from widget_helpers import assert_secret_absent, href, run, until
 
-from bentocloud_jupyter.core import config
+from bentocloud_jupyter.core.credentials import config
 from bentocloud_jupyter.sandbox import Sandbox
 from bentocloud_jupyter.widgets import LoginPanel
 

@@ -11,11 +11,15 @@ from typing import Any
 import pytest
 from widget_helpers import assert_secret_absent, deploy, plain, run, until, wait_status
 
-from bentocloud_jupyter.core import api, config, logfollow, logs, session
-from bentocloud_jupyter.core.config import Context
+from bentocloud_jupyter.core import api
+from bentocloud_jupyter.core.credentials import config
+from bentocloud_jupyter.core.credentials.config import Context
+from bentocloud_jupyter.core.deployments.watch import Outcome
 from bentocloud_jupyter.core.errors import ConnectError
-from bentocloud_jupyter.core.models import READY_STATUSES
-from bentocloud_jupyter.core.watch import Outcome
+from bentocloud_jupyter.core.logs import follow as logfollow
+from bentocloud_jupyter.core.logs import protocol as logs
+from bentocloud_jupyter.core.rest import session
+from bentocloud_jupyter.core.rest.models import READY_STATUSES
 from bentocloud_jupyter.sandbox import Sandbox
 from bentocloud_jupyter.widgets import DeploymentStatus
 from bentocloud_jupyter.widgets.logview import LogView, present

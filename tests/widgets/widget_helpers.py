@@ -12,8 +12,9 @@ from typing import Any, TypeVar
 
 import ipywidgets as widgets
 
-from bentocloud_jupyter.core import api, session
-from bentocloud_jupyter.core.models import Deployment
+from bentocloud_jupyter.core import api
+from bentocloud_jupyter.core.rest import session
+from bentocloud_jupyter.core.rest.models import Deployment
 
 T = TypeVar("T")
 

@@ -13,10 +13,10 @@ import asyncio
 import contextlib
 from typing import Any
 
-from .core import session
-from .core.config import resolve_context
-from .core.results import DeploymentView, Message, StatusView
-from .core.watch import DEFAULT_TIMEOUT, Goal, WatchHub, WatchState
+from bentocloud_jupyter.core.credentials.config import resolve_context
+from bentocloud_jupyter.core.deployments.watch import DEFAULT_TIMEOUT, Goal, WatchHub, WatchState
+from bentocloud_jupyter.core.rest import session
+from bentocloud_jupyter.core.results import DeploymentView, Message, StatusView
 
 __all__ = ["show_status", "unwatch", "watched"]
 
@@ -45,7 +45,7 @@ def show_status(name: str, *, context: str | None = None, cluster: str | None = 
         return DeploymentView(client.get_deployment(name, cluster), note=note)
     resolved = resolve_context(context)
     if use_widgets and widgets_enabled():
-        from .widgets import DeploymentStatus
+        from bentocloud_jupyter.widgets import DeploymentStatus
 
         widget = DeploymentStatus(name, context=context, cluster=cluster, previous_revision=previous_revision,
                                   goal=goal, timeout=timeout)

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .errors import InvalidInputError
+from bentocloud_jupyter.core.errors import InvalidInputError
 
 STRATEGIES = ("RollingUpdate", "Recreate", "RampedSlowRollout", "BestEffortControlledRollout")
 ROUTE_TYPES = ("random", "header", "query")

@@ -16,17 +16,18 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from . import config, invoke, session, transfer
-from .auth import LoginResult
-from .auth import login as _login
-from .build import build_bento, is_project_folder
-from .config import DEFAULT_ENDPOINT
-from .display import format_time
-from .errors import DeploymentFailed, InvalidInputError, NotFoundError
-from .invoke import CallResult, OpenAPIView
-from .logfollow import LogFollower, LogsView, recent_logs
-from .logs import DEFAULT_TAIL, WsEndpoint
-from .options import (
+from bentocloud_jupyter.core.artifacts import transfer
+from bentocloud_jupyter.core.artifacts.build import build_bento, is_project_folder
+from bentocloud_jupyter.core.artifacts.progress import format_bytes
+from bentocloud_jupyter.core.artifacts.store import LocalStore, parse_tag
+from bentocloud_jupyter.core.artifacts.transfer import PullResult, PushResult
+from bentocloud_jupyter.core.calls import invoke
+from bentocloud_jupyter.core.calls.invoke import CallResult, OpenAPIView
+from bentocloud_jupyter.core.credentials import config
+from bentocloud_jupyter.core.credentials.auth import LoginResult
+from bentocloud_jupyter.core.credentials.auth import login as _login
+from bentocloud_jupyter.core.credentials.config import DEFAULT_ENDPOINT
+from bentocloud_jupyter.core.deployments.options import (
     DeployOptions,
     build_create_request,
     build_update_request,
@@ -34,8 +35,14 @@ from .options import (
     load_config_source,
     parse_labels,
 )
-from .progress import format_bytes
-from .results import (
+from bentocloud_jupyter.core.deployments.watch import DEFAULT_TIMEOUT, Goal, WatchState, wait_for
+from bentocloud_jupyter.core.display import format_time
+from bentocloud_jupyter.core.errors import DeploymentFailed, InvalidInputError, NotFoundError
+from bentocloud_jupyter.core.logs.follow import LogFollower, LogsView, recent_logs
+from bentocloud_jupyter.core.logs.protocol import DEFAULT_TAIL, WsEndpoint
+from bentocloud_jupyter.core.rest import session
+from bentocloud_jupyter.core.rest.session import INSECURE_KEY, client_for
+from bentocloud_jupyter.core.results import (
     ContextsView,
     DeploymentsView,
     DeploymentView,
@@ -46,11 +53,7 @@ from .results import (
     deployment_summary,
     render_summaries,
 )
-from .session import INSECURE_KEY, client_for
-from .store import LocalStore, parse_tag
-from .tokens import Token
-from .transfer import PullResult, PushResult
-from .watch import DEFAULT_TIMEOUT, Goal, WatchState, wait_for
+from bentocloud_jupyter.core.tokens import Token
 
 __all__ = ["bentos", "call", "clusters", "contexts", "delete", "deploy", "get", "instance_types", "list_deployments",
            "login", "logout", "logs", "models", "openapi", "pull", "push", "status", "terminate", "update",

@@ -12,10 +12,10 @@ import shlex
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from .core.errors import InvalidInputError
-from .core.logs import DEFAULT_TAIL
-from .core.options import STRATEGIES
-from .core.watch import DEFAULT_TIMEOUT
+from bentocloud_jupyter.core.deployments.options import STRATEGIES
+from bentocloud_jupyter.core.deployments.watch import DEFAULT_TIMEOUT
+from bentocloud_jupyter.core.errors import InvalidInputError
+from bentocloud_jupyter.core.logs.protocol import DEFAULT_TAIL
 
 __all__ = ["DEPLOY_PARSER", "SUBCOMMANDS", "HelpRequested", "MagicArgumentParser", "split_line"]
 

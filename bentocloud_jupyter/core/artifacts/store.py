@@ -17,8 +17,8 @@ from typing import Any
 
 import yaml
 
-from .config import bentoml_home
-from .errors import InvalidInputError, NotFoundError
+from bentocloud_jupyter.core.credentials.config import bentoml_home
+from bentocloud_jupyter.core.errors import InvalidInputError, NotFoundError
 
 __all__ = ["LocalBento", "LocalModel", "LocalStore", "parse_tag"]
 

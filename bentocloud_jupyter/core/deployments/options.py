@@ -34,10 +34,10 @@ from typing import Any
 
 import yaml
 
-from .deploy_schema import (
+from bentocloud_jupyter.core.deployments.schema import (
     ROUTE_TYPES as ROUTE_TYPES,  # re-exported: part of this module's public API
 )
-from .deploy_schema import (
+from bentocloud_jupyter.core.deployments.schema import (
     STRATEGIES,
     _as_int,
     _check_name,
@@ -50,7 +50,7 @@ from .deploy_schema import (
     _strategy,
     parse_bool,
 )
-from .errors import InvalidInputError
+from bentocloud_jupyter.core.errors import InvalidInputError
 
 __all__ = ["STRATEGIES", "DeployOptions", "build_create_request", "build_update_request", "describe_request",
            "load_config_source", "parse_bool", "parse_envs", "parse_labels"]

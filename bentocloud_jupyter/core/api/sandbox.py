@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .core import config
-from .core.config import Context
-from .core.errors import InvalidInputError
-from .core.results import Message
-from .core.tokens import Token
+from bentocloud_jupyter.core.credentials import config
+from bentocloud_jupyter.core.credentials.config import Context
+from bentocloud_jupyter.core.errors import InvalidInputError
+from bentocloud_jupyter.core.results import Message
+from bentocloud_jupyter.core.tokens import Token
 
 __all__ = ["SANDBOX_CONTEXT", "running_sandbox", "start_sandbox", "stop_sandbox"]
 
@@ -37,7 +37,7 @@ def start_sandbox(port: int = 0, speed: float = 1.0) -> Message:
     if _running is not None:
         return Message(f"The sandbox is already running at {_running.url} (context {SANDBOX_CONTEXT!r}).")
     try:
-        from .sandbox.server import Sandbox
+        from bentocloud_jupyter.sandbox.server import Sandbox
     except ImportError:
         raise InvalidInputError("The sandbox needs the `sandbox` extra: pip install 'bentocloud-jupyter[sandbox]', "
                                 "then restart the kernel.") from None

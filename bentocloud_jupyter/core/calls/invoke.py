@@ -20,11 +20,10 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from .._version import __version__
-from . import session
-from .config import Context, resolve_context
-from .display import esc
-from .errors import (
+from bentocloud_jupyter._version import __version__
+from bentocloud_jupyter.core.credentials.config import Context, resolve_context
+from bentocloud_jupyter.core.display import esc
+from bentocloud_jupyter.core.errors import (
     APIError,
     AuthenticationError,
     ConnectError,
@@ -39,8 +38,9 @@ from .errors import (
     TransportError,
     ValidationError,
 )
-from .http import LOGIN_HINT, _server_message, is_loopback
-from .models import Deployment
+from bentocloud_jupyter.core.rest import session
+from bentocloud_jupyter.core.rest.http import LOGIN_HINT, _server_message, is_loopback
+from bentocloud_jupyter.core.rest.models import Deployment
 
 __all__ = ["ApiSpec", "CallResult", "OpenAPIView", "acall", "aopenapi", "call", "openapi", "parse_openapi",
            "schema_kind"]

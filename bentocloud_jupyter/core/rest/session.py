@@ -15,10 +15,10 @@ import threading
 import weakref
 from typing import Any
 
-from .client import DEFAULT_TIMEOUT, AsyncBentoCloudClient, BentoCloudClient
-from .config import Context, ResolvedContext, resolve_context
-from .http import RetryPolicy
-from .watch import SLOW_INTERVAL, WatchHub
+from bentocloud_jupyter.core.credentials.config import Context, ResolvedContext, resolve_context
+from bentocloud_jupyter.core.deployments.watch import SLOW_INTERVAL, WatchHub
+from bentocloud_jupyter.core.rest.client import DEFAULT_TIMEOUT, AsyncBentoCloudClient, BentoCloudClient
+from bentocloud_jupyter.core.rest.http import RetryPolicy
 
 __all__ = ["INSECURE_KEY", "async_client_for", "client_for", "close_all", "hubs", "settings"]
 
@@ -43,7 +43,7 @@ class _Settings:
 
     @staticmethod
     def _text_progress() -> Any:
-        from .progress import TextProgress
+        from bentocloud_jupyter.core.artifacts.progress import TextProgress
 
         return TextProgress()
 

@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import InvalidInputError
+from bentocloud_jupyter.core.errors import InvalidInputError
 
 __all__ = ["extract_safely", "write_archive"]
 

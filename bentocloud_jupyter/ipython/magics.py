@@ -19,12 +19,16 @@ from IPython.core.magic import Magics, line_magic, magics_class
 from traitlets import Bool, Float, Unicode, observe
 from traitlets.config import Configurable
 
-from . import live, local_sandbox
-from .core import api, auth, logfollow, session
-from .core.errors import BentoCloudError, InvalidInputError
-from .core.results import DeploymentView, Message
-from .core.watch import Goal
-from .parsers import DEPLOY_PARSER, SUBCOMMANDS, HelpRequested, help_text, split_line
+from bentocloud_jupyter.core import api
+from bentocloud_jupyter.core.api import sandbox as local_sandbox
+from bentocloud_jupyter.core.credentials import auth
+from bentocloud_jupyter.core.deployments.watch import Goal
+from bentocloud_jupyter.core.errors import BentoCloudError, InvalidInputError
+from bentocloud_jupyter.core.logs import follow as logfollow
+from bentocloud_jupyter.core.rest import session
+from bentocloud_jupyter.core.results import DeploymentView, Message
+from bentocloud_jupyter.ipython import present as live
+from bentocloud_jupyter.ipython.parsers import DEPLOY_PARSER, SUBCOMMANDS, HelpRequested, help_text, split_line
 
 __all__ = ["BentoCloudMagics"]
 
@@ -115,7 +119,7 @@ class BentoCloudMagics(Magics, Configurable):
         elif args.browser:
             token = self._browser_token(args)
         elif self.widgets and live.widgets_enabled():
-            from .widgets import LoginPanel
+            from bentocloud_jupyter.widgets import LoginPanel
 
             return LoginPanel(endpoint=args.endpoint, context=args.context)
         else:
@@ -135,7 +139,7 @@ class BentoCloudMagics(Magics, Configurable):
     def _browser_token(self, args: argparse.Namespace) -> str:
         from IPython.display import HTML, display
 
-        from .core.display import esc, link
+        from bentocloud_jupyter.core.display import esc, link
 
         flow = auth.start_browser_login(args.endpoint, insecure=args.insecure)
         display(HTML(f"<div>Open {link(flow.url)} and approve the new token (waiting "
@@ -152,7 +156,7 @@ class BentoCloudMagics(Magics, Configurable):
 
     def _do_contexts(self, args: argparse.Namespace) -> Any:
         if self.widgets and live.widgets_enabled():
-            from .widgets import ContextPicker
+            from bentocloud_jupyter.widgets import ContextPicker
 
             return ContextPicker()
         return api.contexts()
@@ -165,7 +169,7 @@ class BentoCloudMagics(Magics, Configurable):
 
     def _do_deployments(self, args: argparse.Namespace) -> Any:
         if args.output == "table" and self.widgets and live.widgets_enabled() and not (args.search or args.labels):
-            from .widgets import DeploymentsPanel
+            from bentocloud_jupyter.widgets import DeploymentsPanel
 
             return DeploymentsPanel(context=self._ctx(args))
         return api.list_deployments(args.cluster, args.all, args.search, args.labels or (), args.output,
@@ -229,7 +233,7 @@ class BentoCloudMagics(Magics, Configurable):
             return
         from IPython.display import display
 
-        from .widgets import TransferProgress
+        from bentocloud_jupyter.widgets import TransferProgress
 
         def factory() -> Any:
             panel = TransferProgress()
@@ -270,7 +274,7 @@ class BentoCloudMagics(Magics, Configurable):
         result = api.logs(args.name, args.follow, args.tail, args.cluster, self._ctx(args))
         if not isinstance(result, logfollow.LogFollower):
             return result
-        from .widgets.logview import present
+        from bentocloud_jupyter.widgets.logview import present
 
         return present(result, use_widgets=self.widgets and live.widgets_enabled())
 

@@ -21,13 +21,21 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .._version import __version__
-from . import endpoints
-from .config import Context, ResolvedContext, resolve_context
-from .errors import BentoCloudError
-from .http import Call, RetryPolicy, normalize_endpoint, parse_body, response_error, retry_delay, transport_error
-from .models import Deployment
-from .tokens import Token
+from bentocloud_jupyter._version import __version__
+from bentocloud_jupyter.core.credentials.config import Context, ResolvedContext, resolve_context
+from bentocloud_jupyter.core.errors import BentoCloudError
+from bentocloud_jupyter.core.rest import endpoints
+from bentocloud_jupyter.core.rest.http import (
+    Call,
+    RetryPolicy,
+    normalize_endpoint,
+    parse_body,
+    response_error,
+    retry_delay,
+    transport_error,
+)
+from bentocloud_jupyter.core.rest.models import Deployment
+from bentocloud_jupyter.core.tokens import Token
 
 __all__ = ["DEFAULT_TIMEOUT", "AsyncBentoCloudClient", "BentoCloudClient"]
 

@@ -34,9 +34,9 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
-from .._version import __version__
-from .config import Context, ResolvedContext
-from .errors import (
+from bentocloud_jupyter._version import __version__
+from bentocloud_jupyter.core.credentials.config import Context, ResolvedContext
+from bentocloud_jupyter.core.errors import (
     APIError,
     AuthenticationError,
     BentoCloudError,
@@ -48,9 +48,9 @@ from .errors import (
     RequestTimeout,
     ServerError,
 )
-from .http import LOGIN_HINT, _server_message, is_loopback
-from .models import Deployment
-from .tokens import Token, redact
+from bentocloud_jupyter.core.rest.http import LOGIN_HINT, _server_message, is_loopback
+from bentocloud_jupyter.core.rest.models import Deployment
+from bentocloud_jupyter.core.tokens import Token, redact
 
 __all__ = ["DEFAULT_TAIL", "LineDecoder", "LogSource", "Pod", "PodPlace", "WsEndpoint", "deployment_pods",
            "deployment_pods_sync", "image_builder_pod", "image_builder_pod_sync", "pick_sources", "read_logs",
@@ -95,7 +95,7 @@ class WsEndpoint:
     @classmethod
     def for_context(cls, context: Context | ResolvedContext) -> WsEndpoint:
         """The websocket side of a context (honours the context's recorded ``--insecure`` choice)."""
-        from .session import INSECURE_KEY
+        from bentocloud_jupyter.core.rest.session import INSECURE_KEY
 
         ctx = context.context if isinstance(context, ResolvedContext) else context
         return cls(ws_base(ctx.endpoint, allow_insecure=bool(ctx.extra.get(INSECURE_KEY))), ctx.api_token)

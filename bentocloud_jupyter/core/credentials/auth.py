@@ -16,12 +16,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from . import config
-from .client import AsyncBentoCloudClient, BentoCloudClient
-from .config import DEFAULT_ENDPOINT, Context
-from .errors import APIError, AuthenticationError, InvalidInputError, RateLimitError, WatchTimeout
-from .models import Organization, User
-from .tokens import Token
+from bentocloud_jupyter.core.credentials import config
+from bentocloud_jupyter.core.credentials.config import DEFAULT_ENDPOINT, Context
+from bentocloud_jupyter.core.errors import (
+    APIError,
+    AuthenticationError,
+    InvalidInputError,
+    RateLimitError,
+    WatchTimeout,
+)
+from bentocloud_jupyter.core.rest.client import AsyncBentoCloudClient, BentoCloudClient
+from bentocloud_jupyter.core.rest.models import Organization, User
+from bentocloud_jupyter.core.tokens import Token
 
 __all__ = ["BrowserLogin", "LoginResult", "login", "start_browser_login"]
 
@@ -42,7 +48,7 @@ class LoginResult:
         return str(self)
 
     def _repr_html_(self) -> str:
-        from .display import esc
+        from bentocloud_jupyter.core.display import esc
 
         return f"<div>{esc(self)}</div>"
 

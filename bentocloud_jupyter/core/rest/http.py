@@ -21,7 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from .errors import (
+from bentocloud_jupyter.core.errors import (
     APIError,
     AuthenticationError,
     BentoCloudError,
@@ -37,7 +37,7 @@ from .errors import (
     TransportError,
     ValidationError,
 )
-from .tokens import redact
+from bentocloud_jupyter.core.tokens import redact
 
 __all__ = ["Call", "RetryPolicy", "normalize_endpoint", "parse_body", "response_error", "retry_delay",
            "transport_error"]

@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from .errors import NotFoundError
-from .http import Call
-from .models import (
+from bentocloud_jupyter.core.errors import NotFoundError
+from bentocloud_jupyter.core.rest.http import Call
+from bentocloud_jupyter.core.rest.models import (
     ApiToken,
     Bento,
     Cluster,

@@ -14,8 +14,8 @@ def load(ipython: Any) -> None:
     """Register ``%bentocloud``/``%deploy`` and their completers; a second load changes nothing."""
     if id(ipython) in _loaded:
         return
-    from .completion import complete_bentocloud, complete_deploy
-    from .magics import BentoCloudMagics
+    from bentocloud_jupyter.ipython.completion import complete_bentocloud, complete_deploy
+    from bentocloud_jupyter.ipython.magics import BentoCloudMagics
 
     magics = BentoCloudMagics(shell=ipython, parent=ipython)
     ipython.register_magics(magics)
@@ -40,8 +40,8 @@ def unload(ipython: Any) -> None:
 
 
 def _shutdown() -> None:
-    from .core.logfollow import stop_following
-    from .live import stop_all
+    from bentocloud_jupyter.core.logs.follow import stop_following
+    from bentocloud_jupyter.ipython.present import stop_all
 
     stop_following(all=True)
     stop_all()

@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import ConfigError
+from bentocloud_jupyter.core.errors import ConfigError
 
 __all__ = ["atomic_write", "ensure_folder", "locked"]
 

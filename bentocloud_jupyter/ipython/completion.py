@@ -8,8 +8,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .core import config, session
-from .parsers import DEPLOY_PARSER, SUBCOMMANDS
+from bentocloud_jupyter.core.credentials import config
+from bentocloud_jupyter.core.rest import session
+from bentocloud_jupyter.ipython.parsers import DEPLOY_PARSER, SUBCOMMANDS
 
 __all__ = ["complete_bentocloud", "complete_deploy"]
 
@@ -94,7 +95,7 @@ def complete_bentocloud(shell: Any, event: Any) -> list[str]:
 def _apis(deployment: str) -> list[str]:
     """API names of a ready deployment (its OpenAPI document), cached like the other remote names."""
     def fetch() -> list[str]:
-        from .core.invoke import openapi
+        from bentocloud_jupyter.core.calls.invoke import openapi
 
         return [a.name for a in openapi(deployment).apis]
     return _cached(f"apis:{deployment}", fetch)

@@ -21,12 +21,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
-from .archive import extract_safely, write_archive
-from .client import BentoCloudClient
-from .display import esc, html_table, text_table
-from .endpoints import item_path
-from .errors import BentoCloudError, InvalidInputError, NotFoundError
-from .store import LocalStore, parse_tag
+from bentocloud_jupyter.core.artifacts.archive import extract_safely, write_archive
+from bentocloud_jupyter.core.rest.client import BentoCloudClient
+from bentocloud_jupyter.core.display import esc, html_table, text_table
+from bentocloud_jupyter.core.rest.endpoints import item_path
+from bentocloud_jupyter.core.errors import BentoCloudError, InvalidInputError, NotFoundError
+from bentocloud_jupyter.core.artifacts.store import LocalStore, parse_tag
 
 __all__ = ["CHUNK_SIZE", "PART_SIZE", "Progress", "PullResult", "PushResult", "pull", "push"]
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from .errors import (
+from bentocloud_jupyter.core.errors import (
     AuthenticationError,
     BentoCloudError,
     DeploymentFailed,
@@ -29,7 +29,7 @@ from .errors import (
     WatchError,
     WatchTimeout,
 )
-from .models import FAILED_STATUSES, READY_STATUSES, Deployment
+from bentocloud_jupyter.core.rest.models import FAILED_STATUSES, READY_STATUSES, Deployment
 
 __all__ = ["Goal", "Outcome", "Transition", "WatchHub", "WatchState", "wait_for"]
 

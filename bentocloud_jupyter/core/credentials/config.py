@@ -26,9 +26,9 @@ from typing import Any
 
 import yaml
 
-from .errors import ConfigError, ContextNotFoundError, InvalidInputError
-from .safefile import atomic_write, ensure_folder, locked
-from .tokens import Token
+from bentocloud_jupyter.core.credentials.safefile import atomic_write, ensure_folder, locked
+from bentocloud_jupyter.core.errors import ConfigError, ContextNotFoundError, InvalidInputError
+from bentocloud_jupyter.core.tokens import Token
 
 __all__ = [
     "DEFAULT_CONTEXT_NAME",

@@ -14,12 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .display import esc
-from .errors import (
+from bentocloud_jupyter.core.display import esc
+from bentocloud_jupyter.core.errors import (
     BentoCloudError,
     InvalidInputError,
 )
-from .logs import (
+from bentocloud_jupyter.core.logs.protocol import (
     DEFAULT_TAIL,
     MAX_LINES,
     LogSource,
@@ -35,8 +35,8 @@ from .logs import (
     read_logs,
     tail_logs,
 )
-from .models import Deployment
-from .tokens import redact
+from bentocloud_jupyter.core.rest.models import Deployment
+from bentocloud_jupyter.core.tokens import redact
 
 __all__ = ["LogBuffer", "LogFollower", "LogSection", "LogsView", "following", "log_html", "recent_logs",
            "stop_following"]
@@ -226,8 +226,8 @@ class LogFollower:
             self._flush()
 
     async def _follow(self) -> None:
-        from . import session
-        from .config import resolve_context
+        from bentocloud_jupyter.core.credentials.config import resolve_context
+        from bentocloud_jupyter.core.rest import session
 
         resolved = resolve_context(self.context)
         ws = WsEndpoint.for_context(resolved)

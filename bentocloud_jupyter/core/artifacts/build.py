@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from .errors import InvalidInputError
+from bentocloud_jupyter.core.errors import InvalidInputError
 
 __all__ = ["build_bento", "is_project_folder"]
 

@@ -1,0 +1,1 @@
+"""Deployment logs: the websocket protocol (``protocol``) and the background follower (``follow``)."""

@@ -1,0 +1,1 @@
+"""The BentoCloud REST client: one request choke point, one error mapper, typed models, one client per context."""

@@ -1,0 +1,1 @@
+"""The IPython front end: ``%bentocloud`` and ``%deploy`` (parse, one verb, present), completion, loading."""
