@@ -30,6 +30,7 @@ construction, so no token can reach a user through an exception.
 
 from __future__ import annotations
 
+from bentocloud_jupyter.core.hints import Hint, sentence
 from bentocloud_jupyter.core.tokens import redact
 
 __all__ = [
@@ -57,14 +58,29 @@ __all__ = [
 
 
 class BentoCloudError(Exception):
-    """Base of every error we raise; ``str()`` is a short, token-free message for humans."""
+    """Base of every error we raise; ``str()`` is a short, token-free message for humans.
 
-    def __init__(self, message: str) -> None:
+    ``message`` says what went wrong; ``hint`` (data, not words) says what to run next, and each front end
+    words it in its own syntax (:func:`~.hints.sentence`).
+    """
+
+    hint: Hint | None = None
+
+    def __init__(self, message: str, *, hint: Hint | None = None) -> None:
         self.message = redact(message)
+        if hint is not None:
+            self.hint = hint
         super().__init__(self.message)
 
     def __str__(self) -> str:
-        return self.message
+        return self.words()
+
+    def words(self, surface: str | None = None) -> str:
+        """The message with its hint worded for ``surface`` ("magic", "python"; default: every loaded one)."""
+        if self.hint is None:
+            return self.message
+        joiner = " " if self.message.endswith((".", ";", ":")) else "; "
+        return redact(f"{self.message}{joiner}{sentence(self.hint, surface=surface)}.")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
@@ -74,19 +90,19 @@ class ConfigError(BentoCloudError, ValueError):
     """The credentials file is unreadable, malformed or cannot be written; it was left untouched."""
 
     def __init__(self, message: str, *, path: str | None = None,
-                 line: int | None = None, column: int | None = None) -> None:
+                 line: int | None = None, column: int | None = None, hint: Hint | None = None) -> None:
         self.path = path
         self.line = line
         self.column = column
-        super().__init__(message)
+        super().__init__(message, hint=hint)
 
 
 class ContextNotFoundError(BentoCloudError, LookupError):
     """No context of the requested name exists."""
 
-    def __init__(self, message: str, *, name: str) -> None:
+    def __init__(self, message: str, *, name: str, hint: Hint | None = None) -> None:
         self.name = name
-        super().__init__(message)
+        super().__init__(message, hint=hint)
 
 
 class InvalidInputError(BentoCloudError, ValueError):
@@ -101,12 +117,12 @@ class APIError(BentoCloudError):
     """BentoCloud answered with an error status; ``status`` and ``endpoint`` say where."""
 
     def __init__(self, message: str, *, status: int | None = None, endpoint: str | None = None,
-                 trace_id: str | None = None, server_message: str | None = None) -> None:
+                 trace_id: str | None = None, server_message: str | None = None, hint: Hint | None = None) -> None:
         self.status = status
         self.endpoint = endpoint
         self.trace_id = trace_id
         self.server_message = redact(server_message) if server_message else server_message
-        super().__init__(message)
+        super().__init__(message, hint=hint)
 
 
 class AuthenticationError(APIError):
@@ -128,9 +144,10 @@ class ValidationError(APIError, ValueError):
 class RateLimitError(APIError):
     """429: too many requests; ``retry_after`` is the server's advice in seconds, if any."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None, hint: Hint | None = None,
+                 **kwargs: object) -> None:
         self.retry_after = retry_after
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        super().__init__(message, hint=hint, **kwargs)  # type: ignore[arg-type]
 
 
 class ServerError(APIError):
@@ -144,10 +161,11 @@ class ProtocolError(APIError):
 class TransportError(BentoCloudError):
     """The request never got an HTTP answer. ``before_send``: it never reached the server (safe to retry)."""
 
-    def __init__(self, message: str, *, endpoint: str | None = None, before_send: bool = False) -> None:
+    def __init__(self, message: str, *, endpoint: str | None = None, before_send: bool = False,
+                 hint: Hint | None = None) -> None:
         self.endpoint = endpoint
         self.before_send = before_send
-        super().__init__(message)
+        super().__init__(message, hint=hint)
 
 
 class ConnectError(TransportError, ConnectionError):
@@ -165,10 +183,10 @@ class NotReadyError(BentoCloudError):
 class WatchError(BentoCloudError):
     """Waiting for a deployment ended without it becoming ready."""
 
-    def __init__(self, message: str, *, name: str, status: str | None = None) -> None:
+    def __init__(self, message: str, *, name: str, status: str | None = None, hint: Hint | None = None) -> None:
         self.name = name
         self.status = status
-        super().__init__(message)
+        super().__init__(message, hint=hint)
 
 
 class DeploymentFailed(WatchError):
