@@ -7,6 +7,7 @@ only for http(s)) and a readable plain-text ``__repr__``; neither ever shows a t
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -16,60 +17,18 @@ from typing import Any
 import yaml
 
 from bentocloud_jupyter.core.credentials.config import ENV_CONTEXT_NAME, Context, ResolvedContext
-from bentocloud_jupyter.core.deployments.watch import Outcome, WatchState
+from bentocloud_jupyter.core.deployments.watch import Goal, Outcome, WatchState
 from bentocloud_jupyter.core.display import badge, esc, format_duration, format_time, html_table, link, text_table
+from bentocloud_jupyter.core.messages import Message, TextOutput, safe_repr
 from bentocloud_jupyter.core.rest.models import Deployment, Organization, User
 
-__all__ = ["ContextsView", "DeploymentView", "DeploymentsView", "DryRun", "Message", "StatusView", "TableView",
-           "TextOutput", "WhoAmI", "deployment_summary"]
+__all__ = ["ContextsView", "DeploymentView", "DeploymentsView", "DryRun", "Follow", "Message", "StatusView",
+           "TableView", "TextOutput", "WhoAmI", "deployment_summary", "html_of"]
 
 
-def _safe(render: Any) -> Any:
-    """Decorator: a repr must never raise (a broken repr hides the result and shows a traceback)."""
-    def wrapper(self: Any) -> str:
-        try:
-            return str(render(self))
-        except Exception as exc:  # pragma: no cover - defensive
-            return f"<{type(self).__name__}: cannot display ({type(exc).__name__})>"
-    wrapper.__name__ = render.__name__
-    wrapper.__doc__ = render.__doc__
-    return wrapper
-
-
-@dataclass(frozen=True)
-class Message:
-    """A one-line outcome (e.g. "Context 'x' removed")."""
-
-    text: str
-    level: str = "info"
-
-    @_safe
-    def __repr__(self) -> str:
-        return self.text
-
-    @_safe
-    def _repr_html_(self) -> str:
-        colour = {"warning": "#9a6700", "error": "#cf222e"}.get(self.level, "inherit")
-        return f'<div style="color:{colour}">{esc(self.text)}</div>'
-
-
-@dataclass(frozen=True)
-class TextOutput:
-    """Machine-readable output (``-o json`` / ``-o yaml``): plain text, shown verbatim."""
-
-    text: str
-    format: str = "json"
-
-    @_safe
-    def __repr__(self) -> str:
-        return self.text
-
-    @_safe
-    def _repr_html_(self) -> str:
-        return f"<pre>{esc(self.text)}</pre>"
-
-    def _repr_json_(self) -> Any:
-        return json.loads(self.text) if self.format == "json" else None
+def html_of(view: Any) -> str:
+    """The escaped HTML a result shows in a notebook (what widgets embed)."""
+    return str(view._repr_html_())
 
 
 @dataclass(frozen=True)
@@ -93,7 +52,7 @@ class ContextsView:
         return [["*" if c.name == self.current and self.env_override is None else "", c.name, c.endpoint,
                  c.email or "", c.api_token.masked] for c in self.contexts]
 
-    @_safe
+    @safe_repr
     def __repr__(self) -> str:
         lines = [self.banner] if self.banner else []
         if not self.contexts:
@@ -103,7 +62,7 @@ class ContextsView:
             lines.append(f"({self.path})")
         return "\n".join(lines + list(self.problems))
 
-    @_safe
+    @safe_repr
     def _repr_html_(self) -> str:
         parts = [f'<div style="color:#9a6700"><b>{esc(self.banner)}</b></div>'] if self.banner else []
         if not self.contexts:
@@ -130,11 +89,11 @@ class WhoAmI:
                 ("endpoint", ctx.endpoint), ("context", ctx.name if ctx.name != ENV_CONTEXT_NAME else "(environment)"),
                 ("credentials from", self.resolved.description)]
 
-    @_safe
+    @safe_repr
     def __repr__(self) -> str:
         return "\n".join(f"{k:>16}: {v}" for k, v in self._lines())
 
-    @_safe
+    @safe_repr
     def _repr_html_(self) -> str:
         return html_table(["", ""], [[k, v] for k, v in self._lines()])
 
@@ -161,12 +120,35 @@ def _scaling(d: Deployment) -> str:
 
 
 @dataclass(frozen=True)
+class Follow:
+    """What to keep showing after a verb acted on a deployment: the front end follows it, nothing goes back down.
+
+    ``snapshot`` is the deployment as the verb last saw it (so the first frame is never "unknown" and no
+    second GET is needed); ``resolved`` is the context the verb used (resolved once per command).
+    """
+
+    name: str
+    cluster: str | None
+    goal: Goal
+    resolved: ResolvedContext = field(repr=False)
+    deadline: float
+    snapshot: Deployment | None = field(default=None, repr=False)
+    previous_revision: str | None = None
+
+    @property
+    def remaining(self) -> float:
+        """Seconds left of the verb's timeout (at least one, so a watch always gets a look)."""
+        return max(self.deadline - time.monotonic(), 1.0)
+
+
+@dataclass(frozen=True)
 class DeploymentView:
-    """One deployment, as a small card."""
+    """One deployment, as a small card; ``follow`` says what a live display should watch next."""
 
     deployment: Deployment
     note: str = ""
     previous_revision: str | None = None
+    follow: Follow | None = field(default=None, repr=False, compare=False)
 
     def _fields(self) -> list[tuple[str, str, bool]]:
         d = self.deployment
@@ -177,7 +159,7 @@ class DeploymentView:
                 ("URL", link(d.url) if d.url and d.is_ready else esc(d.url or ""), True),
                 ("created", esc(format_time(d.created_at)), True)]
 
-    @_safe
+    @safe_repr
     def __repr__(self) -> str:
         d = self.deployment
         head = f"Deployment {d.name!r}: {d.status}"
@@ -187,7 +169,7 @@ class DeploymentView:
                                                 ("URL", d.url or ""), ("created", format_time(d.created_at)))]
         return "\n".join([head, *rows] + ([self.note] if self.note else []))
 
-    @_safe
+    @safe_repr
     def _repr_html_(self) -> str:
         rows = "".join(f"<tr><th style='text-align:left'>{esc(k)}</th><td style='text-align:left'>{v}</td></tr>"
                        for k, v, _ in self._fields())
@@ -201,18 +183,21 @@ class DeploymentsView:
 
     deployments: Sequence[Deployment]
     context: str = ""
+    complete: bool = True
+    """False when a search or label filter left deployments out (a live panel would show them all)."""
+    requested_context: str | None = None
 
     def _text_rows(self) -> list[list[str]]:
         return [[d.name, d.status, d.bento, d.cluster, d.url or "", format_time(d.created_at)]
                 for d in self.deployments]
 
-    @_safe
+    @safe_repr
     def __repr__(self) -> str:
         if not self.deployments:
             return "No deployments."
         return text_table(["name", "status", "bento", "cluster", "url", "created"], self._text_rows())
 
-    @_safe
+    @safe_repr
     def _repr_html_(self) -> str:
         if not self.deployments:
             return "<div>No deployments.</div>"
@@ -230,11 +215,11 @@ class TableView:
     rows: Sequence[Sequence[Any]]
     empty: str = "Nothing to show."
 
-    @_safe
+    @safe_repr
     def __repr__(self) -> str:
         return text_table(self.headers, self.rows) if self.rows else self.empty
 
-    @_safe
+    @safe_repr
     def _repr_html_(self) -> str:
         return html_table(self.headers, [[str(c) if c is not None else "" for c in r] for r in self.rows]) \
             if self.rows else f"<div>{esc(self.empty)}</div>"
@@ -252,13 +237,13 @@ class DryRun:
     path: str = "/api/v2/deployments"
     masked_body: Mapping[str, Any] = field(default_factory=dict)
 
-    @_safe
+    @safe_repr
     def __repr__(self) -> str:
         query = f"?cluster={self.cluster or ''}"
         return (f"{self.summary}\nservices key: {self.service!r} (entry service of the bento)\n"
                 f"{self.method} {self.path}{query}\n{json.dumps(self.masked_body, indent=2)}")
 
-    @_safe
+    @safe_repr
     def _repr_html_(self) -> str:
         return f"<pre>{esc(repr(self))}</pre>"
 
@@ -299,7 +284,7 @@ class StatusView:
         verdict = f" - {s.message}" if s.done and s.message else ""
         return f"{s.name}: {s.status} ({format_duration(s.elapsed)}){verdict}"
 
-    @_safe
+    @safe_repr
     def __repr__(self) -> str:
         lines = [self.headline]
         lines += [f"  {status:<22} {at}  {took}" for status, at, took in self._timeline()]
@@ -311,7 +296,7 @@ class StatusView:
             lines.append(f"  warning: {self.state.warning}")
         return "\n".join(lines)
 
-    @_safe
+    @safe_repr
     def _repr_html_(self) -> str:
         s, d = self.state, self.state.deployment
         muted = "color:#6e7781;font-size:0.85em"

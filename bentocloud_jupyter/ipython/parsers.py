@@ -10,14 +10,27 @@ from __future__ import annotations
 import argparse
 import shlex
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
-from bentocloud_jupyter.core.deployments.options import STRATEGIES
-from bentocloud_jupyter.core.deployments.watch import DEFAULT_TIMEOUT
+from bentocloud_jupyter.core.defaults import DEFAULT_ENDPOINT, DEFAULT_TAIL, DEFAULT_TIMEOUT, LOGIN_TIMEOUT, STRATEGIES
 from bentocloud_jupyter.core.errors import InvalidInputError
-from bentocloud_jupyter.core.logs.protocol import DEFAULT_TAIL
 
-__all__ = ["DEPLOY_PARSER", "SUBCOMMANDS", "HelpRequested", "MagicArgumentParser", "split_line"]
+__all__ = ["DEPLOY", "DEPLOY_PARSER", "SUBCOMMANDS", "HelpRequested", "MagicArgumentParser", "Subcommand",
+           "split_line"]
+
+
+class Subcommand(NamedTuple):
+    """One table entry: the parser, its one-line summary, the verb it runs, and what the front end injects.
+
+    ``verb`` is ``"api.NAME"`` (a core verb) or ``"frontend.NAME"`` (the few that belong to the notebook:
+    hidden prompts, confirmations, the sandbox, unwatch), imported only when the command runs.
+    ``inject`` names keyword-only arguments the magic supplies (``progress``: a transfer display).
+    """
+
+    parser: MagicArgumentParser
+    summary: str
+    verb: str
+    inject: tuple[str, ...] = ()
 
 
 class HelpRequested(Exception):
@@ -100,12 +113,12 @@ def _deploy_options(parser: argparse.ArgumentParser, *, create: bool) -> None:
 
 def _login() -> MagicArgumentParser:
     p = _parser("%bentocloud login", "Log in to BentoCloud and save the token as a context.")
-    p.add_argument("--endpoint", default="https://cloud.bentoml.com", metavar="URL")
+    p.add_argument("--endpoint", default=DEFAULT_ENDPOINT, metavar="URL")
     p.add_argument("--context", default=None, metavar="NAME", help="context to save into (default: the current)")
     p.add_argument("--api-token", default=None, metavar="TOKEN",
                    help="avoid: the token is then stored in the notebook; omit it to be prompted")
     p.add_argument("--browser", action="store_true", help="create a new token in the browser (code flow)")
-    p.add_argument("--timeout", type=float, default=30.0, metavar="S",
+    p.add_argument("--timeout", type=float, default=LOGIN_TIMEOUT, metavar="S",
                    help="seconds for the request (and, x10, for the browser approval)")
     p.add_argument("--insecure", action="store_true", help="allow plain http to a remote host")
     return p
@@ -213,43 +226,52 @@ def _build_deploy() -> MagicArgumentParser:
     return p
 
 
-SUBCOMMANDS: dict[str, tuple[MagicArgumentParser, str]] = {
-    "login": (_login(), "log in and save a context"),
-    "logout": (_simple("%bentocloud logout", "Remove a context.", _name_arg(optional=True)), "remove a context"),
-    "contexts": (_simple("%bentocloud contexts", "List saved contexts."), "list contexts (picker panel)"),
-    "use": (_simple("%bentocloud use", "Switch the current context.", _name_arg()), "switch the current context"),
-    "whoami": (_simple("%bentocloud whoami", "Who am I, where, and why.", _context), "show the resolved identity"),
-    "deployments": (_deployments(), "list deployments"),
-    "get": (_simple("%bentocloud get", "Show one deployment.", _name_arg(), _cluster, _output, _context),
-            "show one deployment"),
-    "status": (_simple("%bentocloud status", "Live status of a deployment.", _name_arg(), _cluster, _waiting,
-                       _context), "live status of a deployment"),
-    "update": (_update(), "change a deployment"),
-    "terminate": (_simple("%bentocloud terminate", "Stop a deployment.", _name_arg(), _cluster, _waiting,
-                          _context), "stop a deployment"),
-    "delete": (_simple("%bentocloud delete", "Delete a deployment.", _name_arg(), _cluster, _yes, _context),
-               "delete a deployment"),
-    "instance-types": (_simple("%bentocloud instance-types", "List instance types.", _cluster, _context),
-                       "list instance types"),
-    "clusters": (_simple("%bentocloud clusters", "List clusters.", _context), "list clusters"),
-    "push": (_push(), "push a bento or model from the local store"),
-    "pull": (_pull(), "pull a bento or model into the local store"),
-    "bentos": (_simple("%bentocloud bentos", "List bentos on BentoCloud.", _context), "list bentos"),
-    "models": (_simple("%bentocloud models", "List models on BentoCloud.", _context), "list models"),
-    "logs": (_logs(), "recent (or live) log lines of a deployment"),
-    "call": (_call(), "call an API of a ready deployment"),
-    "sandbox": (_sandbox(), "start/stop the local sandbox"),
-    "unwatch": (_unwatch(), "stop live status displays and log streams"),
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "login": Subcommand(_login(), "log in and save a context", "frontend.login"),
+    "logout": Subcommand(_simple("%bentocloud logout", "Remove a context.", _name_arg(optional=True)),
+                         "remove a context", "api.logout"),
+    "contexts": Subcommand(_simple("%bentocloud contexts", "List saved contexts."), "list contexts (picker panel)",
+                           "api.contexts"),
+    "use": Subcommand(_simple("%bentocloud use", "Switch the current context.", _name_arg()),
+                      "switch the current context", "api.use_context"),
+    "whoami": Subcommand(_simple("%bentocloud whoami", "Who am I, where, and why.", _context),
+                         "show the resolved identity", "api.whoami"),
+    "deployments": Subcommand(_deployments(), "list deployments", "api.list_deployments"),
+    "get": Subcommand(_simple("%bentocloud get", "Show one deployment.", _name_arg(), _cluster, _output, _context),
+                      "show one deployment", "api.get"),
+    "status": Subcommand(_simple("%bentocloud status", "Live status of a deployment.", _name_arg(), _cluster,
+                                 _waiting, _context), "live status of a deployment", "api.status"),
+    "update": Subcommand(_update(), "change a deployment", "api.update", ("progress",)),
+    "terminate": Subcommand(_simple("%bentocloud terminate", "Stop a deployment.", _name_arg(), _cluster, _waiting,
+                                    _context), "stop a deployment", "api.terminate"),
+    "delete": Subcommand(_simple("%bentocloud delete", "Delete a deployment.", _name_arg(), _cluster, _yes,
+                                 _context), "delete a deployment", "frontend.delete"),
+    "instance-types": Subcommand(_simple("%bentocloud instance-types", "List instance types.", _cluster, _context),
+                                 "list instance types", "api.instance_types"),
+    "clusters": Subcommand(_simple("%bentocloud clusters", "List clusters.", _context), "list clusters",
+                           "api.clusters"),
+    "push": Subcommand(_push(), "push a bento or model from the local store", "api.push", ("progress",)),
+    "pull": Subcommand(_pull(), "pull a bento or model into the local store", "api.pull", ("progress",)),
+    "bentos": Subcommand(_simple("%bentocloud bentos", "List bentos on BentoCloud.", _context), "list bentos",
+                         "api.bentos"),
+    "models": Subcommand(_simple("%bentocloud models", "List models on BentoCloud.", _context), "list models",
+                         "api.models"),
+    "logs": Subcommand(_logs(), "recent (or live) log lines of a deployment", "api.logs"),
+    "call": Subcommand(_call(), "call an API of a ready deployment", "api.call"),
+    "sandbox": Subcommand(_sandbox(), "start/stop the local sandbox", "frontend.sandbox"),
+    "unwatch": Subcommand(_unwatch(), "stop live status displays and log streams", "frontend.unwatch"),
 }
 
 DEPLOY_PARSER = _build_deploy()
+DEPLOY = Subcommand(DEPLOY_PARSER, "deploy a bento", "api.deploy", ("progress",))
 
 
 def help_text() -> str:
     """The overview shown by ``%bentocloud help``."""
     width = max(len(name) for name in SUBCOMMANDS)
     lines = ["Usage: %bentocloud SUBCOMMAND [options]   (add --help to any subcommand)", ""]
-    lines += [f"  {name:<{width}}  {summary}" for name, (_, summary) in SUBCOMMANDS.items()]
+    lines += [f"  {name:<{width}}  {entry.summary}" for name, entry in SUBCOMMANDS.items()]
     lines += ["", "  %deploy BENTO [options]   deploy a bento (see %deploy --help)",
-              "", "Settings: %config BentoCloudMagics  (poll_interval, timeout, watch_timeout, context, widgets)"]
+              "", "Settings: %config BentoCloudMagics  (poll_interval, timeout, context, widgets, and",
+              "          watch_timeout: the default --timeout of commands that watch or --wait)"]
     return "\n".join(lines)

@@ -1,26 +1,25 @@
-"""Live deployment status under a cell, without ever blocking the kernel.
+"""``present``: the one place a result becomes what the cell shows, and the one widgets-or-not decision.
 
-Three tiers: the ``DeploymentStatus`` widget where a kernel with a widget front end runs; else HTML (and
-text) updated in place through a display id (nbconvert, frontends without widgets); else, with no
-event loop at all (terminal IPython), one snapshot plus a hint to use ``--wait``. Watching always runs
-on the kernel's own asyncio loop through the context's :class:`~.core.watch.WatchHub`; no thread ever
-posts output.
+* A result with something to follow (``DeploymentView.follow``) becomes a live status: the
+  ``DeploymentStatus`` widget where a widget front end runs, else HTML (and text) updated in place through
+  a display id, else (no event loop: terminal IPython) the snapshot with a hint to use ``--wait``. It starts
+  from the snapshot the verb fetched: no "unknown" frame, no second GET, no second credentials resolution.
+* A started log follower becomes a live log view; contexts and a complete deployments listing become
+  their panels where widgets render.
+* Anything else shows itself (every result has ``_repr_html_`` and a text ``__repr__``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Any
 
-from bentocloud_jupyter.core.credentials.config import resolve_context
-from bentocloud_jupyter.core.deployments.watch import DEFAULT_TIMEOUT, Goal, WatchHub, WatchState
-from bentocloud_jupyter.core.rest import session
-from bentocloud_jupyter.core.results import DeploymentView, Message, StatusView
+from bentocloud_jupyter.core.api.following import start_watch, stop_all, unwatch, watch_state, watched
+from bentocloud_jupyter.core.defaults import DEFAULT_TIMEOUT
+from bentocloud_jupyter.core.logs.follow import LogFollower
+from bentocloud_jupyter.core.results import ContextsView, DeploymentsView, DeploymentView, Follow, StatusView
 
-__all__ = ["show_status", "unwatch", "watched"]
-
-_active: dict[str, tuple[WatchHub, WatchState]] = {}
+__all__ = ["present", "show_status", "stop_all", "unwatch", "watched", "widgets_enabled"]
 
 
 def widgets_enabled() -> bool:
@@ -33,65 +32,51 @@ def widgets_enabled() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
-def show_status(name: str, *, context: str | None = None, cluster: str | None = None,
-                previous_revision: str | None = None, goal: Goal = Goal.SETTLED,
+def present(result: Any, *, use_widgets: bool = True) -> Any:
+    """What the cell should show for ``result`` (None when it was displayed already)."""
+    widgets = use_widgets and widgets_enabled()
+    if isinstance(result, DeploymentView) and result.follow is not None:
+        return _live_status(result, result.follow, widgets)
+    if isinstance(result, LogFollower):
+        from bentocloud_jupyter.widgets.logview import present as present_logs
+
+        return present_logs(result, use_widgets=widgets)
+    if widgets and isinstance(result, ContextsView):
+        from bentocloud_jupyter.widgets import ContextPicker
+
+        return ContextPicker()
+    if widgets and isinstance(result, DeploymentsView) and result.complete:
+        from bentocloud_jupyter.widgets import DeploymentsPanel
+
+        return DeploymentsPanel(context=result.requested_context, deployments=result.deployments)
+    return result
+
+
+def show_status(target: DeploymentView | str, *, context: str | None = None, cluster: str | None = None,
                 timeout: float = DEFAULT_TIMEOUT, use_widgets: bool = True) -> Any:
-    """Start a live display of ``name``; returns what the cell should show (or None if already shown)."""
+    """``bentocloud_jupyter.watch``: show live a verb's result (``bc.watch(bc.deploy(...))``) or a name."""
+    if isinstance(target, str):
+        from bentocloud_jupyter.core import api
+
+        target = api.status(target, cluster, timeout=timeout, context=context)
+    return present(target, use_widgets=use_widgets)
+
+
+def _live_status(view: DeploymentView, follow: Follow, widgets: bool) -> Any:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        client, _ = session.client_for(context)
-        note = f"(no event loop here: run `%bentocloud status {name} --wait` to follow it)"
-        return DeploymentView(client.get_deployment(name, cluster), note=note)
-    resolved = resolve_context(context)
-    if use_widgets and widgets_enabled():
+        note = f"(no event loop here: run `%bentocloud status {follow.name} --wait` to follow it)"
+        return DeploymentView(view.deployment, note=" ".join(filter(None, (view.note, note))),
+                              previous_revision=view.previous_revision)
+    if widgets:
         from bentocloud_jupyter.widgets import DeploymentStatus
 
-        widget = DeploymentStatus(name, context=context, cluster=cluster, previous_revision=previous_revision,
-                                  goal=goal, timeout=timeout)
-        _active[name] = (session.hub_for(resolved), widget.state)
-        return widget
-    return _show_html(name, resolved, cluster, WatchState(name, goal, previous_revision, timeout))
-
-
-def _show_html(name: str, resolved: Any, cluster: str | None, state: WatchState) -> None:
+        return DeploymentStatus.following(follow)
     from IPython.display import display
 
+    state = watch_state(follow)
     handle = display(StatusView(state), display_id=True)
-    hub = session.hub_for(resolved)
-
-    def refresh(current: WatchState) -> None:
-        if handle is not None:
-            handle.update(StatusView(current))
-        if current.done and _active.get(name, (None, None))[1] is current:
-            del _active[name]
-
-    hub.watch(state, cluster, on_change=refresh)
-    _active[name] = (hub, state)
+    if handle is not None:
+        start_watch(follow, on_change=lambda current: handle.update(StatusView(current)), state=state)
     return None
-
-
-def watched() -> list[str]:
-    """Names of the deployments being watched live."""
-    return [name for name, (_, state) in _active.items() if not state.done]
-
-
-def unwatch(name: str | None = None, all: bool = False) -> Message:
-    """Stop the live display of ``name``, or of every deployment with ``all``."""
-    names = list(_active) if all or name is None else [name]
-    stopped = []
-    for item in names:
-        hub, state = _active.pop(item, (None, None))
-        if hub is not None and state is not None and not state.done:
-            with contextlib.suppress(Exception):
-                hub.unwatch(item, state)
-            stopped.append(item)
-    if not stopped:
-        return Message("Nothing was being watched." if name is None or all else f"{name!r} was not being watched.")
-    return Message(f"Stopped watching {', '.join(repr(n) for n in stopped)}.")
-
-
-def stop_all() -> None:
-    """Cancel every watch (extension unload, kernel shutdown)."""
-    _active.clear()
-    session.close_all()

@@ -19,6 +19,7 @@ import ipywidgets as widgets
 from bentocloud_jupyter.core.calls import invoke
 from bentocloud_jupyter.core.calls.invoke import ApiSpec, CallResult, OpenAPIView
 from bentocloud_jupyter.core.errors import InvalidInputError
+from bentocloud_jupyter.core.results import html_of
 from bentocloud_jupyter.widgets._common import busy, error_line, message_html, running_loop
 
 __all__ = ["CallForm"]
@@ -153,7 +154,7 @@ class CallForm(widgets.VBox):  # type: ignore[misc]
             except Exception as error:
                 self.output.value = message_html(error_line(error), "error")
                 return None
-        self.output.value = self.result._repr_html_()
+        self.output.value = html_of(self.result)
         return self.result
 
     def _spawn(self, work: Any) -> asyncio.Task[Any] | None:

@@ -15,7 +15,6 @@ from typing import Any
 import ipywidgets as widgets
 
 from bentocloud_jupyter.core import api
-from bentocloud_jupyter.core.credentials import config
 from bentocloud_jupyter.core.credentials.config import Context
 from bentocloud_jupyter.core.display import esc
 from bentocloud_jupyter.widgets._common import Periodic, busy, error_line, guarded, message_html
@@ -28,7 +27,7 @@ Stamp = tuple[Any, ...]
 
 def file_stamp() -> Stamp:
     """What changes when the file (or the environment that overrides it) changes; one ``stat`` call."""
-    path = config.credentials_path()
+    path = api.credentials_file()
     try:
         info = path.stat()
         signature: tuple[int, ...] = (info.st_mtime_ns, info.st_size, info.st_ino)
@@ -134,7 +133,7 @@ class ContextPicker(widgets.VBox):  # type: ignore[misc]
         if self._syncing or not name:
             return
         try:
-            config.set_current_context(name)
+            api.use_context(name)
         except Exception as error:
             self.refresh()  # put the dropdown back on the file's current context
             self._show(error_line(error), "error")

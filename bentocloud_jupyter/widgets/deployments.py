@@ -7,6 +7,7 @@ context's shared async client. Terminate and delete ask for confirmation first.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -14,11 +15,9 @@ from typing import Any
 import ipywidgets as widgets
 
 from bentocloud_jupyter.core import api
-from bentocloud_jupyter.core.credentials import config
 from bentocloud_jupyter.core.display import esc
-from bentocloud_jupyter.core.rest import session
 from bentocloud_jupyter.core.rest.models import Deployment
-from bentocloud_jupyter.core.results import DeploymentsView
+from bentocloud_jupyter.core.results import DeploymentsView, html_of
 from bentocloud_jupyter.widgets._common import Periodic, busy, error_line, guarded, message_html, running_loop
 from bentocloud_jupyter.widgets.status import DeploymentStatus
 
@@ -35,12 +34,17 @@ def matches(deployment: Deployment, search: str, cluster: str) -> bool:
     return in_cluster and (not needle or needle in deployment.name.lower() or needle in deployment.bento.lower())
 
 
+def _listing(view: Any) -> list[Deployment]:
+    return list(view.deployments)
+
+
 class DeploymentsPanel(widgets.VBox):  # type: ignore[misc]
     """Deployments of a context: filter them, watch one, terminate or delete one."""
 
     message: widgets.HTML
 
-    def __init__(self, context: str | None = None, *, refresh_interval: float = 5.0, **kwargs: Any) -> None:
+    def __init__(self, context: str | None = None, *, refresh_interval: float = 5.0,
+                 deployments: Sequence[Deployment] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.context = context
         self.deployments: list[Deployment] = []
@@ -70,7 +74,11 @@ class DeploymentsPanel(widgets.VBox):  # type: ignore[misc]
             self.watch_area]
         self.auto_refresher = Periodic(self._auto_refresh, refresh_interval, "bentocloud-deployments-refresh")
         self._wire()
-        self.refresh()
+        if deployments is None:
+            self.refresh()
+        else:  # a listing already in hand (from the verb): no second request
+            self._set_clusters([d.cluster for d in deployments])
+            self.show(deployments)
 
     def _wire(self) -> None:
         self.search_text.observe(self._on_filter, names="value")
@@ -99,9 +107,8 @@ class DeploymentsPanel(widgets.VBox):  # type: ignore[misc]
         """Fetch the deployments (and the clusters) with one call each; errors show in the panel."""
         with busy([self.refresh_button, *self._actions]):
             try:
-                client, _ = session.client_for(self.context)
-                found = client.list_deployments(all=True)
-                clusters = [c.name for c in client.list_clusters()]
+                found = _listing(api.list_deployments(all=True, context=self.context))
+                clusters = [str(row[0]) for row in api.clusters(context=self.context).rows]
             except Exception as error:
                 self._show(error_line(error), "error")
                 return
@@ -109,9 +116,10 @@ class DeploymentsPanel(widgets.VBox):  # type: ignore[misc]
         self.show(found)
 
     async def _auto_refresh(self) -> None:
-        try:
-            client = session.async_client_for(config.resolve_context(self.context))
-            found = await client.list_deployments(all=True)
+        loop = asyncio.get_running_loop()
+        try:  # the blocking verb in a worker thread: the kernel's loop stays free, the UI is drawn on it
+            found = await loop.run_in_executor(
+                None, lambda: _listing(api.list_deployments(all=True, context=self.context)))
         except Exception as error:
             self._show(error_line(error) + " (auto-refresh continues)", "error")
             return
@@ -130,7 +138,7 @@ class DeploymentsPanel(widgets.VBox):  # type: ignore[misc]
 
     def _render(self) -> None:
         shown = self.visible
-        self.table.value = DeploymentsView(shown, self.context or "")._repr_html_()
+        self.table.value = html_of(DeploymentsView(shown, self.context or ""))
         keys = [(d.name, d.cluster) for d in shown]
         selected = self.target_dropdown.value
         self.target_dropdown.options = [(f"{name} ({cluster})", (name, cluster)) for name, cluster in keys]

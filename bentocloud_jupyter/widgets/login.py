@@ -15,7 +15,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from bentocloud_jupyter.core import api
-from bentocloud_jupyter.core.credentials.auth import BrowserLogin, LoginResult, start_browser_login
+from bentocloud_jupyter.core.credentials.auth import BrowserLogin, LoginResult
 from bentocloud_jupyter.core.credentials.config import DEFAULT_ENDPOINT
 from bentocloud_jupyter.core.display import esc, format_duration, link
 from bentocloud_jupyter.core.tokens import Token
@@ -113,7 +113,7 @@ class LoginPanel(widgets.VBox):  # type: ignore[misc]
         if self.working:
             return
         with busy(self._inputs):
-            pending = start_browser_login(self.endpoint_text.value.strip(), insecure=self.insecure_box.value)
+            pending = api.start_browser_login(self.endpoint_text.value.strip(), insecure=self.insecure_box.value)
         self._set_working(True)
         self.browser_task = loop.create_task(self._browser_flow(pending), name="bentocloud-browser-login")
 

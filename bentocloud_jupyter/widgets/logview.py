@@ -14,6 +14,7 @@ import ipywidgets as widgets
 
 from bentocloud_jupyter.core.display import esc
 from bentocloud_jupyter.core.logs.follow import LogFollower, log_html
+from bentocloud_jupyter.core.results import html_of
 from bentocloud_jupyter.widgets._common import message_html
 
 __all__ = ["LogView", "present"]
@@ -103,7 +104,7 @@ class LogView(widgets.VBox):  # type: ignore[misc]
         if self.comm is not None:
             bundle.update(super()._repr_mimebundle_(**kwargs) or {})
         view = self.follower.view() if self.follower else None
-        bundle["text/html"] = view._repr_html_() if view else ""
+        bundle["text/html"] = html_of(view) if view else ""
         bundle["text/plain"] = repr(view) if view else repr(self)
         return bundle
 

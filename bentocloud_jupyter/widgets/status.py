@@ -18,11 +18,10 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from bentocloud_jupyter.core.credentials import config
-from bentocloud_jupyter.core.deployments.watch import DEFAULT_TIMEOUT, Goal, Outcome, WatchHub, WatchState
+from bentocloud_jupyter.core.api import following
+from bentocloud_jupyter.core.deployments.watch import DEFAULT_TIMEOUT, Goal, Outcome, WatchState
 from bentocloud_jupyter.core.logs.follow import LogFollower
-from bentocloud_jupyter.core.rest import session
-from bentocloud_jupyter.core.results import StatusView
+from bentocloud_jupyter.core.results import Follow, StatusView, html_of
 from bentocloud_jupyter.widgets._common import error_line, running_loop
 from bentocloud_jupyter.widgets.callform import CallForm
 from bentocloud_jupyter.widgets.logview import LogView
@@ -36,7 +35,7 @@ BUILD_LOG_GRACE = 3.0
 def render_state(state: WatchState) -> tuple[str, str]:
     """The (HTML, text) snapshot of a watch: the same StatusView the magics show."""
     view = StatusView(state)
-    return view._repr_html_(), repr(view)
+    return html_of(view), repr(view)
 
 
 class DeploymentStatus(widgets.VBox):  # type: ignore[misc]
@@ -50,13 +49,15 @@ class DeploymentStatus(widgets.VBox):  # type: ignore[misc]
     def __init__(self, name: str, *, context: str | None = None, cluster: str | None = None,
                  previous_revision: str | None = None, goal: Goal | None = None,
                  timeout: float = DEFAULT_TIMEOUT, build_log: bool = True, call_form: bool = True,
-                 **kwargs: Any) -> None:
+                 follow: Follow | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if goal is None:
             goal = Goal.READY if previous_revision else Goal.SETTLED
         self.context = context
         self.cluster = cluster
-        self.state = WatchState(name, goal=goal, previous_revision=previous_revision, timeout=timeout)
+        self._follow = follow
+        self.state = (following.watch_state(follow) if follow is not None else
+                      WatchState(name, goal=goal, previous_revision=previous_revision, timeout=timeout))
         self.html = widgets.HTML(value=render_state(self.state)[0])
         self.stop_button = widgets.Button(description="Stop watching", icon="stop")
         self.log_view = LogView("Build log", layout=widgets.Layout(display="none"))
@@ -67,11 +68,17 @@ class DeploymentStatus(widgets.VBox):  # type: ignore[misc]
         self.build_log: LogFollower | None = None
         self._build_log_wanted, self._call_form_wanted = build_log, call_form
         self._build_log_timer: asyncio.TimerHandle | None = None
-        self._hub: WatchHub | None = None
+        self._watch: following.Watch | None = None
         self._future: asyncio.Future[WatchState] | None = None
         self._handles: list[Any] = []
         if running_loop() is not None:
             self.start()
+
+    @classmethod
+    def following(cls, follow: Follow, **kwargs: Any) -> DeploymentStatus:
+        """Follow what a verb returned (``DeploymentView.follow``), starting from its snapshot."""
+        return cls(follow.name, context=follow.resolved.context.name, cluster=follow.cluster,
+                   previous_revision=follow.previous_revision, goal=follow.goal, follow=follow, **kwargs)
 
     def __repr__(self) -> str:
         return f"DeploymentStatus({self.state.name!r}, status={self.state.status!r}, done={self.state.done})"
@@ -91,14 +98,19 @@ class DeploymentStatus(widgets.VBox):  # type: ignore[misc]
             return self._future
         loop = asyncio.get_running_loop()
         try:
-            self._hub = session.hub_for(config.resolve_context(self.context))
+            follow = self._follow or following.follow_deployment(
+                self.state.name, context=self.context, cluster=self.cluster, goal=self.state.goal,
+                previous_revision=self.state.previous_revision, timeout=self.state.timeout)
+            self._watch = following.start_watch(follow, on_change=self._on_change, state=self.state)
         except Exception as error:  # no context, broken file, unusable endpoint: show it, end at once
             self.state.finish(Outcome.ERROR, error_line(error))
             self._future = loop.create_future()
             self._future.set_result(self.state)
             self._on_change(self.state)
             return self._future
-        self._future = self._hub.watch(self.state, self.cluster, on_change=self._on_change)
+        self._future = self._watch.future
+        if self.state.done:  # the snapshot in hand had already settled it
+            self._on_change(self.state)
         return self._future
 
     def stop(self) -> None:
@@ -106,8 +118,8 @@ class DeploymentStatus(widgets.VBox):  # type: ignore[misc]
         self._stop_build_log()
         if self.state.done:
             return
-        if self._hub is not None:
-            self._hub.unwatch(self.state.name, self.state)  # ends our entry; the hub notifies _on_change
+        if self._watch is not None and self._watch.hub is not None:
+            self._watch.stop()  # ends our entry; the hub notifies _on_change
         else:
             self.state.finish(Outcome.CANCELLED, f"Stopped watching {self.state.name!r}.")
             self._on_change(self.state)

@@ -9,7 +9,6 @@ so what we push is what ``bentoml push`` would push. Pulled items are written in
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -163,10 +162,6 @@ class LocalStore:
         except (NotFoundError, InvalidInputError):
             return False
         return True
-
-    def iter_bentos(self) -> Iterator[LocalBento]:
-        for folder in sorted(self.bentos.glob("*/*/bento.yaml")):
-            yield self.get_bento(f"{folder.parent.parent.name}:{folder.parent.name}")
 
     def bento_create_request(self, bento: LocalBento) -> dict[str, Any]:
         """The CreateBento body, manifest included (reference §7.2)."""

@@ -14,9 +14,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from bentocloud_jupyter.core.defaults import STRATEGIES
 from bentocloud_jupyter.core.errors import InvalidInputError
 
-STRATEGIES = ("RollingUpdate", "Recreate", "RampedSlowRollout", "BestEffortControlledRollout")
 ROUTE_TYPES = ("random", "header", "query")
 _TRUE, _FALSE = ("true", "yes", "1", "on", "t", "y"), ("false", "no", "0", "off", "f", "n")  # click.BOOL's words
 _ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")

@@ -8,7 +8,6 @@ we cannot do without raises ``KeyError``/``TypeError``; the client turns that in
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -19,7 +18,6 @@ __all__ = [
     "Bento",
     "Cluster",
     "Deployment",
-    "DeploymentStatus",
     "InstanceType",
     "Model",
     "Organization",
@@ -31,23 +29,6 @@ __all__ = [
 
 T = TypeVar("T")
 JSON = Mapping[str, Any]
-
-
-class DeploymentStatus(str, enum.Enum):
-    """Known deployment statuses; the API may send others, which count as "still changing"."""
-
-    UNKNOWN = "unknown"
-    NON_DEPLOYED = "non-deployed"
-    IMAGE_BUILDING = "image-building"
-    IMAGE_BUILD_FAILED = "image-build-failed"
-    IMAGE_BUILD_SUCCEEDED = "image-build-succeeded"
-    DEPLOYING = "deploying"
-    RUNNING = "running"
-    SCALED_TO_ZERO = "scaled-to-zero"
-    UNHEALTHY = "unhealthy"
-    FAILED = "failed"
-    TERMINATING = "terminating"
-    TERMINATED = "terminated"
 
 
 READY_STATUSES = frozenset({"running", "scaled-to-zero"})

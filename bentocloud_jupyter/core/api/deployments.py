@@ -1,0 +1,224 @@
+"""Verbs over deployments: list, get, status, deploy, update, terminate, delete.
+
+A verb that starts something to follow returns a :class:`~.results.DeploymentView` whose ``follow`` carries
+the name, cluster, goal, previous revision, deadline, resolved context and the snapshot in hand, so a front
+end shows it live without resolving the credentials again or fetching it a second time.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bentocloud_jupyter.core.api.bento_source import (
+    ProgressFactory,
+    resolve_bento,
+    secret_env_keys,
+    with_bento,
+)
+from bentocloud_jupyter.core.credentials.config import ResolvedContext
+from bentocloud_jupyter.core.deployments.options import (
+    DeployOptions,
+    build_create_request,
+    build_update_request,
+    load_config_source,
+    parse_labels,
+)
+from bentocloud_jupyter.core.deployments.watch import DEFAULT_TIMEOUT, Goal, WatchState, wait_for
+from bentocloud_jupyter.core.errors import DeploymentFailed, InvalidInputError
+from bentocloud_jupyter.core.hints import Hint
+from bentocloud_jupyter.core.rest.models import Deployment
+from bentocloud_jupyter.core.rest.session import client_for
+from bentocloud_jupyter.core.results import (
+    DeploymentsView,
+    DeploymentView,
+    DryRun,
+    Follow,
+    Message,
+    TextOutput,
+    deployment_summary,
+    render_summaries,
+)
+
+__all__ = ["OUTPUTS", "delete", "deploy", "get", "list_deployments", "status", "terminate", "update"]
+
+OUTPUTS = ("table", "json", "yaml")
+_EXAMPLE = Hint("deploy", {"bento": "summarizer:v3", "name": "my-deployment"})
+
+
+def list_deployments(cluster: str | None = None, all: bool = False, search: str | None = None,
+                     labels: Sequence[str] = (), output: str = "table",
+                     context: str | None = None) -> DeploymentsView | TextOutput:
+    """Deployments as a table, or as JSON/YAML (one object per deployment) with ``output``."""
+    check_output(output)
+    client, resolved = client_for(context)
+    query = " ".join(f"label:{item['key']}={item['value']}" for item in parse_labels(labels)) or None
+    found = client.list_deployments(cluster=cluster, all=True if all or cluster is None else None, search=search,
+                                    q=query)
+    if output != "table":
+        return render_summaries([deployment_summary(d) for d in found], output)
+    return DeploymentsView(found, resolved.context.name, complete=not (search or labels),
+                           requested_context=context)
+
+
+def get(name: str, cluster: str | None = None, output: str = "table",
+        context: str | None = None) -> DeploymentView | TextOutput:
+    """One deployment as a card, or as JSON/YAML with ``output``."""
+    check_output(output)
+    client, _ = client_for(context)
+    deployment = client.get_deployment(name, cluster)
+    if output != "table":
+        return render_summaries(deployment_summary(deployment), output)
+    return DeploymentView(deployment)
+
+
+def status(name: str, cluster: str | None = None, wait: bool = False, timeout: float = DEFAULT_TIMEOUT,
+           context: str | None = None) -> DeploymentView:
+    """The deployment's current status, to follow until it settles; with ``wait``, block until it does.
+
+    A deployment that settles in a failure status is reported, not raised: this is a question, not a
+    deploy (use ``deploy(..., wait=True)`` to fail a script on failure).
+
+    Raises:
+        NotFoundError: no such deployment. WatchTimeout: with ``wait``, when it does not settle in time.
+    """
+    check_timeout(timeout)
+    started = time.monotonic()
+    client, resolved = client_for(context)
+    deployment = client.get_deployment(name, cluster)
+    if not wait:
+        return DeploymentView(deployment, follow=_follow(resolved, deployment, cluster, Goal.SETTLED,
+                                                         started + timeout))
+    state = WatchState(name, goal=Goal.SETTLED, timeout=timeout)
+    try:
+        return DeploymentView(wait_for(client, state, cluster))
+    except DeploymentFailed as failure:
+        return DeploymentView(state.deployment or deployment, note=str(failure))
+
+
+def deploy(bento: str | None = None, name: str | None = None, cluster: str | None = None,
+           access_authorization: bool | None = None, scaling_min: int | None = None,
+           scaling_max: int | None = None, instance_type: str | None = None, strategy: str | None = None,
+           labels: Sequence[str] = (), envs: Sequence[str] = (), secrets: Sequence[str] = (),
+           config_file: str | None = None, config_dict: Mapping[str, Any] | str | None = None,
+           wait: bool = False, timeout: float = DEFAULT_TIMEOUT, dry_run: bool = False,
+           context: str | None = None, *, progress: ProgressFactory | None = None) -> DeploymentView | DryRun:
+    """Create a deployment of a bento on BentoCloud (the options of ``bentoml deploy``).
+
+    ``bento`` is ``name:version`` or ``name`` (its latest version), a bento only in the local store (pushed
+    first, drawing on ``progress``) or a project folder (built first). Required envs of the bento's manifest
+    are checked before anything is sent. Returns at once, with what to follow, unless ``wait``; ``dry_run``
+    only shows the request.
+
+    Raises:
+        InvalidInputError: bad options, a path that is no project, missing required envs.
+        NotFoundError: no such bento or secret. DeploymentFailed, WatchTimeout: with ``wait``.
+    """
+    check_timeout(timeout)
+    started = time.monotonic()
+    options = DeployOptions(bento=bento, name=name, cluster=cluster, access_authorization=access_authorization,
+                            scaling_min=scaling_min, scaling_max=scaling_max, instance_type=instance_type,
+                            strategy=strategy, envs=tuple(envs), labels=tuple(labels), secrets=tuple(secrets),
+                            config_file=config_file, config_dict=_copy(config_dict))
+    source = load_config_source(options) or {}
+    if not (bento or source.get("bento")) and not (config_file or config_dict):
+        raise InvalidInputError("Which bento?", hint=_EXAMPLE)
+    client, resolved = client_for(context)
+    remote = resolve_bento(client, str(source.get("bento") or options.bento or ""), progress)
+    keys = secret_env_keys(client, options.secrets or source.get("secrets") or (),
+                           options.cluster or source.get("cluster"))
+    body, target_cluster = build_create_request(with_bento(options, remote.tag), remote.entry_service,
+                                                list(remote.envs), keys)
+    if dry_run:
+        return dry_run(body, target_cluster, remote.entry_service)
+    created = client.create_deployment(body, target_cluster)
+    if wait:
+        return DeploymentView(wait_for(client, WatchState(created.name, timeout=timeout), created.cluster))
+    return DeploymentView(created, follow=_follow(resolved, created, created.cluster, Goal.READY,
+                                                  started + timeout))
+
+
+def update(name: str, bento: str | None = None, cluster: str | None = None,
+           access_authorization: bool | None = None, scaling_min: int | None = None,
+           scaling_max: int | None = None, instance_type: str | None = None, strategy: str | None = None,
+           labels: Sequence[str] = (), envs: Sequence[str] = (), secrets: Sequence[str] = (),
+           config_file: str | None = None, config_dict: Mapping[str, Any] | str | None = None,
+           wait: bool = False, timeout: float = DEFAULT_TIMEOUT, dry_run: bool = False,
+           context: str | None = None, *, progress: ProgressFactory | None = None) -> DeploymentView | DryRun:
+    """Change a deployment; the given values are merged into its current configuration.
+
+    With ``wait`` it blocks until the *new* revision is ready (never the old one); without, the result
+    says to follow the new revision.
+
+    Raises:
+        NotFoundError: no such deployment or bento. DeploymentFailed, WatchTimeout: with ``wait``.
+    """
+    check_timeout(timeout)
+    started = time.monotonic()
+    options = DeployOptions(bento=bento, cluster=cluster, access_authorization=access_authorization,
+                            scaling_min=scaling_min, scaling_max=scaling_max, instance_type=instance_type,
+                            strategy=strategy, envs=tuple(envs), labels=tuple(labels), secrets=tuple(secrets),
+                            config_file=config_file, config_dict=_copy(config_dict))
+    client, resolved = client_for(context)
+    current = client.get_deployment(name, cluster)
+    tag = str((load_config_source(options) or {}).get("bento") or options.bento or current.bento)
+    remote = resolve_bento(client, tag, progress)
+    body, target_cluster = build_update_request(dict(current.raw), with_bento(options, remote.tag),
+                                                remote.entry_service)
+    if dry_run:
+        return dry_run(body, target_cluster, remote.entry_service, "PUT", f"/api/v2/deployments/{name}")
+    updated = client.update_deployment(name, body, target_cluster)
+    if wait:
+        updated = wait_for(client, WatchState(name, previous_revision=current.revision, timeout=timeout),
+                           target_cluster)
+    follow = None if wait else _follow(resolved, updated, updated.cluster or target_cluster, Goal.READY,
+                                       started + timeout, current.revision)
+    return DeploymentView(updated, note=f"New revision {updated.revision} (was {current.revision}).",
+                          previous_revision=current.revision, follow=follow)
+
+
+def terminate(name: str, cluster: str | None = None, wait: bool = False, timeout: float = DEFAULT_TIMEOUT,
+              context: str | None = None) -> DeploymentView:
+    """Stop a deployment's replicas (it can be restarted with an update); the result follows it to the end."""
+    check_timeout(timeout)
+    started = time.monotonic()
+    client, resolved = client_for(context)
+    deployment = client.terminate_deployment(name, cluster)
+    if wait:
+        return DeploymentView(wait_for(client, WatchState(name, goal=Goal.TERMINATED, timeout=timeout), cluster))
+    return DeploymentView(deployment, follow=_follow(resolved, deployment, cluster, Goal.TERMINATED,
+                                                     started + timeout))
+
+
+def delete(name: str, cluster: str | None = None, context: str | None = None) -> Message:
+    """Delete a deployment for good."""
+    client, resolved = client_for(context)
+    client.delete_deployment(name, cluster)
+    return Message(f"Deleted deployment {name!r} (context {resolved.context.name!r}).")
+
+
+# ----------------------------------------------------------------------------------------------- helpers
+
+
+def check_output(output: str) -> None:
+    """``output`` is one of :data:`OUTPUTS`."""
+    if output not in OUTPUTS:
+        raise InvalidInputError(f"output must be one of {', '.join(OUTPUTS)}, not {output!r}")
+
+
+def check_timeout(timeout: float) -> None:
+    """A timeout is a finite, positive number of seconds (no NaN, no infinity)."""
+    if not isinstance(timeout, (int, float)) or not (0 < timeout < float("inf")):
+        raise InvalidInputError(f"timeout must be a positive number of seconds, not {timeout!r}")
+
+
+def _copy(value: Mapping[str, Any] | str | None) -> dict[str, Any] | str | None:
+    return copy.deepcopy(dict(value)) if isinstance(value, Mapping) else value
+
+
+def _follow(resolved: ResolvedContext, deployment: Deployment, cluster: str | None, goal: Goal, deadline: float,
+            previous_revision: str | None = None) -> Follow:
+    return Follow(deployment.name, deployment.cluster or cluster, goal, resolved, deadline, deployment,
+                  previous_revision)
