@@ -144,7 +144,7 @@ async def admin_reset(request: Request) -> Response:
     _loopback_only(request)
     c = ctx(request)
     body = await body_json(request)
-    c.get_faults().update(Faults().to_dict())
+    c.get_faults().reset()
     if isinstance(body, dict) and body.get("state"):
         c.store.reset()
         c.blobs.clear()

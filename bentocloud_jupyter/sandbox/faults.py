@@ -63,6 +63,14 @@ class Faults:
                 return True
             return False
 
+    def reset(self) -> None:
+        """Every knob back to its default, in place: the running app keeps this very object."""
+        defaults = Faults()
+        with self._lock:
+            for f in dataclasses.fields(self):
+                if f.init:
+                    setattr(self, f.name, getattr(defaults, f.name))
+
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}
 
@@ -140,7 +148,7 @@ def _key(scope: Scope) -> tuple[Any, Any]:
     return (tuple(server) if server else None, tuple(client) if client else None)
 
 
-async def _drop(scope: Scope) -> bool:
+async def drop_connection(scope: Scope) -> bool:
     """Abort the request's TCP connection (no response at all); False if it can't be found."""
     key = _key(scope)
     with _TRANSPORTS_LOCK:
@@ -197,7 +205,7 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         faults = self.get_faults()
-        if faults.take("drop_next") and await _drop(scope):
+        if faults.take("drop_next") and await drop_connection(scope):
             return
         if faults.latency > 0:
             await asyncio.sleep(faults.latency)

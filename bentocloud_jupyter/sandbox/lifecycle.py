@@ -18,7 +18,6 @@ IDLE = 5.0  # running -> scaled-to-zero when min_replicas == 0
 TERMINATE = 1.0  # terminating -> terminated
 
 READY = frozenset({"running", "scaled-to-zero"})
-TERMINAL = frozenset({"running", "scaled-to-zero", "failed", "image-build-failed", "unhealthy", "terminated"})
 
 
 def rollout_plan(deployment: str, bento: str, min_replicas: int | None) -> tuple[tuple[str, float], ...]:

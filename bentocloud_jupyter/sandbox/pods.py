@@ -17,7 +17,7 @@ import hashlib
 from typing import Any
 
 from bentocloud_jupyter.sandbox import lifecycle, seed
-from bentocloud_jupyter.sandbox.records import DeploymentRecord, iso
+from bentocloud_jupyter.sandbox.records import DeploymentRecord, Revision, iso
 from bentocloud_jupyter.sandbox.state import Store
 from bentocloud_jupyter.sandbox.validation import dns_slug, entry_min_replicas
 
@@ -145,6 +145,13 @@ def build_log(store: Store, dep: DeploymentRecord) -> list[str]:
         line for line in str(image.get("python_requirements") or "").splitlines() if line.strip()]
     reqs = [f"bentoml=={manifest.get('bentoml_version') or seed.BENTOML_VERSION}", *reqs]
     layer = _h(rev.uid, "layer", n=12)
+    lines = _build_head(rev, base, layer, reqs)
+    tail = _build_failure(rev, reqs) if "fail" in rev.bento_repo else _build_success(rev, layer, reqs)
+    return [*lines, *tail]
+
+
+def _build_head(rev: Revision, base: str, layer: str, reqs: list[str]) -> list[str]:
+    """Steps 1 to 7 and the downloads: what every build prints, failing or not."""
     lines = [
         f"Building image for bento {rev.bento_repo}:{rev.bento_version} (revision {rev.uid})",
         f"Step 1/12 : FROM {base}", f" ---> {_h(base, n=12)}",
@@ -161,20 +168,27 @@ def build_log(store: Store, dep: DeploymentRecord) -> list[str]:
     for req in reqs:
         name, _, version = req.partition("==")
         lines += [f"Collecting {req}", f"  Downloading {name.replace('-', '_')}-{version}-py3-none-any.whl"]
-    if "fail" in rev.bento_repo:
-        bad = reqs[-1]
-        return [
-            *lines,
-            f"ERROR: Could not find a version that satisfies the requirement {bad} (from versions: none)",
-            f"ERROR: No matching distribution found for {bad}",
-            "The command '/bin/sh -c pip install --no-cache-dir -r ./env/python/requirements.txt' returned a "
-            "non-zero code: 1",
-            "error building image: exit status 1",
-            f"Image build of {rev.bento_repo}:{rev.bento_version} failed",
-        ]
-    names = " ".join(r.split("==")[0] + "-" + r.split("==")[-1] for r in reqs)
+    return lines
+
+
+def _build_failure(rev: Revision, reqs: list[str]) -> list[str]:
+    """The pip error a ``fail`` bento ends with: its last requirement does not exist."""
+    bad = reqs[-1]
     return [
-        *lines,
+        f"ERROR: Could not find a version that satisfies the requirement {bad} (from versions: none)",
+        f"ERROR: No matching distribution found for {bad}",
+        "The command '/bin/sh -c pip install --no-cache-dir -r ./env/python/requirements.txt' returned a "
+        "non-zero code: 1",
+        "error building image: exit status 1",
+        f"Image build of {rev.bento_repo}:{rev.bento_version} failed",
+    ]
+
+
+def _build_success(rev: Revision, layer: str, reqs: list[str]) -> list[str]:
+    """Steps 8 to 12, the tag and the push of a build that worked."""
+    names = " ".join(r.split("==")[0] + "-" + r.split("==")[-1] for r in reqs)
+    image = f"registry.sandbox.local/yatai-bentos:{rev.bento_repo}--{rev.bento_version}"
+    return [
         f"Installing collected packages: {' '.join(r.split('==')[0] for r in reqs)}",
         f"Successfully installed {names}",
         f" ---> {_h(layer, '7b', n=12)}",
@@ -187,8 +201,8 @@ def build_log(store: Store, dep: DeploymentRecord) -> list[str]:
         'Step 12/12 : ENTRYPOINT ["./env/docker/entrypoint.sh"]',
         f" ---> Running in {_h(layer, '12', n=12)}",
         f"Successfully built {layer}",
-        f"Successfully tagged registry.sandbox.local/yatai-bentos:{rev.bento_repo}--{rev.bento_version}",
-        f"Pushing image registry.sandbox.local/yatai-bentos:{rev.bento_repo}--{rev.bento_version}",
+        f"Successfully tagged {image}",
+        f"Pushing image {image}",
         f"{rev.bento_version}: digest: sha256:{hashlib.sha256(layer.encode()).hexdigest()} size: 4302",
     ]
 

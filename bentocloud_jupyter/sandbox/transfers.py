@@ -30,7 +30,7 @@ from starlette.routing import Route
 
 from bentocloud_jupyter.sandbox import catalog, shapes, uploads
 from bentocloud_jupyter.sandbox.api import Context, auth, body_json, ctx, ok
-from bentocloud_jupyter.sandbox.faults import _drop
+from bentocloud_jupyter.sandbox.faults import drop_connection
 from bentocloud_jupyter.sandbox.records import ArtifactRecord, SandboxError
 from bentocloud_jupyter.sandbox.state import Store
 from bentocloud_jupyter.sandbox.storage import UploadDropped, concatenate, receive_to
@@ -120,7 +120,7 @@ async def proxy_upload(request: Request) -> Response:
         await receive_to(request.stream(), c.blobs.archive(rec.uid), c.get_faults().drop_upload_after)
     except UploadDropped as exc:
         uploads.mark(c.store, rec, "failed", f"proxy upload interrupted: {exc}")
-        await _drop(request.scope)
+        await drop_connection(request.scope)
         return Response(status_code=400)  # the connection is gone: nobody reads this
     except ClientDisconnect:
         uploads.mark(c.store, rec, "failed", "proxy upload interrupted: the client disconnected")
@@ -187,7 +187,7 @@ async def _storage_put(request: Request, c: Context, target: Path) -> tuple[Resp
     try:
         size, etag = await receive_to(request.stream(), target, c.get_faults().drop_upload_after)
     except UploadDropped:
-        await _drop(request.scope)
+        await drop_connection(request.scope)
         return Response(status_code=400), 0  # the connection is gone: nobody reads this
     except ClientDisconnect:
         return Response(status_code=400), 0

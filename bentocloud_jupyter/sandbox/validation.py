@@ -103,6 +103,27 @@ def _labels(value: object) -> list[dict[str, str]] | None:
     return [{"key": str(i["key"]), "value": str(i.get("value") or "")} for i in value]
 
 
+def _check_required_envs(manifest: dict[str, Any], provided: set[str], secrets: list[str],
+                         secret_env_keys: Callable[[str], list[str] | None]) -> None:
+    """Every runtime env the bento requires must come from envs or an attached secret (404 on a ghost secret)."""
+    provided = set(provided)
+    for name in secrets:
+        keys = secret_env_keys(name)
+        if keys is None:
+            raise not_found(f"secret {name!r}")
+        provided.update(keys)
+    missing = [
+        e["name"] for e in manifest.get("envs") or []
+        if not e.get("value") and e.get("stage", "all") != "build" and e["name"] not in provided
+    ]
+    if missing:
+        raise SandboxError(
+            400,
+            f"missing required environment variables for bento: {', '.join(missing)}; "
+            "set them with envs or attach an env secret that provides them",
+        )
+
+
 def normalise_config(
     body: dict[str, Any],
     manifest: dict[str, Any],
@@ -124,21 +145,7 @@ def normalise_config(
     provided = {e["name"] for e in envs}
     for conf in services.values():
         provided.update(e["name"] for e in conf["envs"] or [])
-    for name in secrets:
-        keys = secret_env_keys(name)
-        if keys is None:
-            raise not_found(f"secret {name!r}")
-        provided.update(keys)
-    missing = [
-        e["name"] for e in manifest.get("envs") or []
-        if not e.get("value") and e.get("stage", "all") != "build" and e["name"] not in provided
-    ]
-    if missing:
-        raise SandboxError(
-            400,
-            f"missing required environment variables for bento: {', '.join(missing)}; "
-            "set them with envs or attach an env secret that provides them",
-        )
+    _check_required_envs(manifest, provided, secrets, secret_env_keys)
     return {
         "access_authorization": bool(body.get("access_authorization")),
         "envs": envs,

@@ -23,6 +23,7 @@ import base64
 import contextlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.routing import WebSocketRoute
@@ -182,46 +183,71 @@ async def tail(ws: WebSocket) -> None:
         await peer.finish()
 
 
+@dataclass
+class TailRequest:
+    """One accepted tail: the pod it reads and what the client asked for."""
+
+    store: Store
+    dep: DeploymentRecord
+    cluster: str
+    pod_name: str
+    is_builder: bool
+    timestamps: bool
+    follow: bool
+    tail_lines: Any
+
+
 async def _tail(ws: WebSocket, peer: Peer) -> None:
+    request = await _tail_request(ws, peer)
+    if request is not None:
+        await _stream(peer, request)
+
+
+async def _tail_request(ws: WebSocket, peer: Peer) -> TailRequest | None:
+    """Find the pod and read the client's first message; None (after an error message) when either is wrong."""
     store = _ctx(ws).store
     cluster, pod_name = ws.path_params["cluster"], ws.query_params.get("pod_name") or ""
     timestamps = ws.query_params.get("timestamps") == "true"
     found = pods.find_pod(store, cluster, pod_name)
     if found is None:
         await peer.send(_msg("error", f"pod {pod_name!r} not found in cluster {cluster!r}", None))
-        return
+        return None
     dep, pod = found
     is_builder = pod["labels"].get("yatai.ai/is-bento-image-builder") == "true"
     request = await _first_message(peer)
     if request is None:
-        return
+        return None
     container = request.get("container_name") or (pods.BUILDER if is_builder else pods.MAIN)
     expected = pods.BUILDER if is_builder else pods.MAIN
     if container != expected:
         await peer.send(_msg("error", f"container {container!r} is not valid for pod {pod_name!r}: "
                                       f"choose one of [{expected}]", None))
-        return
-    follow = bool(request.get("follow", True))
-    tail_lines = request.get("tail_lines")
+        return None
+    return TailRequest(store, dep, cluster, pod_name, is_builder, timestamps, bool(request.get("follow", True)),
+                       request.get("tail_lines"))
+
+
+async def _stream(peer: Peer, t: TailRequest) -> None:
+    """Send the lines as they become due, heartbeats in between, then EOF (see the module docstring)."""
     sent, first = 0, True
-    heartbeat_every = max(TICK, HEARTBEAT / store.speed)
+    heartbeat_every = max(TICK, HEARTBEAT / t.store.speed)
     next_beat = asyncio.get_running_loop().time() + heartbeat_every
-    timeline, end = _timeline(store, dep) if is_builder else ([], 0.0)
+    timeline, end = _timeline(t.store, t.dep) if t.is_builder else ([], 0.0)
     while not peer.closed.is_set():
-        now = store.clock()
-        if is_builder:
+        now = t.store.clock()
+        if t.is_builder:
             due = [(at, line) for at, line in timeline if at <= now]
         else:
-            due = [(now, line) for line in pods.serving_log(store, dep, pod_name)]
+            due = [(now, line) for line in pods.serving_log(t.store, t.dep, t.pod_name)]
         fresh = due[sent:]
-        if first and isinstance(tail_lines, int) and not isinstance(tail_lines, bool) and tail_lines >= 0:
-            fresh = fresh[len(fresh) - tail_lines:] if tail_lines else []
+        if first and isinstance(t.tail_lines, int) and not isinstance(t.tail_lines, bool) and t.tail_lines >= 0:
+            fresh = fresh[len(fresh) - t.tail_lines:] if t.tail_lines else []
         sent, first = len(due), False
         if fresh and not await peer.send(_msg("success", None, {
-                "items": [_chunk(line, timestamps, at) for at, line in fresh], "type": "append"})):
+                "items": [_chunk(line, t.timestamps, at) for at, line in fresh], "type": "append"})):
             return
-        gone = pods.find_pod(store, cluster, pod_name) is None
-        if not follow or gone or (is_builder and now >= end and sent == len(timeline)):
+        gone = pods.find_pod(t.store, t.cluster, t.pod_name) is None
+        if not t.follow or gone or (t.is_builder and now >= end and sent == len(timeline)):
             await peer.send(_msg("success", "EOF", None))
             return
         loop_now = asyncio.get_running_loop().time()
