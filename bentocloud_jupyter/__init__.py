@@ -11,7 +11,8 @@ From Python (every magic has a twin here)::
     import bentocloud_jupyter as bc
     bc.deploy("summarizer:v3", name="summarizer", wait=True)
 
-Importing this package is light: IPython, ipywidgets and the sandbox load only when used.
+Importing this package is light: IPython, ipywidgets and the sandbox load only when used; so is
+``%load_ext``: the HTTP client and the core API load with the first magic that needs them.
 """
 
 from __future__ import annotations

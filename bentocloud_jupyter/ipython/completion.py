@@ -1,16 +1,20 @@
 """Tab completion for ``%bentocloud`` and ``%deploy``: subcommands, options, contexts, deployments,
 instance types and clusters. Remote names come from a short-lived cache so completing never waits on
-the network twice in a row."""
+the network twice in a row.
+
+Nothing heavy is imported here: the parsers load on the first completion, the context file reader
+(YAML) on the first context name, the client (HTTP) on the first remote name, so loading the
+extension costs nothing for completion.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from bentocloud_jupyter.core.credentials import config
-from bentocloud_jupyter.core.rest import session
-from bentocloud_jupyter.ipython.parsers import DEPLOY_PARSER, SUBCOMMANDS
+if TYPE_CHECKING:
+    from argparse import ArgumentParser
 
 __all__ = ["complete_bentocloud", "complete_deploy"]
 
@@ -33,8 +37,24 @@ def _cached(key: str, fetch: Callable[[], list[str]]) -> list[str]:
     return values
 
 
+def _subcommands() -> Mapping[str, tuple[Any, ...]]:
+    """The subcommand table of the parsers (each entry's first field is its parser), imported on first use."""
+    from bentocloud_jupyter.ipython.parsers import SUBCOMMANDS
+
+    return SUBCOMMANDS
+
+
+def _deploy_parser() -> ArgumentParser:
+    """The ``%deploy`` parser, imported on first completion of an option."""
+    from bentocloud_jupyter.ipython.parsers import DEPLOY_PARSER
+
+    return DEPLOY_PARSER
+
+
 def _context_names() -> list[str]:
     try:
+        from bentocloud_jupyter.core.credentials import config
+
         return config.load_config().names
     except Exception:
         return []
@@ -42,6 +62,8 @@ def _context_names() -> list[str]:
 
 def _remote(kind: str) -> list[str]:
     def fetch() -> list[str]:
+        from bentocloud_jupyter.core.rest import session
+
         client, _ = session.client_for(None)
         if kind == "deployments":
             return [d.name for d in client.list_deployments()]
@@ -53,7 +75,7 @@ def _remote(kind: str) -> list[str]:
     return _cached(kind, fetch)
 
 
-def _options(parser: Any) -> list[str]:
+def _options(parser: ArgumentParser) -> list[str]:
     return sorted(opt for action in parser._actions for opt in action.option_strings)
 
 
@@ -75,14 +97,15 @@ def complete_bentocloud(shell: Any, event: Any) -> list[str]:
     words = event.line.split()
     if event.line.endswith(" "):
         words.append("")
+    subcommands = _subcommands()
     if len(words) <= 2:
-        return [name for name in [*SUBCOMMANDS, "help"] if name.startswith(event.symbol)]
+        return [name for name in [*subcommands, "help"] if name.startswith(event.symbol)]
     sub, previous = words[1], words[-2]
     values = _value_for(previous)
     if values is not None:
         return values
-    if event.symbol.startswith("-") and sub in SUBCOMMANDS:
-        return _options(SUBCOMMANDS[sub][0])
+    if event.symbol.startswith("-") and sub in subcommands:
+        return _options(subcommands[sub][0])
     if sub in _NEEDS_CONTEXT and len(words) == 3:
         return _context_names()
     if sub in _NEEDS_DEPLOYMENT and len(words) == 3:
@@ -110,5 +133,5 @@ def complete_deploy(shell: Any, event: Any) -> list[str]:
     if values is not None:
         return values
     if event.symbol.startswith("-"):
-        return _options(DEPLOY_PARSER)
+        return _options(_deploy_parser())
     return _remote("bentos") if len(words) == 2 else []

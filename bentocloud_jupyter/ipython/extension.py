@@ -1,8 +1,13 @@
-"""Loading and unloading the IPython extension: idempotent registration, clean shutdown."""
+"""Loading and unloading the IPython extension: idempotent registration, clean shutdown.
+
+Loading stays light: only the magics class and the completion hooks are imported here; the HTTP
+client, YAML, asyncio machinery and the core API load with the first magic that needs them.
+"""
 
 from __future__ import annotations
 
 import atexit
+import sys
 from typing import Any
 
 __all__ = ["load", "unload"]
@@ -40,8 +45,17 @@ def unload(ipython: Any) -> None:
 
 
 def _shutdown() -> None:
-    from bentocloud_jupyter.core.logs.follow import stop_following
-    from bentocloud_jupyter.ipython.present import stop_all
+    """Stop followers, watchers and connections, touching only modules already imported.
 
-    stop_following(all=True)
-    stop_all()
+    A module that was never imported has nothing running, so shutting down (at exit, or on unload)
+    never pays for importing the client just to find there is nothing to close.
+    """
+    follow = sys.modules.get("bentocloud_jupyter.core.logs.follow")
+    if follow is not None:
+        follow.stop_following(all=True)
+    present = sys.modules.get("bentocloud_jupyter.ipython.present")
+    session = sys.modules.get("bentocloud_jupyter.core.rest.session")
+    if present is not None:
+        present.stop_all()
+    elif session is not None:
+        session.close_all()
