@@ -37,6 +37,19 @@ def isolate_env() -> str:
     return _HOME
 
 
+def bytecode_env(home: str) -> dict[str, str]:
+    """The environment for child interpreters, with bytecode cached under ``home``.
+
+    With PYTHONDONTWRITEBYTECODE set, every child would compile this project's sources again while
+    pip-installed packages (bentoml) load precompiled bytecode; a private PYTHONPYCACHEPREFIX that the
+    warm-up run fills gives every module the same footing, without writing into the source tree.
+    """
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = os.path.join(home, "pycache")
+    return env
+
+
 def _is_loopback(host: Any) -> bool:
     if isinstance(host, bytes):
         host = host.decode()

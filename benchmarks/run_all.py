@@ -4,7 +4,7 @@ Usage: python benchmarks/run_all.py [--write-readme] [--kernel-python PATH] [--p
 
 With ``--write-readme`` the report also replaces the block between the ``results:start`` and
 ``results:end`` markers in benchmarks/README.md. Run it with an interpreter that has both this
-project (``.[test]``) and ``bentoml==1.4.40`` installed, e.g. /work/venv-compat/bin/python.
+project (``.[test]``) and ``bentoml==1.4.40`` installed, e.g. /work/main/.venv-compat/bin/python.
 ``bench_kernel_roundtrip.py`` needs ``jupyter_client`` and ``ipykernel`` instead; it runs with
 ``--kernel-python`` (default: ``$BCJ_BENCH_KERNEL_PYTHON``, else ``<repo>/.venv/bin/python`` when it
 exists, else this interpreter) and is reported as skipped when that interpreter lacks them.
@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ["bench_import.py", "bench_list.py", "bench_status_latency.py", "bench_watch_requests.py",
-           "bench_kernel_roundtrip.py", "bench_push.py"]
+SCRIPTS = ["bench_import.py", "bench_load_ext.py", "bench_list.py", "bench_status_latency.py",
+           "bench_watch_requests.py", "bench_kernel_roundtrip.py", "bench_push.py"]
 KERNEL_SCRIPT = "bench_kernel_roundtrip.py"
 PUSH_SCRIPT = "bench_push.py"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
