@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from bentocloud_jupyter.core.display import esc
 from bentocloud_jupyter.core.errors import (
@@ -23,6 +23,7 @@ from bentocloud_jupyter.core.logs.protocol import (
     DEFAULT_TAIL,
     MAX_LINES,
     LogSource,
+    Pod,
     PodPlace,
     WsEndpoint,
     clip_line,
@@ -38,8 +39,8 @@ from bentocloud_jupyter.core.logs.protocol import (
 from bentocloud_jupyter.core.rest.models import Deployment
 from bentocloud_jupyter.core.tokens import redact
 
-__all__ = ["LogBuffer", "LogFollower", "LogSection", "LogsView", "following", "log_html", "recent_logs",
-           "stop_following"]
+__all__ = ["LogBuffer", "LogFollower", "LogSection", "LogsView", "SourceLookup", "following", "log_html",
+           "recent_logs", "stop_following"]
 
 
 # ---------------------------------------------------------------------------------------------- views
@@ -87,6 +88,38 @@ class LogsView:
         return f'<div class="bcj-logs">{head}{body}{error}</div>'
 
 
+class SourceLookup:
+    """Which pod lookups a log view needs, and the log sources they give: plain code, no I/O.
+
+    Why: the blocking :func:`recent_logs` and the async :class:`LogFollower` must pick the same
+    containers; each only performs the lookup :meth:`next_lookup` names and feeds the answer back.
+    """
+
+    def __init__(self, deployment: Deployment) -> None:
+        self.deployment = deployment
+        self.pods: list[Pod] | None = None
+        self.builder: Pod | None = None
+        self.builder_asked = False
+
+    def next_lookup(self) -> Literal["pods", "builder"] | None:
+        """``"pods"`` (the deployment's), then ``"builder"`` when the image builder matters; None when done."""
+        if self.pods is None:
+            return "pods"
+        if not self.builder_asked and needs_builder(self.deployment, self.pods):
+            return "builder"
+        return None
+
+    def receive_pods(self, pods: list[Pod]) -> None:
+        self.pods = pods
+
+    def receive_builder(self, pod: Pod | None) -> None:
+        self.builder, self.builder_asked = pod, True
+
+    @property
+    def sources(self) -> list[LogSource]:
+        return pick_sources(self.deployment, self.pods or [], self.builder)
+
+
 def recent_logs(client: Any, ws: WsEndpoint, name: str, cluster: str | None = None,
                 tail: int = DEFAULT_TAIL) -> LogsView:
     """The last ``tail`` lines of each relevant container of ``name`` (blocking).
@@ -96,9 +129,13 @@ def recent_logs(client: Any, ws: WsEndpoint, name: str, cluster: str | None = No
     """
     deployment = client.get_deployment(name, cluster)
     place = PodPlace.of(deployment)
-    pods = deployment_pods_sync(ws, place)
-    builder = image_builder_pod_sync(ws, place) if needs_builder(deployment, pods) else None
-    sources = pick_sources(deployment, pods, builder)
+    lookup = SourceLookup(deployment)
+    while (step := lookup.next_lookup()) is not None:
+        if step == "pods":
+            lookup.receive_pods(deployment_pods_sync(ws, place))
+        else:
+            lookup.receive_builder(image_builder_pod_sync(ws, place))
+    sources = lookup.sources
     sections = tuple(LogSection(s.label, tuple(read_logs(ws, place, s.pod.name, namespace=s.pod.namespace,
                                                          container=s.container, tail_lines=tail)))
                      for s in sources)
@@ -251,9 +288,13 @@ class LogFollower:
             await asyncio.gather(*pumps, return_exceptions=True)
 
     async def _all_sources(self, ws: WsEndpoint, place: PodPlace, deployment: Deployment) -> list[LogSource]:
-        pods = await deployment_pods(ws, place)
-        builder = await image_builder_pod(ws, place) if needs_builder(deployment, pods) else None
-        return pick_sources(deployment, pods, builder)
+        lookup = SourceLookup(deployment)
+        while (step := lookup.next_lookup()) is not None:
+            if step == "pods":
+                lookup.receive_pods(await deployment_pods(ws, place))
+            else:
+                lookup.receive_builder(await image_builder_pod(ws, place))
+        return lookup.sources
 
     async def _builder_source(self, ws: WsEndpoint, place: PodPlace) -> list[LogSource]:
         """Wait (up to ``builder_wait`` s) for the image builder pod to exist and leave Pending."""
