@@ -25,11 +25,12 @@ from bentocloud_jupyter.core.errors import (
     RateLimitError,
     WatchTimeout,
 )
+from bentocloud_jupyter.core.hints import Hint, sentence
 from bentocloud_jupyter.core.rest.client import AsyncBentoCloudClient, BentoCloudClient
 from bentocloud_jupyter.core.rest.models import Organization, User
 from bentocloud_jupyter.core.tokens import Token
 
-__all__ = ["BrowserLogin", "LoginResult", "login", "start_browser_login"]
+__all__ = ["Approval", "BrowserLogin", "LoginResult", "login", "start_browser_login"]
 
 
 @dataclass(frozen=True)
@@ -52,9 +53,14 @@ class LoginResult:
 
         return f"<div>{esc(self)}</div>"
 
+    @property
+    def hint(self) -> Hint | None:
+        """What to run to make this context the current one (None when it already is)."""
+        return None if self.is_current else Hint("use_context", {"name": self.context}, why="to switch")
+
     def __str__(self) -> str:
-        current = "it is the current context" if self.is_current else (
-            f"it is not the current context (run `%bentocloud use {self.context}` to switch)")
+        current = "it is the current context" if self.hint is None else (
+            f"it is not the current context: {sentence(self.hint)}")
         text = (f"Logged in as {self.user.display_name} <{self.user.email}> in organization "
                 f"{self.organization.name!r} at {self.endpoint}; saved as context {self.context!r} "
                 f"in {self.path}; {current}.")
@@ -116,47 +122,66 @@ class BrowserLogin:
             AuthenticationError: the code was refused.
             InvalidInputError: cancelled.
         """
-        deadline = time.monotonic() + timeout
+        approval = Approval(timeout, poll_interval, cancelled)
         with BentoCloudClient(self.endpoint, insecure=self.insecure, transport=self.transport) as client:
             while True:
                 try:
-                    value: str | None = client.login_token(self.code)
+                    answer: str | APIError | None = client.login_token(self.code)
                 except APIError as exc:
-                    _raise_unless_pending(exc)
-                    value = None
-                if value:
-                    return Token(value)
-                self._check_deadline(deadline, timeout, cancelled)
-                time.sleep(poll_interval)
+                    answer = exc
+                if (token := approval.receive(answer)) is not None:
+                    return token
+                time.sleep(approval.interval)
 
     async def wait_async(self, timeout: float = 300.0, poll_interval: float = 1.0,
                          cancelled: Callable[[], bool] = lambda: False) -> Token:
         """:meth:`wait` for the kernel's event loop (used by the login panel)."""
-        deadline = time.monotonic() + timeout
+        approval = Approval(timeout, poll_interval, cancelled)
         async with AsyncBentoCloudClient(self.endpoint, insecure=self.insecure, transport=self.transport) as client:
             while True:
                 try:
-                    value: str | None = await client.login_token(self.code)
+                    answer: str | APIError | None = await client.login_token(self.code)
                 except APIError as exc:
-                    _raise_unless_pending(exc)
-                    value = None
-                if value:
-                    return Token(value)
-                self._check_deadline(deadline, timeout, cancelled)
-                await asyncio.sleep(poll_interval)
+                    answer = exc
+                if (token := approval.receive(answer)) is not None:
+                    return token
+                await asyncio.sleep(approval.interval)
 
-    def _check_deadline(self, deadline: float, timeout: float, cancelled: Callable[[], bool]) -> None:
-        if cancelled():
+
+class Approval:
+    """Waiting for a browser login code to be approved, as plain code (no request, no sleep).
+
+    Why: :meth:`BrowserLogin.wait` and :meth:`BrowserLogin.wait_async` must read answers, honour
+    cancellation and give up at the deadline identically; each only asks for the token and sleeps
+    :attr:`interval` between answers.
+    """
+
+    def __init__(self, timeout: float, interval: float, cancelled: Callable[[], bool] = lambda: False) -> None:
+        self.timeout, self.interval, self.cancelled = timeout, interval, cancelled
+        self.deadline = time.monotonic() + timeout
+
+    def receive(self, answer: str | APIError | None) -> Token | None:
+        """The token once approved; None means "ask again after :attr:`interval`".
+
+        While the code waits for approval the API answers 4xx (or an empty token): that means "not yet".
+
+        Raises:
+            AuthenticationError, RateLimitError, APIError (5xx or no status): the code was refused.
+            InvalidInputError: cancelled. WatchTimeout: not approved in time.
+        """
+        if isinstance(answer, APIError):
+            if isinstance(answer, (AuthenticationError, RateLimitError)) or answer.status is None \
+                    or answer.status >= 500:
+                raise answer
+            answer = None
+        if answer:
+            return Token(answer)
+        if self.cancelled():
             raise InvalidInputError("Browser login cancelled.")
-        if time.monotonic() >= deadline:
-            raise WatchTimeout(f"The browser login was not approved within {timeout:g} s; start it again.",
+        if time.monotonic() >= self.deadline:
+            raise WatchTimeout(f"The browser login was not approved within {self.timeout:g} s; start it again.",
                                name="login")
-
-
-def _raise_unless_pending(exc: APIError) -> None:
-    """While the code waits for approval the API answers 4xx: that means "poll again"; re-raise the rest."""
-    if isinstance(exc, (AuthenticationError, RateLimitError)) or exc.status is None or exc.status >= 500:
-        raise exc
+        return None
 
 
 def start_browser_login(endpoint: str = DEFAULT_ENDPOINT, *, insecure: bool = False,
