@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import make_sandbox_fixture
 
 _CLOUD_ENV_VARS = ("BENTO_CLOUD_API_KEY", "BENTO_CLOUD_API_ENDPOINT", "BENTOML_CLOUD_CONTEXT")
 _LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", ""}
@@ -73,22 +74,9 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 # ---------------------------------------------------------------------------------- a local BentoCloud
-# Folders override ``sandbox_speed`` (or ``sandbox`` itself, e.g. for a wider scope) where they need to.
+# Folders override ``sandbox`` (another speed or a wider scope) where they need to.
 
-
-@pytest.fixture(scope="module")
-def sandbox_speed() -> float:
-    """Lifecycle speed of the module's sandbox: at 50 a deployment runs after ~70 ms."""
-    return 50.0
-
-
-@pytest.fixture(scope="module")
-def sandbox(sandbox_speed: float) -> Iterator[Any]:
-    """A sandbox on 127.0.0.1 (free port) shared by the tests of one module."""
-    from bentocloud_jupyter.sandbox import Sandbox
-
-    with Sandbox(speed=sandbox_speed) as sb:
-        yield sb
+sandbox = make_sandbox_fixture(scope="module", speed=50.0)  # shared by the tests of one module
 
 
 @pytest.fixture()
@@ -96,9 +84,9 @@ def live(sandbox: Any) -> Iterator[Any]:
     """The shared sandbox with its fault knobs cleared before and after the test, shared clients closed."""
     from bentocloud_jupyter.core.rest import session
 
-    sandbox.faults.__init__()
+    sandbox.faults.reset()
     yield sandbox
-    sandbox.faults.__init__()
+    sandbox.faults.reset()
     session.close_all()
 
 

@@ -18,12 +18,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from support import make_sandbox_fixture, tree
 
 bentoml = pytest.importorskip("bentoml")
 
@@ -50,12 +50,6 @@ class Tiny:
 '''
 
 
-def tree(folder: Path, skip: str | None = None) -> dict[str, bytes]:
-    """Every regular file under ``folder`` (relative path -> bytes), optionally minus one top folder."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and not (skip and p.relative_to(folder).parts[0] == skip)}
-
-
 def build(tmp: Path, name: str) -> tuple[Any, Any]:
     """A real model (random 200 KB weights) and a real bento that depends on it, in the local store."""
     with bentoml.models.create(f"{name.replace('-', '_')}_model") as model:
@@ -69,12 +63,15 @@ def build(tmp: Path, name: str) -> tuple[Any, Any]:
     return bento, model
 
 
+fresh_sandbox = make_sandbox_fixture(scope="function")
+
+
 @pytest.fixture
-def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    with Sandbox(speed=50) as sb:
-        monkeypatch.setenv("BENTO_CLOUD_API_KEY", sb.token)
-        monkeypatch.setenv("BENTO_CLOUD_API_ENDPOINT", sb.url)
-        yield sb
+def sandbox(fresh_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    """A fresh sandbox, with the BENTO_CLOUD_* variables bentoml reads pointing at it."""
+    monkeypatch.setenv("BENTO_CLOUD_API_KEY", fresh_sandbox.token)
+    monkeypatch.setenv("BENTO_CLOUD_API_ENDPOINT", fresh_sandbox.url)
+    return fresh_sandbox
 
 
 def cloud_client() -> BentoCloudClient:

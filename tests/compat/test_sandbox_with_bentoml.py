@@ -12,11 +12,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support import make_sandbox_fixture
 
 if "bentoml" not in sys.modules:  # the compat conftest may already have pinned a throwaway home
     os.environ["BENTOML_HOME"] = tempfile.mkdtemp(prefix="bentoml-home-compat-")
@@ -44,17 +44,7 @@ pytestmark = pytest.mark.compat
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True)
-def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """In-process bentoml keeps the home it resolved first; CLI subprocesses get this test's own."""
-    monkeypatch.setenv("BENTOML_HOME", str(tmp_path / "bentoml-home"))
-    monkeypatch.setenv("BENTOML_DO_NOT_TRACK", "True")
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(speed=50) as sb:
-        yield sb
+sandbox = make_sandbox_fixture(scope="function")  # (BENTOML_HOME per test: tests/conftest.py)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import make_sandbox_fixture, tree
 
 from bentocloud_jupyter.core.artifacts import transfer
 from bentocloud_jupyter.core.artifacts.store import LocalStore
@@ -40,10 +41,6 @@ MAKE_MODEL = textwrap.dedent('''
 ''')
 
 
-def tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
 def bentoml_run(args: list[str], home: Path, sandbox: Sandbox | None = None, cwd: Path | None = None) -> str:
     env = {**os.environ, "BENTOML_HOME": str(home), "BENTOML_DO_NOT_TRACK": "True", "HOME": str(home.parent)}
     if sandbox is not None:
@@ -67,10 +64,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str,
     yield home, bento, model
 
 
-@pytest.fixture()
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(speed=50) as sb:
-        yield sb
+sandbox = make_sandbox_fixture(scope="function")
 
 
 def copy_store(source: Path, target: Path) -> None:

@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from support import FAST_RETRY
 
 from bentocloud_jupyter.core.rest.client import BentoCloudClient
-from bentocloud_jupyter.core.rest.http import RetryPolicy
 from bentocloud_jupyter.sandbox import Sandbox
-
-FAST_RETRY = RetryPolicy(max_attempts=4, backoff=0.01, max_backoff=0.05, max_total=5.0)
 
 
 @pytest.fixture()

@@ -7,7 +7,7 @@ import re
 
 import httpx
 import pytest
-from client_helpers import body, wait_settled
+from support import body, wait_settled
 
 from bentocloud_jupyter.core.credentials import auth, config
 from bentocloud_jupyter.core.errors import (

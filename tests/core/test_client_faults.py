@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from support import FAST_RETRY
 
 from bentocloud_jupyter.core.errors import (
     APIError,
@@ -219,20 +220,17 @@ def test_reprs_never_show_the_token() -> None:
 # ------------------------------------------------------------------------- the same through the sandbox
 
 
-FAST = RetryPolicy(max_attempts=4, backoff=0.01, max_backoff=0.05, max_total=5.0)
-
-
 def test_sandbox_fail_next_is_retried_for_get(live: Sandbox) -> None:
     live.faults.fail_next = 2
     live.reset_stats()
-    with BentoCloudClient(live.url, live.token, retry=FAST) as client:
+    with BentoCloudClient(live.url, live.token, retry=FAST_RETRY) as client:
         assert client.current_user().name == "sandbox-user"
     assert live.stats()["by_route"]["GET /api/v1/auth/current"] == 3
 
 
 def test_sandbox_fail_next_is_not_retried_for_post(live: Sandbox) -> None:
     live.faults.fail_next = 1
-    with BentoCloudClient(live.url, live.token, retry=FAST) as client, pytest.raises(ServerError) as info:
+    with BentoCloudClient(live.url, live.token, retry=FAST_RETRY) as client, pytest.raises(ServerError) as info:
         client.terminate_deployment("anything")
     assert info.value.status == 503 and info.value.trace_id
 
@@ -242,17 +240,17 @@ def test_sandbox_rate_limit_honours_retry_after(live: Sandbox, monkeypatch: pyte
     monkeypatch.setattr(client_module.time, "sleep", waits.append)
     live.faults.retry_after = 2
     live.faults.rate_limit_next = 1
-    with BentoCloudClient(live.url, live.token, retry=FAST) as client:
+    with BentoCloudClient(live.url, live.token, retry=FAST_RETRY) as client:
         assert client.current_organization().name == "sandbox"
     assert waits == [2.0]
 
 
 def test_sandbox_dropped_connection(live: Sandbox) -> None:
     live.faults.drop_next = 1
-    with BentoCloudClient(live.url, live.token, retry=FAST) as client:
+    with BentoCloudClient(live.url, live.token, retry=FAST_RETRY) as client:
         assert client.current_user().name == "sandbox-user"  # GET: retried on a fresh connection
     live.faults.drop_next = 1
-    with BentoCloudClient(live.url, live.token, retry=FAST) as client, pytest.raises(ConnectError):
+    with BentoCloudClient(live.url, live.token, retry=FAST_RETRY) as client, pytest.raises(ConnectError):
         client.void_update_deployment("whatever")
 
 

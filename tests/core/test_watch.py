@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from client_helpers import body
+from support import body
 
 from bentocloud_jupyter.core.deployments.watch import Goal, Outcome, WatchHub, WatchState, wait_for
 from bentocloud_jupyter.core.errors import DeploymentFailed, ServerError, WatchTimeout

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from support import ready
 
 from bentocloud_jupyter.core import api
 from bentocloud_jupyter.core.calls import invoke
@@ -22,20 +23,6 @@ from bentocloud_jupyter.core.errors import (
 )
 from bentocloud_jupyter.core.rest import session
 from bentocloud_jupyter.sandbox import Sandbox
-
-
-def ready(name: str, bento: str = "summarizer:v3", **options: object) -> str:
-    """Deploy ``name`` once per module sandbox and wait until it serves."""
-    client, _ = session.client_for()
-    try:
-        client.get_deployment(name)
-    except NotFoundError:
-        api.deploy(bento, name=name, **options)  # type: ignore[arg-type]
-    deadline = time.monotonic() + 10
-    while client.get_deployment(name).status not in ("running", "scaled-to-zero"):
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    return name
 
 
 def test_open_deployment_gets_no_token(logged_in: Sandbox, sent: list[httpx.Request]) -> None:

@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from support import make_sandbox_fixture
 
 from bentocloud_jupyter.core.logs import follow as logfollow
 from bentocloud_jupyter.sandbox import Sandbox
 
-
-@pytest.fixture(scope="module")
-def sandbox_speed() -> float:
-    return 2.0
+sandbox = make_sandbox_fixture(scope="module", speed=2.0)
 
 
 @pytest.fixture()

@@ -7,7 +7,7 @@ import asyncio
 import time
 
 import pytest
-from logs_helpers import arun, until, wait_status
+from support import run_loop, until, wait_status
 
 from bentocloud_jupyter.core import api
 from bentocloud_jupyter.core.calls import invoke
@@ -39,7 +39,7 @@ def test_build_log_arrives_while_image_building_and_ends_at_eof(logged_in: Sandb
         await follower.task  # type: ignore[misc]
         return follower
 
-    follower = arun(main)
+    follower = run_loop(main)
     history = dict(logged_in.history("lg-build"))
     built = min(at for status, at in logged_in.history("lg-build") if at > history["image-building"])
     first_line = min(at for at, total in arrivals if total > 0)
@@ -63,7 +63,7 @@ def test_follow_streams_new_lines_until_stopped(logged_in: Sandbox, running: str
         await follower.task  # type: ignore[misc]
         return follower
 
-    follower = arun(main)
+    follower = run_loop(main)
     assert follower.note == "stopped" and follower.error == "" and logfollow.following() == []
     assert "(main)" in repr(follower) and "path=/summarize" in repr(follower)
 
@@ -94,7 +94,7 @@ def test_a_refused_token_is_one_clear_error(logged_in: Sandbox, running: str) ->
             pass
 
     with pytest.raises(AuthenticationError):
-        arun(tail)
+        run_loop(tail)
     logged_in.faults.expire_tokens = True
     right = logs.WsEndpoint(logs.ws_base(logged_in.url), Token(logged_in.token))
     with pytest.raises(AuthenticationError, match="expired"):
@@ -105,7 +105,7 @@ def test_reading_works_inside_a_running_loop(logged_in: Sandbox, running: str) -
     async def main() -> object:
         return api.logs(running, tail=2)  # blocking websockets.sync inside the kernel's loop
 
-    view = arun(main)
+    view = run_loop(main)
     assert isinstance(view, logfollow.LogsView) and len(view.sections[0].lines) == 2
 
 
@@ -138,5 +138,5 @@ def test_a_follower_stopped_before_it_ran_still_ends_cleanly(logged_in: Sandbox,
         await asyncio.sleep(0.05)
         return follower
 
-    follower = arun(main)
+    follower = run_loop(main)
     assert follower.done and ends == ["stopped"] and logfollow.following() == []

@@ -11,24 +11,20 @@ from collections.abc import Iterator
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
-from magics_helpers import FAST_RETRY, SECRETS, Cell
+from magics_helpers import SECRETS, Cell
+from support import SHORT_RETRY, make_sandbox_fixture
 
 from bentocloud_jupyter.core.rest import session
 from bentocloud_jupyter.sandbox import Sandbox
 
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(speed=50) as sb:
-        SECRETS.add(sb.token)
-        yield sb
+sandbox = make_sandbox_fixture(scope="module", then=lambda sb: SECRETS.add(sb.token))
 
 
 @pytest.fixture()
 def shell() -> Iterator[InteractiveShell]:
     ip = InteractiveShell.instance()
     ip.run_line_magic("load_ext", "bentocloud_jupyter")
-    session.settings.retry = FAST_RETRY
+    session.settings.retry = SHORT_RETRY
     yield ip
     ip.run_line_magic("unload_ext", "bentocloud_jupyter")
     session.settings.retry = None
@@ -38,11 +34,11 @@ def shell() -> Iterator[InteractiveShell]:
 def cell(shell: InteractiveShell, capsys: pytest.CaptureFixture[str], sandbox: Sandbox,
          caplog: pytest.LogCaptureFixture) -> Iterator[Cell]:
     """Run cells; afterwards assert that no token appeared in any output, warning or log."""
-    sandbox.faults.__init__()  # type: ignore[misc]
+    sandbox.faults.reset()
     caplog.set_level(logging.DEBUG)
     recorder = Cell(shell, capsys)
     yield recorder
-    sandbox.faults.__init__()  # type: ignore[misc]
+    sandbox.faults.reset()
     everything = "\n".join([*recorder.everything, caplog.text])
     for secret in SECRETS:
         assert secret not in everything, "a token leaked into an output"

@@ -14,9 +14,6 @@ import pytest
 from IPython.core.displaypub import CapturingDisplayPublisher
 from IPython.core.interactiveshell import InteractiveShell
 
-from bentocloud_jupyter.core.rest.http import RetryPolicy
-
-FAST_RETRY = RetryPolicy(max_attempts=2, backoff=0.01, max_backoff=0.02, max_total=2.0)
 SECRETS: set[str] = set()
 
 

@@ -17,15 +17,6 @@ from bentocloud_jupyter.core.credentials import config
 from bentocloud_jupyter.sandbox import Sandbox
 
 
-def wait_status(cell: Cell, name: str, wanted: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if json.loads(cell(f"%bentocloud get {name} -o json").text)["status"] == wanted:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{name} never became {wanted}")
-
-
 def test_help(cell: Cell) -> None:
     for line in ("%bentocloud", "%bentocloud help", "%bentocloud --help"):
         run = cell(line)

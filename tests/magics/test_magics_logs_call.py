@@ -10,6 +10,7 @@ import time
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from magics_helpers import Cell, Run
+from support import ready_by_magic
 
 from bentocloud_jupyter.core.logs import follow as logfollow
 from bentocloud_jupyter.ipython import completion
@@ -24,15 +25,8 @@ def one_line(run: Run, *fragments: str) -> None:
         assert fragment in lines[0], lines[0]
 
 
-def ready(cell: Cell, name: str, bento: str = "summarizer:v3", options: str = "") -> str:
-    if "Deployment" not in cell(f"%bentocloud get {name}").text:
-        cell(f"%deploy {bento} -n {name} {options}")
-    assert cell(f"%bentocloud status {name} --wait --timeout 30").error is None
-    return name
-
-
 def test_call_shows_the_response_and_its_latency(logged_in: Cell) -> None:
-    name = ready(logged_in, "mc-sum")
+    name = ready_by_magic(logged_in, "mc-sum")
     run = logged_in(f"""%bentocloud call {name} summarize --json '{{"text": "<i>Hi</i> there. More."}}'""")
     assert run.error is None and run.text.startswith(f"200 from {name}/summarize in ") and " ms\n" in run.text
     assert '"summary": "<i>Hi</i> there."' in run.text
@@ -40,13 +34,13 @@ def test_call_shows_the_response_and_its_latency(logged_in: Cell) -> None:
 
 
 def test_call_a_protected_deployment(logged_in: Cell) -> None:
-    name = ready(logged_in, "mc-auth", "iris_classifier:v1", "--access-authorization true")
+    name = ready_by_magic(logged_in, "mc-auth", "iris_classifier:v1", "--access-authorization true")
     run = logged_in(f"""%bentocloud call {name} classify --json '{{"input_data": [[1, 2, 3, 4]]}}'""")
     assert run.error is None and run.text.endswith("[\n  2\n]")
 
 
 def test_call_failures_are_one_line(logged_in: Cell, sandbox: Sandbox) -> None:
-    name = ready(logged_in, "mc-sum")
+    name = ready_by_magic(logged_in, "mc-sum")
     one_line(logged_in(f"%bentocloud call {name} nope"), "no API 'nope'", "404")
     one_line(logged_in(f"""%bentocloud call {name} summarize --json '{{"txt": 1}}'"""), "body.text: field required")
     one_line(logged_in(f"%bentocloud call {name} summarize --json '{{oops'"), "not valid JSON")
@@ -62,11 +56,11 @@ def test_call_failures_are_one_line(logged_in: Cell, sandbox: Sandbox) -> None:
 
 
 def test_logs_show_recent_lines(logged_in: Cell) -> None:
-    name = ready(logged_in, "mc-sum")
+    name = ready_by_magic(logged_in, "mc-sum")
     run = logged_in(f"%bentocloud logs {name} --tail 2")
     assert run.error is None and f"==> {name}-summarizer-" in run.text and "(main) <==" in run.text
     assert len(run.text.splitlines()) == 4 and "<pre" in run.html
-    failed = ready(logged_in, "mc-fail", "fail-demo:v1")
+    failed = ready_by_magic(logged_in, "mc-fail", "fail-demo:v1")
     run = logged_in(f"%bentocloud logs {failed}")
     assert "(builder)" in run.text and "ERROR: No matching distribution found" in run.text
     one_line(logged_in("%bentocloud logs mc-ghost"), "'mc-ghost'", "not found")
@@ -74,12 +68,12 @@ def test_logs_show_recent_lines(logged_in: Cell) -> None:
 
 
 def test_follow_needs_the_kernel_loop(logged_in: Cell) -> None:
-    name = ready(logged_in, "mc-sum")
+    name = ready_by_magic(logged_in, "mc-sum")
     one_line(logged_in(f"%bentocloud logs {name} --follow"), "running event loop")
 
 
 def test_follow_updates_one_display_until_unwatched(logged_in: Cell, shell: InteractiveShell) -> None:
-    name = ready(logged_in, "mc-sum")
+    name = ready_by_magic(logged_in, "mc-sum")
 
     async def main() -> tuple[Run, Run, list[dict[str, object]]]:
         run = logged_in(f"%bentocloud logs {name} --follow")  # the kernel runs cells inside its loop
@@ -103,7 +97,7 @@ def test_follow_updates_one_display_until_unwatched(logged_in: Cell, shell: Inte
 
 
 def test_help_and_completion(logged_in: Cell, shell: InteractiveShell) -> None:
-    name = ready(logged_in, "mc-sum")
+    name = ready_by_magic(logged_in, "mc-sum")
     overview = logged_in("%bentocloud help").text
     assert "logs" in overview and "call" in overview
     assert "--json" in logged_in("%bentocloud call --help").text

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from IPython.core.error import UsageError
 from magics_helpers import Cell
-from store_helpers import make_bento, make_model, tree
+from support import make_bento, make_model, tree
 
 
 def test_push_pull_and_listings(logged_in: Cell, isolated_home: Path) -> None:

@@ -3,31 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from sandbox_helpers import FakeClock
+from support import FakeClock, make_sandbox_fixture, raw_client
 
 from bentocloud_jupyter.sandbox import Sandbox
 
-
-@pytest.fixture(autouse=True)
-def _isolated_bentoml_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Never let anything touch the real ~/bentoml, even though the sandbox does not read it."""
-    monkeypatch.setenv("BENTOML_HOME", str(tmp_path / "bentoml"))
-    monkeypatch.setenv("BENTOML_DO_NOT_TRACK", "True")
-
-
-@pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(host="127.0.0.1", port=0, speed=50) as sb:
-        yield sb
+sandbox = make_sandbox_fixture(scope="function", host="127.0.0.1", port=0)
 
 
 @pytest.fixture
 def client(sandbox: Sandbox) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=sandbox.url, headers={"X-YATAI-API-TOKEN": sandbox.token}, timeout=10) as c:
+    with raw_client(sandbox) as c:
         yield c
 
 

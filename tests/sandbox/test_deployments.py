@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 import sandbox_shapes as shapes
-from sandbox_helpers import FakeClock, create, wait_status
+from support import FakeClock, create, wait_raw_status
 
 from bentocloud_jupyter.sandbox import Sandbox
 
@@ -30,7 +30,7 @@ def test_create_runs_through_the_lifecycle(sandbox: Sandbox, client: httpx.Clien
     for _ in range(8):  # through every phase (3.5 s at speed 1, i.e. 70 ms at speed 50), observing each
         clock.advance(0.5 / 50)
         client.get("/api/v2/deployments/sum")
-    running = wait_status(client, "sum", {"running"})
+    running = wait_raw_status(client, "sum", {"running"})
     shapes.deployment(running)
     assert statuses(sandbox, "sum") == ["deploying", "image-building", "deploying", "running"]
     assert running["updated_at"] > running["created_at"]
@@ -51,7 +51,7 @@ def test_timings_scale_with_speed(sandbox: Sandbox, client: httpx.Client, clock:
 
 def test_update_makes_a_new_revision(sandbox: Sandbox, client: httpx.Client) -> None:
     first = create(client, name="upd", bento="summarizer:v1").json()
-    wait_status(client, "upd", {"running"})
+    wait_raw_status(client, "upd", {"running"})
     body = {"access_authorization": True, "envs": [{"name": "LOG_LEVEL", "value": "debug"}], "labels": None,
             "secrets": [], "canary": None, "bento": "summarizer:v2",
             "services": {"Summarizer": {"instance_type": "cpu.2",
@@ -70,7 +70,7 @@ def test_update_makes_a_new_revision(sandbox: Sandbox, client: httpx.Client) -> 
     assert config["services"]["Summarizer"]["scaling"]["max_replicas"] == 3
     assert rev["targets"][0]["bento"]["version"] == "v2"
     assert updated["status"] == "deploying"
-    wait_status(client, "upd", {"running"})
+    wait_raw_status(client, "upd", {"running"})
     revisions = client.get(f"{sandbox.url}/_sandbox/deployments/upd").json()["revisions"]
     assert [r["status"] for r in revisions] == ["inactive", "active"]
     assert statuses(sandbox, "upd").count("running") == 2
@@ -87,14 +87,14 @@ def test_void_update_rerolls_same_config(client: httpx.Client) -> None:
 
 def test_terminate_restart_and_delete(sandbox: Sandbox, client: httpx.Client) -> None:
     create(client, name="term")
-    wait_status(client, "term", {"running"})
+    wait_raw_status(client, "term", {"running"})
     stopped = client.post("/api/v2/deployments/term/terminate", params={"cluster": ""})
     assert stopped.status_code == 200 and stopped.json()["status"] == "terminating"
     shapes.deployment(stopped.json())
-    wait_status(client, "term", {"terminated"})
+    wait_raw_status(client, "term", {"terminated"})
     assert client.post("/api/v2/deployments/term/terminate").json()["status"] == "terminated"
     client.put("/api/v2/deployments/term/void_update")
-    wait_status(client, "term", {"running"})
+    wait_raw_status(client, "term", {"running"})
     assert statuses(sandbox, "term")[-3:] == ["image-building", "deploying", "running"]
     gone = client.delete("/api/v2/deployments/term", params={"cluster": ""})
     assert gone.status_code == 200
@@ -113,7 +113,7 @@ def test_terminate_restart_and_delete(sandbox: Sandbox, client: httpx.Client) ->
 ])
 def test_failure_rules(client: httpx.Client, name: str, bento: str, final: str) -> None:
     create(client, name=name, bento=bento)
-    data = wait_status(client, name, {final, "running"})
+    data = wait_raw_status(client, name, {final, "running"})
     assert data["status"] == final
 
 

@@ -73,6 +73,14 @@ def test_faults_given_at_start() -> None:
         assert httpx.get(sb.url + "/api/v1/auth/current", headers=headers).status_code == 200
 
 
+def test_reset_puts_every_knob_back_in_place(sandbox: Sandbox, client: httpx.Client) -> None:
+    knobs = sandbox.faults
+    knobs.update({"fail_next": 3, "latency": 0.5, "expire_tokens": True, "presign_forbidden": True})
+    knobs.reset()
+    assert sandbox.faults is knobs and knobs.to_dict() == Faults().to_dict()
+    assert client.get("/api/v1/auth/current").status_code == 200
+
+
 def test_admin_faults_route(sandbox: Sandbox, client: httpx.Client) -> None:
     admin = httpx.Client(base_url=sandbox.url)  # no token needed
     assert admin.get("/_sandbox/faults").json() == Faults().to_dict()

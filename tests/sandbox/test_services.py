@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from sandbox_helpers import create, wait_status
+from support import create, wait_raw_status
 
 from bentocloud_jupyter.sandbox import Sandbox
 
 
 def deploy(client: httpx.Client, name: str, bento: str, **body: object) -> str:
     assert create(client, name=name, bento=bento, **body).status_code == 200
-    data = wait_status(client, name, {"running"})
+    data = wait_raw_status(client, name, {"running"})
     url: str = data["urls"][0]
     return url
 

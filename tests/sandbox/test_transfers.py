@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from sandbox_helpers import FakeClock
+from support import FakeClock
 from transfer_helpers import act, base, pull, push, register
 
 from bentocloud_jupyter.sandbox import Faults, Sandbox

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from sandbox_helpers import create, wait_status
+from support import create, make_sandbox_fixture, raw_client, wait_raw_status
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
@@ -20,16 +20,12 @@ from bentocloud_jupyter.sandbox import Sandbox, ws
 SELECTOR = "yatai.ai/bento-repository={},yatai.ai/bento={}"
 
 
-@pytest.fixture
-def slow() -> Iterator[Sandbox]:
-    """Speed 5: the image build lasts 0.4 s, long enough to watch."""
-    with Sandbox(speed=5) as sb:
-        yield sb
+slow = make_sandbox_fixture(scope="function", speed=5)  # the image build lasts 0.4 s, long enough to watch
 
 
 @pytest.fixture
 def slow_client(slow: Sandbox) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=slow.url, headers={"X-YATAI-API-TOKEN": slow.token}, timeout=10) as c:
+    with raw_client(slow) as c:
         yield c
 
 
@@ -104,7 +100,7 @@ def test_image_builder_pod_and_build_log_until_eof(slow: Sandbox, slow_client: h
     assert "Step 1/12 : FROM python:3.11-slim" in text and "Collecting transformers==4.46.3" in text
     assert "Successfully built" in text and beats >= 1
     assert len(batches) >= 5  # paced over the build phase, not dumped at once
-    assert wait_status(slow_client, "build-me", {"running"})["status"] == "running"
+    assert wait_raw_status(slow_client, "build-me", {"running"})["status"] == "running"
     finished = builder_pod(slow, "summarizer", "v3")  # a finished builder stays listed, so its log stays readable
     assert finished is not None and finished["status"] == {"phase": "Succeeded", "ready": False}
 
@@ -127,7 +123,7 @@ def test_deployment_pods_and_api_server_log_follow(sandbox: Sandbox, client: htt
     monkeypatch.setattr(ws, "HEARTBEAT", 2.5)  # every 50 ms at speed 50
     create(client, name="served", bento="summarizer:v3",
            services={"Summarizer": {"scaling": {"min_replicas": 2, "max_replicas": 3}}})
-    wait_status(client, "served", {"running"})
+    wait_raw_status(client, "served", {"running"})
     with open_ws(sandbox, "/ws/v2/deployments/served/pods", organization_name="sandbox",
                  cluster="gcp-us-central-1") as conn:
         msg = recv(conn)
@@ -157,7 +153,7 @@ def test_deployment_pods_and_api_server_log_follow(sandbox: Sandbox, client: htt
 
 def test_tail_without_follow_and_tail_lines(sandbox: Sandbox, client: httpx.Client) -> None:
     create(client, name="short", bento="iris_classifier:v1")
-    wait_status(client, "short", {"running"})
+    wait_raw_status(client, "short", {"running"})
     with open_ws(sandbox, "/ws/v2/deployments/short/pods", cluster="gcp-us-central-1") as conn:
         pod = recv(conn)["payload"][0]["name"]
     with open_ws(sandbox, "/ws/v1/clusters/gcp-us-central-1/tail", namespace="yatai", pod_name=pod) as conn:
@@ -179,7 +175,7 @@ def test_websocket_errors(sandbox: Sandbox, client: httpx.Client) -> None:
         msg = recv(conn)
         assert msg["type"] == "error" and "ghost" in msg["message"]
     create(client, name="wrong-container", bento="iris_classifier:v1")
-    wait_status(client, "wrong-container", {"running"})
+    wait_raw_status(client, "wrong-container", {"running"})
     with open_ws(sandbox, "/ws/v2/deployments/wrong-container/pods", cluster="") as conn:
         pod = recv(conn)["payload"][0]["name"]
     with open_ws(sandbox, "/ws/v1/clusters/gcp-us-central-1/tail", namespace="yatai", pod_name=pod) as conn:

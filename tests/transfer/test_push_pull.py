@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from store_helpers import make_bento, make_model, tree
+from support import make_bento, make_model, tree
 
 from bentocloud_jupyter.core.artifacts import transfer
 from bentocloud_jupyter.core.artifacts.progress import TextProgress
@@ -26,10 +26,10 @@ SMALL_PARTS = 64 * 1024  # several multipart parts for a ~200 KB model
 
 @pytest.fixture()
 def client(sandbox: Sandbox) -> Iterator[BentoCloudClient]:
-    sandbox.faults.__init__()  # type: ignore[misc]
+    sandbox.faults.reset()
     with BentoCloudClient(sandbox.url, sandbox.token, retry=RetryPolicy(max_attempts=1)) as c:
         yield c
-    sandbox.faults.__init__()  # type: ignore[misc]
+    sandbox.faults.reset()
     sandbox.transfer_mode = "proxy"
 
 

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
+from support import make_sandbox_fixture, use_context
 
-from bentocloud_jupyter.core.credentials import config
-from bentocloud_jupyter.core.credentials.config import Context
 from bentocloud_jupyter.core.rest import session
 from bentocloud_jupyter.sandbox import Sandbox
 
-
-@pytest.fixture(scope="package")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox(speed=50) as sb:
-        yield sb
+sandbox = make_sandbox_fixture(scope="package")
 
 
 @pytest.fixture()
 def logged_in(live: Sandbox) -> Sandbox:
     """A context ``sandbox`` (current) saved in this test's credentials file."""
-    config.save_context(Context("sandbox", live.url, live.token, "you@sandbox.local"))
-    config.set_current_context("sandbox")
-    return live
+    return use_context(live, "sandbox", "you@sandbox.local")
 
 
 @pytest.fixture(autouse=True)

@@ -5,17 +5,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import ipywidgets as widgets
 import pytest
-from widget_helpers import assert_secret_absent, deploy, run, until, wait_status
+from support import deploy, make_sandbox_fixture, ready, run_loop, until, use_context
+from widget_helpers import assert_secret_absent
 
 from bentocloud_jupyter.core.calls.invoke import ApiSpec, OpenAPIView
-from bentocloud_jupyter.core.credentials import config
-from bentocloud_jupyter.core.credentials.config import Context
 from bentocloud_jupyter.core.rest import session
-from bentocloud_jupyter.core.rest.models import READY_STATUSES
 from bentocloud_jupyter.sandbox import Sandbox
 from bentocloud_jupyter.widgets.callform import CallForm
 
@@ -27,31 +24,13 @@ NESTED = ApiSpec("batch", "", {"type": "object",
                                "properties": {"rows": {"type": "array", "items": {"type": "number"}}}})
 
 
-@pytest.fixture(scope="module")
-def own_sandbox() -> Iterator[Sandbox]:
-    """This module's own sandbox: its deployments must not show up in the other panels' tests."""
-    with Sandbox(speed=50) as sb:
-        yield sb
+own_sandbox = make_sandbox_fixture(scope="module")  # its deployments must not show up in the other panels' tests
 
 
 @pytest.fixture()
 def logged_in(own_sandbox: Sandbox) -> Iterator[Sandbox]:
-    config.save_context(Context("forms", own_sandbox.url, own_sandbox.token))
-    config.set_current_context("forms")
-    yield own_sandbox
+    yield use_context(own_sandbox, "forms")
     session.close_all()
-
-
-def _ready(name: str, bento: str = "summarizer:v3", **options: Any) -> str:
-    from bentocloud_jupyter.core.errors import NotFoundError
-    from bentocloud_jupyter.core.rest import session
-
-    try:
-        session.client_for()[0].get_deployment(name)
-    except NotFoundError:
-        deploy(bento, name, **options)
-    wait_status(name, READY_STATUSES)
-    return name
 
 
 def test_inputs_follow_the_schema_without_a_loop() -> None:
@@ -70,7 +49,7 @@ def test_inputs_follow_the_schema_without_a_loop() -> None:
 
 
 def test_summarizer_form_sends_and_shows_the_response(logged_in: Sandbox) -> None:
-    name = _ready("cf-sum")
+    name = ready("cf-sum")
     flips: list[bool] = []
 
     async def main() -> CallForm:
@@ -83,7 +62,7 @@ def test_summarizer_form_sends_and_shows_the_response(logged_in: Sandbox) -> Non
         await until(lambda: form.result is not None)
         return form
 
-    form = run(main)
+    form = run_loop(main)
     assert flips == [True, False]
     assert form.result is not None and form.result.body == {"summary": "<b>Bold</b> claims first."}
     assert "&lt;b&gt;Bold&lt;/b&gt; claims first." in form.output.value and "<b>Bold" not in form.output.value
@@ -92,7 +71,7 @@ def test_summarizer_form_sends_and_shows_the_response(logged_in: Sandbox) -> Non
 
 
 def test_protected_nested_schema_uses_raw_json(logged_in: Sandbox) -> None:
-    name = _ready("cf-iris", "iris_classifier:v1", access_authorization=True)
+    name = ready("cf-iris", "iris_classifier:v1", access_authorization=True)
 
     async def main() -> CallForm:
         form = CallForm(name)
@@ -103,13 +82,13 @@ def test_protected_nested_schema_uses_raw_json(logged_in: Sandbox) -> None:
         assert await form.send() is not None
         return form
 
-    form = run(main)
+    form = run_loop(main)
     assert form.result is not None and form.result.body == [2] and "200" in form.output.value
     assert_secret_absent(form, logged_in.token)
 
 
 def test_failures_show_one_line(logged_in: Sandbox) -> None:
-    name = _ready("cf-sum")
+    name = ready("cf-sum")
     frozen = time.time()
 
     async def main() -> tuple[CallForm, CallForm]:
@@ -124,7 +103,7 @@ def test_failures_show_one_line(logged_in: Sandbox) -> None:
         return wrong, waiting
 
     try:
-        wrong, waiting = run(main)
+        wrong, waiting = run_loop(main)
     finally:
         logged_in.state.clock = time.time
     assert "refused the input (400: body.text: field required)" in wrong.output.value

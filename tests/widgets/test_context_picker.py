@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from widget_helpers import assert_secret_absent, plain, run, until
+from support import run_loop, until
+from widget_helpers import assert_secret_absent, plain
 
 from bentocloud_jupyter.core.credentials import config
 from bentocloud_jupyter.core.credentials.config import Context
@@ -119,7 +120,7 @@ def test_periodic_task_picks_up_changes_and_stops_on_close() -> None:
         picker.close()
         assert not picker.watcher.running
 
-    run(main)
+    run_loop(main)
 
 
 @pytest.mark.usefixtures("two_contexts")
@@ -133,4 +134,4 @@ def test_watcher_starts_lazily_when_displayed() -> None:
         assert picker.watcher.running
         picker.close()
 
-    run(main)
+    run_loop(main)

@@ -7,7 +7,8 @@ import time
 from typing import Any
 
 import pytest
-from widget_helpers import deploy, plain, run, until, wait_status
+from support import deploy, run_loop, until, wait_status
+from widget_helpers import plain
 
 from bentocloud_jupyter.core import api
 from bentocloud_jupyter.core.deployments.watch import Goal, Outcome, WatchHub, WatchState
@@ -27,7 +28,7 @@ def _watch(name: str, **options: Any) -> DeploymentStatus:
         await asyncio.wait_for(status.done, 10)
         return status
 
-    return run(main)
+    return run_loop(main)
 
 
 def test_reaches_running_with_a_link(logged_in: Sandbox) -> None:
@@ -68,7 +69,7 @@ def test_update_is_followed_to_the_new_revision(logged_in: Sandbox) -> None:
         return status, updated.deployment.revision  # type: ignore[union-attr]
 
     try:
-        status, new_revision = run(main)
+        status, new_revision = run_loop(main)
     finally:
         logged_in.state.clock = time.time
     assert new_revision != old.revision
@@ -103,7 +104,7 @@ def test_never_ready_on_the_old_revision(logged_in: Sandbox, monkeypatch: pytest
         await asyncio.wait_for(status.done, 5)
         return status
 
-    status = run(main)
+    status = run_loop(main)
     assert status.state.outcome is Outcome.READY and status.state.deployment.revision == "r2"  # type: ignore[union-attr]
     assert [(t.status, t.revision) for t in status.state.transitions] == [
         ("running", "r1"), ("deploying", "r2"), ("running", "r2")]
@@ -119,7 +120,7 @@ def test_stop_button_cancels(logged_in: Sandbox) -> None:
         await asyncio.wait_for(status.done, 5)
         return status
 
-    status = run(main)
+    status = run_loop(main)
     assert status.state.outcome is Outcome.CANCELLED
     assert "Stopped watching" in plain(status.html.value) and status.stop_button.disabled
 
@@ -171,7 +172,7 @@ def test_saved_output_is_replaced_by_the_final_state(logged_in: Sandbox, monkeyp
         await asyncio.wait_for(status.done, 10)
         return status
 
-    status = run(main)
+    status = run_loop(main)
     assert len(shown) == 1 and WIDGET_VIEW in shown[0]
     assert len(handle.updates) == 1
     final = handle.updates[0]

@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 
 import pytest
-from widget_helpers import assert_secret_absent, deploy, plain, run, until, wait_status
+from support import deploy, run_loop, until, wait_status
+from widget_helpers import assert_secret_absent, plain
 
 from bentocloud_jupyter.core.deployments.watch import Outcome
 from bentocloud_jupyter.core.errors import ConflictError, NotFoundError
@@ -103,7 +104,7 @@ def test_watch_opens_a_status_below(three: Sandbox) -> None:
         await asyncio.wait_for(panel.status.done, 10)
         return panel
 
-    panel = run(main)
+    panel = run_loop(main)
     assert panel.status is not None and panel.status.state.outcome is Outcome.READY
     assert "wp-beta" in panel.status.html.value
 
@@ -121,7 +122,7 @@ def test_auto_refresh_runs_on_the_loop_and_stops(logged_in: Sandbox) -> None:
         panel.close()
         assert not panel.auto_refresher.running
 
-    run(main)
+    run_loop(main)
 
 
 def test_auto_refresh_needs_a_loop_and_errors_are_inline(live: Sandbox) -> None:

@@ -6,7 +6,8 @@ import asyncio
 import re
 
 import httpx
-from widget_helpers import assert_secret_absent, href, run, until
+from support import run_loop, until
+from widget_helpers import assert_secret_absent, href
 
 from bentocloud_jupyter.core.credentials import config
 from bentocloud_jupyter.sandbox import Sandbox
@@ -76,7 +77,7 @@ def test_browser_flow_logs_in_with_the_approved_token(live: Sandbox) -> None:
         await asyncio.wait_for(panel.browser_task, 10)
         return panel
 
-    panel = run(main)
+    panel = run_loop(main)
     assert "Logged in as" in panel.message.value, panel.message.value
     saved = config.get_context("browser")
     assert saved.api_token.reveal() != live.token
@@ -94,7 +95,7 @@ def test_browser_flow_can_be_cancelled(live: Sandbox) -> None:
         await asyncio.wait_for(panel.browser_task, 5)
         return panel
 
-    panel = run(main)
+    panel = run_loop(main)
     assert "cancelled" in panel.message.value
     assert not panel.working and not panel.browser_button.disabled and panel.cancel_button.disabled
     assert config.load_config().contexts == ()

@@ -9,11 +9,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from widget_helpers import assert_secret_absent, deploy, plain, run, until, wait_status
+from support import deploy, make_sandbox_fixture, run_loop, until, use_context, wait_status
+from widget_helpers import assert_secret_absent, plain
 
 from bentocloud_jupyter.core import api
-from bentocloud_jupyter.core.credentials import config
-from bentocloud_jupyter.core.credentials.config import Context
 from bentocloud_jupyter.core.deployments.watch import Outcome
 from bentocloud_jupyter.core.errors import ConnectError
 from bentocloud_jupyter.core.logs import follow as logfollow
@@ -72,21 +71,11 @@ def test_follow_html_without_widgets_updates_one_display(monkeypatch: pytest.Mon
     assert "fresh line" in repr(updates[-1]) and "&lt;script&gt;" in updates[-1]._repr_html_()
 
 
-@pytest.fixture(scope="module")
-def own_sandbox() -> Iterator[Sandbox]:
-    """This module's own fast sandbox: its deployments must not show up in the other panels' tests."""
-    with Sandbox(speed=50) as sb:
-        yield sb
-
-
-def _use(sandbox: Sandbox, name: str) -> Sandbox:
-    config.save_context(Context(name, sandbox.url, sandbox.token))
-    config.set_current_context(name)
-    return sandbox
+own_sandbox = make_sandbox_fixture(scope="module")  # its deployments must not show up in the other panels' tests
 
 
 def test_live_view_of_a_running_deployment_stops_with_its_button(own_sandbox: Sandbox) -> None:
-    logged_in = _use(own_sandbox, "fast")
+    logged_in = use_context(own_sandbox, "fast")
     deploy("summarizer:v3", "lv-run")
     wait_status("lv-run", READY_STATUSES)
 
@@ -98,7 +87,7 @@ def test_live_view_of_a_running_deployment_stops_with_its_button(own_sandbox: Sa
         await asyncio.wait_for(view.follower.task, 5)  # type: ignore[union-attr,arg-type]
         return view
 
-    view = run(main)
+    view = run_loop(main)
     assert view.stop_button.disabled and "stopped" in plain(view.html.value) and logfollow.following() == []
     assert view.toggle.description.startswith("Logs of lv-run (") and "lv-run" in view._bundle()["text/plain"]
     assert_secret_absent(view, logged_in.token)
@@ -107,15 +96,12 @@ def test_live_view_of_a_running_deployment_stops_with_its_button(own_sandbox: Sa
 # ------------------------------------------------------------------------------ status card, slow sandbox
 
 
-@pytest.fixture(scope="module")
-def slow_sandbox() -> Iterator[Sandbox]:
-    with Sandbox(speed=2) as sb:  # queued 0.25 s, image build 1 s, rollout 0.5 s
-        yield sb
+slow_sandbox = make_sandbox_fixture(scope="module", speed=2)  # queued 0.25 s, image build 1 s, rollout 0.5 s
 
 
 @pytest.fixture()
 def slow(slow_sandbox: Sandbox) -> Iterator[Sandbox]:
-    yield _use(slow_sandbox, "slow")
+    yield use_context(slow_sandbox, "slow")
     session.close_all()
 
 
@@ -131,7 +117,7 @@ def _watch_with_log(name: str) -> tuple[DeploymentStatus, list[tuple[str, str]]]
             await until(lambda: bool(status.call_form.api.options))
         return status
 
-    return run(main), seen
+    return run_loop(main), seen
 
 
 def test_status_streams_the_build_log_then_offers_a_call_form(slow: Sandbox) -> None:
@@ -150,7 +136,7 @@ def test_status_streams_the_build_log_then_offers_a_call_form(slow: Sandbox) -> 
         status.call_form.inputs["text"].value = "Built and served. Done."
         return await status.call_form.send()
 
-    result = run(send)
+    result = run_loop(send)
     assert result.body == {"summary": "Built and served."} and "Built and served." in status.call_form.output.value
     assert_secret_absent(status, slow.token)
 
@@ -188,6 +174,6 @@ def test_stopping_the_card_stops_its_build_log(slow: Sandbox) -> None:
         return status
 
     started = time.monotonic()
-    status = run(main)
+    status = run_loop(main)
     assert status.state.outcome is Outcome.CANCELLED and status.build_log is not None
     assert status.build_log.note == "stopped" and time.monotonic() - started < 2.5
