@@ -19,6 +19,7 @@ import yaml
 from bentocloud_jupyter.core.credentials.config import ENV_CONTEXT_NAME, Context, ResolvedContext
 from bentocloud_jupyter.core.deployments.watch import Goal, Outcome, WatchState
 from bentocloud_jupyter.core.display import badge, esc, format_duration, format_time, html_table, link, text_table
+from bentocloud_jupyter.core.hints import sentence
 from bentocloud_jupyter.core.messages import Message, TextOutput, safe_repr
 from bentocloud_jupyter.core.rest.models import Deployment, Organization, User
 
@@ -279,9 +280,17 @@ class StatusView:
                 ("scaling", _scaling(d)), ("cluster", d.cluster)]
 
     @property
+    def message(self) -> str:
+        """The watch's final message, with what to run next when there is something (a timeout)."""
+        hint = getattr(self.state, "hint", None)
+        if hint is None:
+            return self.state.message
+        return f"{self.state.message.rstrip('.')}; {sentence(hint)}."
+
+    @property
     def headline(self) -> str:
         s = self.state
-        verdict = f" - {s.message}" if s.done and s.message else ""
+        verdict = f" - {self.message}" if s.done and s.message else ""
         return f"{s.name}: {s.status} ({format_duration(s.elapsed)}){verdict}"
 
     @safe_repr
@@ -311,7 +320,8 @@ class StatusView:
         url = (f'<div style="margin-top:4px">Endpoint: {link(d.url)}</div>'
                if d is not None and d.url and d.is_ready else "")
         colour = "#cf222e" if s.outcome in (Outcome.FAILED, Outcome.ERROR, Outcome.TIMEOUT) else "inherit"
-        message = f'<div style="color:{colour};margin-top:4px">{esc(s.message)}</div>' if s.done and s.message else ""
+        shown = esc(self.message) if s.done and s.message else ""
+        message = f'<div style="color:{colour};margin-top:4px">{shown}</div>' if shown else ""
         warning = f'<div style="color:#9a6700">{esc(s.warning)}</div>' if s.warning else ""
         return (f'<div class="bcj-status" style="line-height:1.5">{head}{timeline}{details_html}{url}'
                 f'{warning}{message}</div>')
