@@ -17,8 +17,8 @@ construction, so no token can reach a user through an exception.
     │   ├── ConflictError                   409: e.g. the name is taken
     │   ├── ValidationError (ValueError)    400 / 422: the server refused the request's content
     │   ├── RateLimitError                  429: carries ``retry_after``
-    │   ├── ServerError                     5xx: carries ``trace_id`` when the server sent one
-    │   └── ProtocolError                   the answer was not the JSON we expect
+    │   └── ServerError                     5xx: carries ``trace_id`` when the server sent one
+    ├── ProtocolError                       an answer came (even a 200) but is not the JSON we expect
     ├── TransportError                      BentoCloud could not be reached
     │   ├── ConnectError (ConnectionError)  refused, DNS, TLS
     │   └── RequestTimeout (TimeoutError)   no answer in time
@@ -154,8 +154,12 @@ class ServerError(APIError):
     """5xx: BentoCloud failed; quote ``trace_id`` when reporting it."""
 
 
-class ProtocolError(APIError):
-    """The answer was not valid JSON, or not the shape we expect."""
+class ProtocolError(BentoCloudError):
+    """An answer (even a 200) was not valid JSON, or not the shape we expect: a decoding error, not a refusal."""
+
+    def __init__(self, message: str, *, endpoint: str | None = None, hint: Hint | None = None) -> None:
+        self.endpoint = endpoint
+        super().__init__(message, hint=hint)
 
 
 class TransportError(BentoCloudError):

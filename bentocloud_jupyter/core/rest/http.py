@@ -1,10 +1,11 @@
-"""The one place where HTTP becomes values or errors, shared by the sync and the async client.
+"""REST calls as values: how a :class:`Call` is described, checked, retried and read, for both clients.
 
 An endpoint is described once as a :class:`Call` (method, path, query, body, parser). Both clients
 send it through the same steps: :func:`normalize_endpoint` before any token is attached,
 :func:`retry_delay` to decide whether a failure may be retried, :func:`response_error` to map any
-non-200 answer to the error tree, :func:`parse_body` to turn the JSON into models, and
-:func:`transport_error` for answers that never came.
+non-200 answer to the error tree (through :func:`~.errors_map.api_error`, shared with websockets and
+calls into deployments), :func:`parse_body` to turn the JSON into models, and :func:`transport_error`
+for answers that never came. :data:`USER_AGENT` and :func:`is_loopback` serve every client-side surface.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ import json
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
-from time import time
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from bentocloud_jupyter._version import __version__
 from bentocloud_jupyter.core.errors import (
     APIError,
     AuthenticationError,
@@ -37,17 +37,18 @@ from bentocloud_jupyter.core.errors import (
     TransportError,
     ValidationError,
 )
+from bentocloud_jupyter.core.hints import Hint
+from bentocloud_jupyter.core.rest.errors_map import Refusal, Wording, api_error
 from bentocloud_jupyter.core.tokens import redact
 
-__all__ = ["Call", "RetryPolicy", "normalize_endpoint", "parse_body", "response_error", "retry_delay",
-           "transport_error"]
+__all__ = ["USER_AGENT", "Call", "RetryPolicy", "is_loopback", "more_time", "normalize_endpoint", "parse_body",
+           "response_error", "retry_delay", "transport_error"]
 
 T = TypeVar("T")
 
-LOGIN_HINT = "run `%bentocloud login` (or bentocloud_jupyter.login()) to save a valid token"
-_RETRY_STATUSES_ANY_METHOD = frozenset({429})
+USER_AGENT = f"bentocloud-jupyter/{__version__}"
+"""The one User-Agent of REST calls, websockets and calls into deployments."""
 _RETRY_STATUSES_IDEMPOTENT = frozenset({429, 502, 503, 504})
-_MAX_SERVER_TEXT = 300
 
 
 @dataclass(frozen=True)
@@ -89,9 +90,6 @@ class RetryPolicy:
         return float(ceiling * (0.5 + 0.5 * self.jitter()))
 
 
-NO_RETRY = RetryPolicy(max_attempts=1)
-
-
 def retry_delay(policy: RetryPolicy, call: Call[Any], attempt: int, spent: float,
                 error: BentoCloudError) -> float | None:
     """How long to wait before retrying ``call`` after ``error``, or None when it must not be retried.
@@ -122,6 +120,7 @@ def retry_delay(policy: RetryPolicy, call: Call[Any], attempt: int, spent: float
 
 
 def is_loopback(host: str) -> bool:
+    """True for this machine (loopback addresses, ``localhost`` names): where plain http keeps a token local."""
     host = host.strip("[]").lower()
     if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
         return True
@@ -150,7 +149,7 @@ def normalize_endpoint(endpoint: str, *, allow_insecure: bool = False) -> str:
     if parts.scheme == "http" and not allow_insecure and not is_loopback(parts.hostname):
         raise InsecureEndpointError(
             f"Refusing to send your token over plain http to {parts.hostname}: use https, or pass "
-            "insecure=True (--insecure) if you really trust this network.")
+            "insecure=True if you really trust this network.")
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
@@ -158,13 +157,13 @@ def normalize_endpoint(endpoint: str, *, allow_insecure: bool = False) -> str:
 
 
 def parse_body(call: Call[T], response: httpx.Response, endpoint: str) -> T:
-    """Decode a 200 answer and build the models; a wrong shape is a :class:`ProtocolError`."""
+    """Decode a 200 answer and build the models; bad JSON or a wrong shape is a :class:`ProtocolError`."""
     try:
         payload = json.loads(response.content) if response.content else None
     except ValueError:
         raise ProtocolError(f"BentoCloud at {endpoint} sent a reply to {call.label} that is not valid JSON "
                             "(a proxy or a truncated answer?); check the endpoint URL and try again.",
-                            status=response.status_code, endpoint=endpoint) from None
+                            endpoint=endpoint) from None
     try:
         return call.parse(payload)
     except BentoCloudError:
@@ -173,86 +172,43 @@ def parse_body(call: Call[T], response: httpx.Response, endpoint: str) -> T:
         detail = f"missing {exc}" if isinstance(exc, KeyError) else type(exc).__name__
         raise ProtocolError(f"BentoCloud at {endpoint} sent an unexpected answer to {call.label} ({detail}); "
                             "is this a BentoCloud endpoint, and is bentocloud-jupyter up to date?",
-                            status=response.status_code, endpoint=endpoint) from None
+                            endpoint=endpoint) from None
+
+
+_REST_WORDING: Wording = {
+    AuthenticationError: "The API token {refused} by {where} ({status}{said})",
+    NotFoundError: "{What} was not found at {where}{detail}.",
+    ConflictError: "Conflict at {where}{said}; pick another name or update the existing one.",
+    ValidationError: "BentoCloud refused the request ({status}){said}. Fix the input and retry.",
+    RateLimitError: "Too many requests to {where}; try again{wait}.",
+    ServerError: "BentoCloud at {endpoint} failed with {status}{said}. Try again later.{trace}",
+    APIError: "Unexpected answer {status} from {where} to {label}{said}.",
+}
 
 
 def response_error(call: Call[Any], response: httpx.Response, endpoint: str,
                    context: str | None = None) -> APIError:
     """Map a non-200 answer to one error of the tree, with a message saying what to do next."""
-    status = response.status_code
-    server = _server_message(response)
-    trace_id = response.headers.get("x-trace-id")
-    where = f"{endpoint}" + (f" (context {context!r})" if context else "")
     what = call.what or call.label
-    common: dict[str, Any] = dict(status=status, endpoint=endpoint, trace_id=trace_id, server_message=server)
-    said = f": {server}" if server else ""
-    if status in (401, 403):
-        reason = "was rejected" if status == 401 else "lacks permission for this"
-        return AuthenticationError(f"The API token {reason} by {where} ({status}{said}); {LOGIN_HINT}.", **common)
-    if status == 404 or (status == 400 and "record not found" in (server or "").lower()):
-        detail = "" if "record not found" in (server or "").lower() else said
-        return NotFoundError(f"{what[:1].upper() + what[1:]} was not found at {where}{detail}.", **common)
-    if status == 409:
-        return ConflictError(f"Conflict at {where}{said}; pick another name or update the existing one.",
-                             **common)
-    if status in (400, 422):
-        return ValidationError(f"BentoCloud refused the request ({status}){said}. Fix the input and retry.",
-                               **common)
-    if status == 429:
-        retry_after = _retry_after(response)
-        wait = f" in {retry_after:g} s" if retry_after is not None else " in a moment"
-        return RateLimitError(f"Too many requests to {where}; try again{wait}.", retry_after=retry_after,
-                              **common)
-    if status >= 500:
-        trace = f" Trace id {trace_id}: quote it when reporting the problem." if trace_id else ""
-        return ServerError(f"BentoCloud at {endpoint} failed with {status}{said}. Try again later.{trace}",
-                           **common)
-    return APIError(f"Unexpected answer {status} from {where} to {call.label}{said}.", **common)
-
-
-def _server_message(response: httpx.Response) -> str:
-    try:
-        text = response.text
-    except Exception:  # undecodable bytes: no message rather than a crash
-        return ""
-    try:
-        body = json.loads(text)
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        for key in ("message", "error", "detail", "msg"):
-            if isinstance(body.get(key), str) and body[key].strip():
-                text = body[key]
-                break
-    text = " ".join(text.split())
-    if len(text) > _MAX_SERVER_TEXT:
-        text = text[:_MAX_SERVER_TEXT] + "..."
-    return redact(text)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        return max(parsedate_to_datetime(value).timestamp() - time(), 0.0)
-    except (TypeError, ValueError):
-        return None
+    return api_error(Refusal.of(response), _REST_WORDING, endpoint=endpoint, legacy_not_found=True,
+                     where=endpoint + (f" (context {context!r})" if context else ""),
+                     What=what[:1].upper() + what[1:], label=call.label)
 
 
 def transport_error(exc: httpx.HTTPError, call: Call[Any], endpoint: str, timeout: float) -> TransportError:
     """Map an httpx failure without an answer to :class:`ConnectError` or :class:`RequestTimeout`."""
     if isinstance(exc, httpx.TimeoutException):
         return RequestTimeout(
-            f"BentoCloud at {endpoint} did not answer {call.label} within {timeout:g} s; check your network or "
-            "raise the timeout.", endpoint=endpoint, before_send=isinstance(exc, httpx.ConnectTimeout))
+            f"BentoCloud at {endpoint} did not answer {call.label} within {timeout:g} s; check your network",
+            endpoint=endpoint, before_send=isinstance(exc, httpx.ConnectTimeout), hint=more_time(timeout))
     detail = redact(str(exc)) or type(exc).__name__
     if isinstance(exc, httpx.ConnectError):
         return ConnectError(f"Cannot connect to {endpoint} ({detail}); check the URL, your network and "
                             "that the service is up.", endpoint=endpoint, before_send=True)
     return ConnectError(f"The connection to {endpoint} broke during {call.label} ({detail}); try again.",
                         endpoint=endpoint)
+
+
+def more_time(timeout: float) -> Hint:
+    """The hint of every timeout: configure twice the time that ran out."""
+    return Hint("configure", {"timeout": 2 * timeout}, why="to allow more time")
