@@ -1,7 +1,8 @@
 """HTTP clients for the BentoCloud REST API: :class:`BentoCloudClient` and :class:`AsyncBentoCloudClient`.
 
-Both bind the same endpoint builders (:mod:`.endpoints`) and send them through the same choke point
-(:mod:`.http`), so each endpoint is written once and every failure maps to the same errors. Each
+Both inherit one list of endpoint builders (:mod:`.endpoints`) and drive the same sans-IO cores (the
+request to build, how to read the answer, when to retry, which page comes next): the blocking and the
+async ``send`` only move bytes and sleep, so every failure maps to the same errors. Each
 client owns one connection pool, reused across calls (keep-alive); close it, or use it as a context
 manager, when done.
 
@@ -15,17 +16,18 @@ from __future__ import annotations
 import contextlib
 import inspect
 import time
+import types
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar, overload
 from urllib.parse import urlsplit
 
 import httpx
 
-from bentocloud_jupyter._version import __version__
 from bentocloud_jupyter.core.credentials.config import Context, ResolvedContext, resolve_context
 from bentocloud_jupyter.core.errors import BentoCloudError
 from bentocloud_jupyter.core.rest import endpoints
 from bentocloud_jupyter.core.rest.http import (
+    USER_AGENT,
     Call,
     RetryPolicy,
     normalize_endpoint,
@@ -34,7 +36,7 @@ from bentocloud_jupyter.core.rest.http import (
     retry_delay,
     transport_error,
 )
-from bentocloud_jupyter.core.rest.models import Deployment
+from bentocloud_jupyter.core.rest.models import Deployment, Page
 from bentocloud_jupyter.core.tokens import Token
 
 __all__ = ["DEFAULT_TIMEOUT", "AsyncBentoCloudClient", "BentoCloudClient"]
@@ -42,12 +44,68 @@ __all__ = ["DEFAULT_TIMEOUT", "AsyncBentoCloudClient", "BentoCloudClient"]
 DEFAULT_TIMEOUT = 60.0
 P = ParamSpec("P")
 T = TypeVar("T")
-M = TypeVar("M", bound=Callable[..., Any])
 
 
 def _path_only(url: str) -> str:
     """What messages may show of a URL: its path (a presigned URL's query is a credential)."""
     return urlsplit(url).path or url
+
+
+# ------------------------------------------------------------------ sans-IO cores (no waiting, no sockets)
+
+
+class _Exchange(Generic[T]):
+    """One call, as plain code: the request to send, how to read its answer, and whether to try again.
+
+    The blocking and the async ``send`` only move bytes and sleep as told; every decision lives here.
+    """
+
+    def __init__(self, client: _ClientBase, call: Call[T]) -> None:
+        self.client, self.call = client, call
+        self.started, self.waited, self.attempt = time.monotonic(), 0.0, 0
+
+    def request(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
+        call = self.call
+        request = http.build_request(call.method, call.path, params=call.params, json=call.json)
+        if not call.authenticated:  # the login code flow sends no token, as bentoml does
+            request.headers.pop("X-YATAI-API-TOKEN", None)
+        return request
+
+    def read(self, response: httpx.Response) -> T:
+        """The value of a 200 answer; any other answer raises its error."""
+        if response.status_code == 200:
+            return parse_body(self.call, response, self.client.endpoint)
+        raise response_error(self.call, response, self.client.endpoint, self.client.context_name)
+
+    def wait_after(self, exc: BaseException) -> float:
+        """Seconds to wait before the next attempt; re-raises (as our error) when there is none."""
+        self.attempt += 1
+        client = self.client
+        error = transport_error(exc, self.call, client.endpoint, client.timeout) \
+            if isinstance(exc, httpx.HTTPError) else exc
+        assert isinstance(error, BentoCloudError)
+        spent = max(time.monotonic() - self.started, self.waited)
+        delay = retry_delay(client.retry, self.call, self.attempt, spent, error)
+        if delay is None:
+            raise error from None
+        self.waited += delay
+        return delay
+
+
+class _Pages:
+    """Paging through deployments, as plain code: the next page to ask for, and when to stop."""
+
+    def __init__(self, cluster: str | None, all: bool | None, search: str | None, q: str | None,
+                 page_size: int) -> None:
+        self.query, self.page_size, self.start, self.done = (cluster, all, search, q), page_size, 0, False
+
+    def next_call(self) -> Call[Page[Deployment]] | None:
+        return None if self.done else endpoints.list_deployments_page(*self.query, self.start, self.page_size)
+
+    def take(self, page: Page[Deployment]) -> list[Deployment]:
+        self.start += len(page.items)
+        self.done = not page.items or self.start >= page.total
+        return page.items
 
 
 class _ClientBase:
@@ -77,73 +135,94 @@ class _ClientBase:
         return f"{type(self).__name__}({self.endpoint!r}{context})"
 
     def _headers(self) -> dict[str, str]:
-        headers = {"User-Agent": f"bentocloud-jupyter/{__version__} python-httpx/{httpx.__version__}",
-                   "Accept": "application/json"}
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if self.token is not None:
             headers["X-YATAI-API-TOKEN"] = self.token.reveal()
         return headers
-
-    def _request(self, http: httpx.Client | httpx.AsyncClient, call: Call[Any]) -> httpx.Request:
-        request = http.build_request(call.method, call.path, params=call.params, json=call.json)
-        if not call.authenticated:  # the login code flow sends no token, as bentoml does
-            request.headers.pop("X-YATAI-API-TOKEN", None)
-        return request
-
-    def _outcome(self, call: Call[T], response: httpx.Response) -> T:
-        if response.status_code == 200:
-            return parse_body(call, response, self.endpoint)
-        raise response_error(call, response, self.endpoint, self.context_name)
 
     def _http_kwargs(self, transport: Any) -> dict[str, Any]:
         return dict(base_url=self.endpoint, headers=self._headers(), timeout=self.timeout, transport=transport,
                     follow_redirects=False, trust_env=False)
 
 
-class _Retrier:
-    """The retry bookkeeping of one call: attempts made, time spent, and whether to try again."""
-
-    def __init__(self, client: _ClientBase, call: Call[Any]) -> None:
-        self.client, self.call = client, call
-        self.started, self.waited, self.attempt = time.monotonic(), 0.0, 0
-
-    def wait_after(self, exc: BaseException) -> float:
-        """Seconds to wait before the next attempt; re-raises (as our error) when there is none."""
-        self.attempt += 1
-        error = transport_error(exc, self.call, self.client.endpoint, self.client.timeout) \
-            if isinstance(exc, httpx.HTTPError) else exc
-        assert isinstance(error, BentoCloudError)
-        spent = max(time.monotonic() - self.started, self.waited)
-        delay = retry_delay(self.client.retry, self.call, self.attempt, spent, error)
-        if delay is None:
-            raise error from None
-        self.waited += delay
-        return delay
+# ------------------------------------------------------------------------------------- endpoint methods
 
 
-def _bind_sync(op: Callable[P, Call[T]]) -> Callable[Concatenate[BentoCloudClient, P], T]:
-    def method(self: BentoCloudClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        return self.send(op(*args, **kwargs))
-    return _describe(method, op)
+class _Endpoint(Generic[P, T]):
+    """An endpoint builder as a method of both clients: it returns ``T`` on the blocking client and an
+    awaitable of ``T`` on the async one, so each endpoint is bound once (in :class:`_Endpoints`)."""
+
+    def __init__(self, op: Callable[P, Call[T]]) -> None:
+        def blocking(client: BentoCloudClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
+            return client.send(op(*args, **kwargs))
+
+        async def awaiting(client: AsyncBentoCloudClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
+            return await client.send(op(*args, **kwargs))
+
+        self.blocking, self.awaiting = _describe(blocking, op), _describe(awaiting, op)
+        self.__doc__ = op.__doc__
+
+    @overload
+    def __get__(self, client: None, owner: type[Any]) -> _Endpoint[P, T]: ...
+    @overload
+    def __get__(self, client: BentoCloudClient, owner: type[Any]) -> Callable[P, T]: ...
+    @overload
+    def __get__(self, client: AsyncBentoCloudClient, owner: type[Any]) -> Callable[P, Awaitable[T]]: ...
+
+    def __get__(self, client: _ClientBase | None, owner: type[Any]) -> Any:
+        if client is None:
+            return self
+        method = self.awaiting if isinstance(client, AsyncBentoCloudClient) else self.blocking
+        return types.MethodType(method, client)
 
 
-def _bind_async(op: Callable[P, Call[T]]) -> Callable[Concatenate[AsyncBentoCloudClient, P], Awaitable[T]]:
-    async def method(self: AsyncBentoCloudClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        return await self.send(op(*args, **kwargs))
-    return _describe(method, op)
-
-
-def _describe(method: M, op: Callable[..., Any]) -> M:
-    """Give the bound method the endpoint's name, docstring and signature (for help() and completion)."""
+def _describe(method: Callable[..., Any], op: Callable[..., Any]) -> Callable[..., Any]:
+    """Give the method the endpoint's name, docstring and signature (for help() and completion)."""
     target: Any = method
     target.__name__ = target.__qualname__ = op.__name__
     target.__doc__ = op.__doc__
     signature = inspect.signature(op)
-    self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
     target.__signature__ = signature.replace(parameters=[self_param, *signature.parameters.values()])
     return method
 
 
-class BentoCloudClient(_ClientBase):
+class _Endpoints:
+    """Every REST endpoint, listed once; the blocking and the async client both inherit the list."""
+
+    current_user = _Endpoint(endpoints.current_user)
+    current_organization = _Endpoint(endpoints.current_organization)
+    login_code = _Endpoint(endpoints.login_code)
+    login_token = _Endpoint(endpoints.login_token)
+    create_deployment = _Endpoint(endpoints.create_deployment)
+    update_deployment = _Endpoint(endpoints.update_deployment)
+    void_update_deployment = _Endpoint(endpoints.void_update_deployment)
+    get_deployment = _Endpoint(endpoints.get_deployment)
+    list_deployments_page = _Endpoint(endpoints.list_deployments_page)
+    terminate_deployment = _Endpoint(endpoints.terminate_deployment)
+    delete_deployment = _Endpoint(endpoints.delete_deployment)
+    list_instance_types = _Endpoint(endpoints.list_instance_types)
+    list_clusters = _Endpoint(endpoints.list_clusters)
+    get_cluster = _Endpoint(endpoints.get_cluster)
+    list_bentos = _Endpoint(endpoints.list_bentos)
+    get_bento = _Endpoint(endpoints.get_bento)
+    list_models = _Endpoint(endpoints.list_models)
+    get_model = _Endpoint(endpoints.get_model)
+    list_secrets = _Endpoint(endpoints.list_secrets)
+    get_secret = _Endpoint(endpoints.get_secret)
+    list_api_tokens = _Endpoint(endpoints.list_api_tokens)
+    get_repository = _Endpoint(endpoints.get_repository)
+    create_repository = _Endpoint(endpoints.create_repository)
+    get_item = _Endpoint(endpoints.get_item)
+    create_item = _Endpoint(endpoints.create_item)
+    update_bento = _Endpoint(endpoints.update_bento)
+    item_action = _Endpoint(endpoints.item_action)
+
+
+# ------------------------------------------------------------------------------------------- the drivers
+
+
+class BentoCloudClient(_Endpoints, _ClientBase):
     """Blocking client; one keep-alive connection pool per instance."""
 
     def __init__(self, endpoint: str, token: str | Token | None = None, *,
@@ -154,23 +233,19 @@ class BentoCloudClient(_ClientBase):
 
     def send(self, call: Call[T]) -> T:
         """Send one call with retries where safe; the single path from request to value or error."""
-        retrier = _Retrier(self, call)
+        exchange = _Exchange(self, call)
         while True:
             try:
-                return self._outcome(call, self._http.send(self._request(self._http, call)))
+                return exchange.read(self._http.send(exchange.request(self._http)))
             except (httpx.HTTPError, BentoCloudError) as exc:
-                time.sleep(retrier.wait_after(exc))
+                time.sleep(exchange.wait_after(exc))
 
     def iter_deployments(self, cluster: str | None = None, all: bool | None = None, search: str | None = None,
                          q: str | None = None, page_size: int = 100) -> Iterator[Deployment]:
         """Every matching deployment, fetched page by page as you iterate."""
-        start = 0
-        while True:
-            page = self.list_deployments_page(cluster, all, search, q, start, page_size)
-            yield from page.items
-            start += len(page.items)
-            if not page.items or start >= page.total:
-                return
+        pages = _Pages(cluster, all, search, q, page_size)
+        while (call := pages.next_call()) is not None:
+            yield from pages.take(self.send(call))
 
     def list_deployments(self, cluster: str | None = None, all: bool | None = None, search: str | None = None,
                          q: str | None = None) -> list[Deployment]:
@@ -211,7 +286,7 @@ class BentoCloudClient(_ClientBase):
     def _storage(self) -> httpx.Client:
         if self._storage_http is None:  # a separate pool: storage hosts never see our token
             self._storage_http = httpx.Client(timeout=self.timeout, follow_redirects=False, trust_env=False,
-                                              headers={"User-Agent": self._headers()["User-Agent"]})
+                                              headers={"User-Agent": USER_AGENT})
         return self._storage_http
 
     def _send_raw(self, http: httpx.Client, call: Call[None], *, content: Iterable[bytes], size: int,
@@ -237,36 +312,8 @@ class BentoCloudClient(_ClientBase):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    current_user = _bind_sync(endpoints.current_user)
-    current_organization = _bind_sync(endpoints.current_organization)
-    login_code = _bind_sync(endpoints.login_code)
-    login_token = _bind_sync(endpoints.login_token)
-    create_deployment = _bind_sync(endpoints.create_deployment)
-    update_deployment = _bind_sync(endpoints.update_deployment)
-    void_update_deployment = _bind_sync(endpoints.void_update_deployment)
-    get_deployment = _bind_sync(endpoints.get_deployment)
-    list_deployments_page = _bind_sync(endpoints.list_deployments_page)
-    terminate_deployment = _bind_sync(endpoints.terminate_deployment)
-    delete_deployment = _bind_sync(endpoints.delete_deployment)
-    list_instance_types = _bind_sync(endpoints.list_instance_types)
-    list_clusters = _bind_sync(endpoints.list_clusters)
-    get_cluster = _bind_sync(endpoints.get_cluster)
-    list_bentos = _bind_sync(endpoints.list_bentos)
-    get_bento = _bind_sync(endpoints.get_bento)
-    list_models = _bind_sync(endpoints.list_models)
-    get_model = _bind_sync(endpoints.get_model)
-    list_secrets = _bind_sync(endpoints.list_secrets)
-    get_secret = _bind_sync(endpoints.get_secret)
-    list_api_tokens = _bind_sync(endpoints.list_api_tokens)
-    get_repository = _bind_sync(endpoints.get_repository)
-    create_repository = _bind_sync(endpoints.create_repository)
-    get_item = _bind_sync(endpoints.get_item)
-    create_item = _bind_sync(endpoints.create_item)
-    update_bento = _bind_sync(endpoints.update_bento)
-    item_action = _bind_sync(endpoints.item_action)
 
-
-class AsyncBentoCloudClient(_ClientBase):
+class AsyncBentoCloudClient(_Endpoints, _ClientBase):
     """Asyncio client for the kernel's event loop (watchers); one connection pool per instance."""
 
     def __init__(self, endpoint: str, token: str | Token | None = None, *,
@@ -278,28 +325,25 @@ class AsyncBentoCloudClient(_ClientBase):
         """Send one call with retries where safe; the async twin of :meth:`BentoCloudClient.send`."""
         import asyncio  # only async callers pay for importing asyncio
 
-        retrier = _Retrier(self, call)
+        exchange = _Exchange(self, call)
         while True:
             try:
-                return self._outcome(call, await self._http.send(self._request(self._http, call)))
+                return exchange.read(await self._http.send(exchange.request(self._http)))
             except (httpx.HTTPError, BentoCloudError) as exc:
-                await asyncio.sleep(retrier.wait_after(exc))
+                await asyncio.sleep(exchange.wait_after(exc))
 
     async def iter_deployments(self, cluster: str | None = None, all: bool | None = None,
                                search: str | None = None, q: str | None = None,
                                page_size: int = 100) -> AsyncIterator[Deployment]:
         """Every matching deployment, fetched page by page as you iterate."""
-        start = 0
-        while True:
-            page = await self.list_deployments_page(cluster, all, search, q, start, page_size)
-            for item in page.items:
+        pages = _Pages(cluster, all, search, q, page_size)
+        while (call := pages.next_call()) is not None:
+            for item in pages.take(await self.send(call)):
                 yield item
-            start += len(page.items)
-            if not page.items or start >= page.total:
-                return
 
     async def list_deployments(self, cluster: str | None = None, all: bool | None = None,
                                search: str | None = None, q: str | None = None) -> list[Deployment]:
+        """Every matching deployment, as a list."""
         return [d async for d in self.iter_deployments(cluster, all, search, q)]
 
     async def aclose(self) -> None:
@@ -310,25 +354,3 @@ class AsyncBentoCloudClient(_ClientBase):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
-
-    current_user = _bind_async(endpoints.current_user)
-    current_organization = _bind_async(endpoints.current_organization)
-    login_code = _bind_async(endpoints.login_code)
-    login_token = _bind_async(endpoints.login_token)
-    create_deployment = _bind_async(endpoints.create_deployment)
-    update_deployment = _bind_async(endpoints.update_deployment)
-    void_update_deployment = _bind_async(endpoints.void_update_deployment)
-    get_deployment = _bind_async(endpoints.get_deployment)
-    list_deployments_page = _bind_async(endpoints.list_deployments_page)
-    terminate_deployment = _bind_async(endpoints.terminate_deployment)
-    delete_deployment = _bind_async(endpoints.delete_deployment)
-    list_instance_types = _bind_async(endpoints.list_instance_types)
-    list_clusters = _bind_async(endpoints.list_clusters)
-    get_cluster = _bind_async(endpoints.get_cluster)
-    list_bentos = _bind_async(endpoints.list_bentos)
-    get_bento = _bind_async(endpoints.get_bento)
-    list_models = _bind_async(endpoints.list_models)
-    get_model = _bind_async(endpoints.get_model)
-    list_secrets = _bind_async(endpoints.list_secrets)
-    get_secret = _bind_async(endpoints.get_secret)
-    list_api_tokens = _bind_async(endpoints.list_api_tokens)
