@@ -12,15 +12,15 @@ from __future__ import annotations
 import json as jsonlib
 import mimetypes
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote, urlsplit
 
 import httpx
 
-from bentocloud_jupyter._version import __version__
+from bentocloud_jupyter.core.calls.openapi import ApiSpec, OpenAPIView, parse_openapi, schema_kind
 from bentocloud_jupyter.core.credentials.config import Context, resolve_context
 from bentocloud_jupyter.core.display import esc
 from bentocloud_jupyter.core.errors import (
@@ -38,15 +38,16 @@ from bentocloud_jupyter.core.errors import (
     TransportError,
     ValidationError,
 )
+from bentocloud_jupyter.core.hints import Hint
 from bentocloud_jupyter.core.rest import session
-from bentocloud_jupyter.core.rest.http import LOGIN_HINT, _server_message, is_loopback
+from bentocloud_jupyter.core.rest.errors_map import Refusal, Wording, api_error
+from bentocloud_jupyter.core.rest.http import USER_AGENT, is_loopback, more_time
 from bentocloud_jupyter.core.rest.models import Deployment
 
 __all__ = ["ApiSpec", "CallResult", "OpenAPIView", "acall", "aopenapi", "call", "openapi", "parse_openapi",
            "schema_kind"]
 
-_INFRA = frozenset({"/", "/readyz", "/livez", "/healthz", "/metrics", "/docs.json", "/docs"})
-_PRIMITIVES = {"string", "number", "integer", "boolean"}
+R = TypeVar("R")
 
 
 # ---------------------------------------------------------------------------------------------- results
@@ -85,124 +86,6 @@ class CallResult:
         return self.body if self.is_json and isinstance(self.body, (dict, list)) else None
 
 
-@dataclass(frozen=True)
-class ApiSpec:
-    """One API of a deployment: its name (the path without ``/``) and its JSON request schema, if any."""
-
-    name: str
-    summary: str = ""
-    schema: Mapping[str, Any] | None = field(default=None, repr=False)
-
-    @property
-    def properties(self) -> Mapping[str, Mapping[str, Any]]:
-        props = (self.schema or {}).get("properties")
-        return props if isinstance(props, Mapping) else {}
-
-    @property
-    def required(self) -> list[str]:
-        return [str(n) for n in (self.schema or {}).get("required") or []]
-
-    @property
-    def simple(self) -> bool:
-        """True when every top-level property is a string, number, integer or boolean (one field each)."""
-        return bool(self.properties) and all(schema_kind(p) in _PRIMITIVES for p in self.properties.values())
-
-    def example(self) -> Any:
-        """A body of the schema's shape (defaults and examples where given) to start editing from."""
-        return _example(self.schema or {}, 0)
-
-
-def schema_kind(schema: Mapping[str, Any]) -> str:
-    """The JSON type of a schema: its `type` (nullable types unwrapped), "object" when unsaid."""
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), None)
-    if kind is None and isinstance(schema.get("anyOf"), list):
-        kinds = [schema_kind(s) for s in schema["anyOf"] if isinstance(s, Mapping) and s.get("type") != "null"]
-        kind = kinds[0] if len(kinds) == 1 else None
-    return str(kind or "object")
-
-
-def _example(schema: Mapping[str, Any], depth: int) -> Any:
-    for key in ("example", "default"):
-        if key in schema:
-            return schema[key]
-    kind = schema_kind(schema)
-    if depth > 6 or kind in ("null",):
-        return None
-    if kind == "object":
-        props = schema.get("properties") or {}
-        return {str(k): _example(v, depth + 1) for k, v in props.items() if isinstance(v, Mapping)}
-    if kind == "array":
-        items = schema.get("items")
-        return [_example(items, depth + 1)] if isinstance(items, Mapping) else []
-    return {"string": "", "number": 0.0, "integer": 0, "boolean": False}.get(kind)
-
-
-@dataclass(frozen=True)
-class OpenAPIView:
-    """The APIs a deployment documents, with their request fields."""
-
-    deployment: str
-    apis: tuple[ApiSpec, ...] = ()
-
-    def get(self, name: str) -> ApiSpec | None:
-        return next((a for a in self.apis if a.name == name.strip("/")), None)
-
-    def _rows(self) -> list[tuple[str, str, str]]:
-        def fields(api: ApiSpec) -> str:
-            return ", ".join(f"{k}: {schema_kind(v)}" for k, v in api.properties.items()) or "(raw JSON)"
-        return [(a.name, fields(a), a.summary) for a in self.apis]
-
-    def __repr__(self) -> str:
-        if not self.apis:
-            return f"Deployment {self.deployment!r} documents no APIs."
-        return "\n".join([f"APIs of {self.deployment!r}:"] + [f"  {n}({f})  {s}".rstrip() for n, f, s in self._rows()])
-
-    def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><td><code>{esc(n)}</code></td><td>{esc(f)}</td><td>{esc(s)}</td></tr>"
-                       for n, f, s in self._rows())
-        return f"<div><b>APIs of {esc(self.deployment)}</b><table>{rows}</table></div>"
-
-
-def parse_openapi(doc: Any) -> tuple[ApiSpec, ...]:
-    """The POST APIs of an OpenAPI 3 document (infrastructure routes left out), ``$ref`` resolved.
-
-    Raises:
-        ProtocolError: not an OpenAPI document.
-    """
-    if not isinstance(doc, Mapping) or not isinstance(doc.get("paths"), Mapping):
-        raise ProtocolError("The deployment's docs.json is not an OpenAPI document.")
-    apis = []
-    for path, operations in doc["paths"].items():
-        post = operations.get("post") if isinstance(operations, Mapping) else None
-        if str(path) in _INFRA or not isinstance(post, Mapping):
-            continue
-        content = (post.get("requestBody") or {}).get("content") or {}
-        schema = (content.get("application/json") or {}).get("schema")
-        resolved = _resolve(schema, doc, 0) if isinstance(schema, Mapping) else None
-        apis.append(ApiSpec(str(path).strip("/"), str(post.get("summary") or post.get("description") or ""),
-                            resolved))
-    return tuple(apis)
-
-
-def _resolve(schema: Any, doc: Mapping[str, Any], depth: int) -> Any:
-    """Inline ``#/...`` references (bounded depth, so a recursive schema cannot loop)."""
-    if depth > 8:
-        return {}
-    if isinstance(schema, list):
-        return [_resolve(item, doc, depth + 1) for item in schema]
-    if not isinstance(schema, Mapping):
-        return schema
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/"):
-        target: Any = doc
-        for part in ref[2:].split("/"):
-            target = target.get(part.replace("~1", "/").replace("~0", "~"), {}) if isinstance(target, Mapping) else {}
-        return _resolve(target, doc, depth + 1)
-    return {k: _resolve(v, doc, depth + 1) for k, v in schema.items()}
-
-
 # ---------------------------------------------------------------------------------------------- requests
 
 
@@ -224,14 +107,14 @@ def _target(deployment: Deployment, ctx: Context) -> _Target:
     """
     name = deployment.name
     if not deployment.is_ready:
-        raise NotReadyError(f"Deployment {name!r} is {deployment.status}, not ready to be called; wait until "
-                                f"it is running (`%bentocloud status {name}`).")
+        raise NotReadyError(f"Deployment {name!r} is {deployment.status}, not ready to be called yet",
+                            hint=Hint("status", {"name": name, "wait": True}, why="to wait until it is running"))
     url = (deployment.url or "").rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise NotReadyError(f"Deployment {name!r} has no single http(s) endpoint URL to call "
-                                f"({', '.join(deployment.urls) or 'none'}).")
-    headers = {"User-Agent": f"bentocloud-jupyter/{__version__}", "Accept": "application/json"}
+                            f"({', '.join(deployment.urls) or 'none'}).")
+    headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
     if deployment.access_authorization:
         if parts.scheme == "http" and not is_loopback(parts.hostname) and not ctx.extra.get(session.INSECURE_KEY):
             raise InsecureEndpointError(f"Deployment {name!r} wants your token, but its URL is plain http on "
@@ -266,7 +149,7 @@ def _body(json: Any, file: str | Path | None) -> tuple[bytes, str]:
         try:
             value = jsonlib.loads(value)
         except ValueError as exc:
-            raise InvalidInputError(f"The JSON body is not valid JSON ({exc}); e.g. --json '{{\"text\": \"hi\"}}'.") \
+            raise InvalidInputError(f"The JSON body is not valid JSON ({exc}); e.g. json='{{\"text\": \"hi\"}}'.") \
                 from None
     try:
         return jsonlib.dumps(value).encode(), "application/json"
@@ -274,36 +157,35 @@ def _body(json: Any, file: str | Path | None) -> tuple[bytes, str]:
         raise InvalidInputError(f"The body cannot be sent as JSON ({exc}).") from None
 
 
+_CALL_WORDING: Wording = {
+    AuthenticationError: "{who} refused the call to {api} ({status}{said}); the token of this context was refused",
+    NotFoundError: "{who} has no API {api} (404{said})",
+    ValidationError: "API {api} of {name} refused the input ({status}{said}).",
+    RateLimitError: "{who} is rate limiting calls (429{said}); try again{wait}.",
+    503: "{who} is not serving right now (503{said}); it may be starting or waking up from zero replicas: try again "
+         "in a few seconds.",
+    ServerError: "API {api} of {name} failed ({status}{said}).",
+    APIError: "API {api} of {name} answered {status}{said}.",
+}
+_UNASKED_TOKEN: Wording = {**_CALL_WORDING, AuthenticationError: "{who} refused the call to {api} ({status}{said}); "
+                           "it asks for a token although access authorization looks off; check its configuration."}
+
+
 def _call_error(target: _Target, api: str, response: httpx.Response) -> APIError:
     """One error quoting the API's message: the deployment's answer, not BentoCloud's."""
-    status, server = response.status_code, _server_message(response)
-    said = f": {server}" if server else ""
-    common: dict[str, Any] = dict(status=status, endpoint=target.url, server_message=server)
-    who = f"Deployment {target.name!r}"
-    if status in (401, 403):
-        hint = (f"the token of this context was refused; {LOGIN_HINT}" if target.authorized else
-                "it asks for a token although access authorization looks off; check its configuration")
-        return AuthenticationError(f"{who} refused the call to {api!r} ({status}{said}); {hint}.", **common)
-    if status == 404:
-        return NotFoundError(f"{who} has no API {api!r} (404{said}); list its APIs with openapi({target.name!r}).",
-                             **common)
-    if status in (400, 422):
-        return ValidationError(f"API {api!r} of {target.name!r} refused the input ({status}{said}).", **common)
-    if status == 429:
-        return RateLimitError(f"{who} is rate limiting calls (429{said}); try again in a moment.", **common)
-    if status == 503:
-        return ServerError(f"{who} is not serving right now (503{said}); it may be starting or waking up from "
-                           "zero replicas: try again in a few seconds.", **common)
-    if status >= 500:
-        return ServerError(f"API {api!r} of {target.name!r} failed ({status}{said}).", **common)
-    return APIError(f"API {api!r} of {target.name!r} answered {status}{said}.", **common)
+    error = api_error(Refusal.of(response), _CALL_WORDING if target.authorized else _UNASKED_TOKEN,
+                      endpoint=target.url, login_hint=target.authorized, who=f"Deployment {target.name!r}",
+                      api=repr(api), name=repr(target.name))
+    if isinstance(error, NotFoundError):
+        error.hint = Hint("openapi", {"name": target.name}, why="to list its APIs")
+    return error
 
 
 def _transport_error(exc: httpx.HTTPError, target: _Target, what: str) -> TransportError:
     if isinstance(exc, httpx.TimeoutException):
-        return RequestTimeout(f"Deployment {target.name!r} did not answer {what} within {session.settings.timeout:g}"
-                              " s; raise the timeout (%config BentoCloudMagics.timeout) or try again.",
-                              endpoint=target.url)
+        timeout = session.settings.timeout
+        return RequestTimeout(f"Deployment {target.name!r} did not answer {what} within {timeout:g} s; try again "
+                              "later", endpoint=target.url, hint=more_time(timeout))
     return ConnectError(f"Cannot reach deployment {target.name!r} at {target.url} for {what} ({type(exc).__name__});"
                         " check that it is running and reachable.", endpoint=target.url,
                         before_send=isinstance(exc, httpx.ConnectError))
@@ -327,12 +209,71 @@ def _spec(target: _Target, response: httpx.Response) -> OpenAPIView:
     try:
         doc = response.json()
     except ValueError:
-        raise ProtocolError(f"Deployment {target.name!r} sent a docs.json that is not JSON.") from None
+        raise ProtocolError(f"Deployment {target.name!r} sent a docs.json that is not JSON.",
+                            endpoint=target.url) from None
     return OpenAPIView(target.name, parse_openapi(doc))
+
+
+# --------------------------------------------------------------- one sans-IO exchange, two drivers
+
+
+@dataclass(frozen=True)
+class _Exchange(Generic[R]):
+    """One request to a deployment as plain code: what to send, how to read the answer (given the round trip in
+    ms), and what a failure to get one means. :func:`_run` and :func:`_arun` only move the bytes."""
+
+    target: _Target
+    method: str
+    path: str
+    what: str
+    read: Callable[[httpx.Response, float], R]
+    content: bytes | None = None
+    content_type: str | None = None
+
+    def request(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
+        headers = {**self.target.headers, **({"Content-Type": self.content_type} if self.content_type else {})}
+        return http.build_request(self.method, f"{self.target.url}/{self.path}", content=self.content,
+                                  headers=headers)
+
+    def failed(self, exc: httpx.HTTPError) -> TransportError:
+        return _transport_error(exc, self.target, self.what)
+
+
+def _call_exchange(deployment: Deployment, ctx: Context, api: str, json: Any,
+                   file: str | Path | None) -> _Exchange[CallResult]:
+    target = _target(deployment, ctx)
+    path, (content, kind) = _api_path(api), _body(json, file)
+    return _Exchange(target, "POST", path, f"the call to {api!r}",
+                     lambda response, ms: _result(target, path, response, ms), content, kind)
+
+
+def _spec_exchange(deployment: Deployment, ctx: Context) -> _Exchange[OpenAPIView]:
+    target = _target(deployment, ctx)
+    return _Exchange(target, "GET", "docs.json", "its API list", lambda response, _: _spec(target, response))
 
 
 def _http_options() -> dict[str, Any]:
     return dict(timeout=session.settings.timeout, follow_redirects=False, trust_env=False)
+
+
+def _run(exchange: _Exchange[R]) -> R:
+    with httpx.Client(**_http_options()) as http:
+        started = time.perf_counter()
+        try:
+            response = http.send(exchange.request(http))
+        except httpx.HTTPError as exc:
+            raise exchange.failed(exc) from None
+        return exchange.read(response, (time.perf_counter() - started) * 1000)
+
+
+async def _arun(exchange: _Exchange[R]) -> R:
+    async with httpx.AsyncClient(**_http_options()) as http:
+        started = time.perf_counter()
+        try:
+            response = await http.send(exchange.request(http))
+        except httpx.HTTPError as exc:
+            raise exchange.failed(exc) from None
+        return exchange.read(response, (time.perf_counter() - started) * 1000)
 
 
 # ------------------------------------------------------------------------------------------------ verbs
@@ -345,21 +286,13 @@ def call(name: str, api: str, json: Any = None, file: str | Path | None = None, 
     ``cluster`` names the deployment's cluster when it is not the default one.
 
     Raises:
-        InvalidInputError: not ready, bad body or API name. InsecureEndpointError: token over remote http.
-        AuthenticationError, NotFoundError, ValidationError, ServerError, APIError: the API refused or failed.
-        ConnectError, RequestTimeout: no answer.
+        NotReadyError: not running, or no single URL. InvalidInputError: bad body or API name.
+        InsecureEndpointError: the token would go to a remote plain http URL.
+        AuthenticationError, NotFoundError, ValidationError, RateLimitError, ServerError, APIError: the API (or,
+        looking the deployment up, BentoCloud) refused or failed. ConnectError, RequestTimeout: no answer.
     """
     client, resolved = session.client_for(context)
-    target = _target(client.get_deployment(name, cluster), resolved.context)
-    path, (content, kind) = _api_path(api), _body(json, file)
-    with httpx.Client(**_http_options()) as http:
-        started = time.perf_counter()
-        try:
-            response = http.post(f"{target.url}/{path}", content=content,
-                                 headers={**target.headers, "Content-Type": kind})
-        except httpx.HTTPError as exc:
-            raise _transport_error(exc, target, f"the call to {api!r}") from None
-        return _result(target, path, response, (time.perf_counter() - started) * 1000)
+    return _run(_call_exchange(client.get_deployment(name, cluster), resolved.context, api, json, file))
 
 
 async def acall(name: str, api: str, json: Any = None, file: str | Path | None = None, context: str | None = None,
@@ -367,41 +300,21 @@ async def acall(name: str, api: str, json: Any = None, file: str | Path | None =
     """The asyncio twin of :func:`call`, for the kernel's loop (widgets). Raises: as :func:`call`."""
     resolved = resolve_context(context)
     deployment = await session.async_client_for(resolved).get_deployment(name, cluster)
-    target = _target(deployment, resolved.context)
-    path, (content, kind) = _api_path(api), _body(json, file)
-    async with httpx.AsyncClient(**_http_options()) as http:
-        started = time.perf_counter()
-        try:
-            response = await http.post(f"{target.url}/{path}", content=content,
-                                       headers={**target.headers, "Content-Type": kind})
-        except httpx.HTTPError as exc:
-            raise _transport_error(exc, target, f"the call to {api!r}") from None
-        return _result(target, path, response, (time.perf_counter() - started) * 1000)
+    return await _arun(_call_exchange(deployment, resolved.context, api, json, file))
 
 
 def openapi(name: str, context: str | None = None, *, cluster: str | None = None) -> OpenAPIView:
     """The APIs the ready deployment ``name`` documents in ``docs.json``, with their JSON request schemas.
 
     Raises:
-        as :func:`call`; ProtocolError: the document is not OpenAPI JSON.
+        as :func:`call` (but no InvalidInputError); ProtocolError: the document is not OpenAPI JSON.
     """
     client, resolved = session.client_for(context)
-    target = _target(client.get_deployment(name, cluster), resolved.context)
-    with httpx.Client(**_http_options()) as http:
-        try:
-            response = http.get(f"{target.url}/docs.json", headers=dict(target.headers))
-        except httpx.HTTPError as exc:
-            raise _transport_error(exc, target, "its API list") from None
-    return _spec(target, response)
+    return _run(_spec_exchange(client.get_deployment(name, cluster), resolved.context))
 
 
 async def aopenapi(name: str, context: str | None = None, *, cluster: str | None = None) -> OpenAPIView:
     """The asyncio twin of :func:`openapi`. Raises: as :func:`openapi`."""
     resolved = resolve_context(context)
-    target = _target(await session.async_client_for(resolved).get_deployment(name, cluster), resolved.context)
-    async with httpx.AsyncClient(**_http_options()) as http:
-        try:
-            response = await http.get(f"{target.url}/docs.json", headers=dict(target.headers))
-        except httpx.HTTPError as exc:
-            raise _transport_error(exc, target, "its API list") from None
-    return _spec(target, response)
+    deployment = await session.async_client_for(resolved).get_deployment(name, cluster)
+    return await _arun(_spec_exchange(deployment, resolved.context))
