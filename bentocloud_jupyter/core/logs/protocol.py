@@ -1,40 +1,31 @@
-"""Build and pod logs over BentoCloud's websockets: pod lookups, log tails, and a bounded follower.
+"""Build and pod logs over BentoCloud's websockets: where they are, pod lookups, and log tails.
 
 Websockets live at the endpoint's host and port with **no path prefix** (``ws://`` for an http
 endpoint, ``wss://`` for https) and are authenticated by the same ``X-YATAI-API-TOKEN`` header as REST.
-A pods lookup answers one JSON message; a log tail streams base64 chunks of UTF-8 text until ``EOF``
-and expects a heartbeat every 5 s. Every failure ends in one error of :mod:`.errors`; a connection
-that closes before ``EOF`` ends the stream quietly, as ``bentoml`` does.
+Every failure ends in one error of :mod:`.errors`; a connection that closes before ``EOF`` ends the
+stream quietly, as ``bentoml`` does. What the messages mean lives in :mod:`.wire` and the pods'
+data in :mod:`.pods` (both re-exported here); this module only opens sockets and moves messages:
 
 * :func:`tail_logs` (async generator of lines) and :func:`read_logs` (blocking, ``follow=False``,
-  usable inside a running kernel loop: it uses ``websockets.sync``);
-* :func:`image_builder_pod` / :func:`deployment_pods` and their blocking ``*_sync`` twins;
-* :class:`LogFollower`: an asyncio task on the running loop that keeps the last ``max_lines`` lines
-  (each cut at :data:`MAX_LINE` characters) in a :class:`LogBuffer` and tells its listeners at most
-  every ``flush_interval`` seconds. Memory is bounded whatever the server sends.
+  usable inside a running kernel loop: it uses ``websockets.sync``), two drivers of one :class:`.LogTail`;
+* :func:`image_builder_pod` / :func:`deployment_pods` and their blocking ``*_sync`` twins, drivers of
+  one lookup each.
+
+Following logs live (the bounded buffer and the follower task) is :mod:`.follow`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import codecs
 import contextlib
 import inspect
-import json
-import re
 import time
-import uuid
 from collections import deque
-from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from typing import Any, Generic, TypeVar
+from urllib.parse import urlencode, urlsplit
 
-import httpx
-
-from bentocloud_jupyter._version import __version__
 from bentocloud_jupyter.core.credentials.config import Context, ResolvedContext
 from bentocloud_jupyter.core.errors import (
     APIError,
@@ -46,24 +37,44 @@ from bentocloud_jupyter.core.errors import (
     NotFoundError,
     ProtocolError,
     RequestTimeout,
-    ServerError,
+    TransportError,
 )
-from bentocloud_jupyter.core.rest.http import LOGIN_HINT, _server_message, is_loopback
-from bentocloud_jupyter.core.rest.models import Deployment
+from bentocloud_jupyter.core.hints import Hint
+from bentocloud_jupyter.core.logs.pods import (
+    BUILD_STATUSES,
+    BUILDER_LABEL,
+    LogSource,
+    Pod,
+    PodPlace,
+    needs_builder,
+    pick_builder,
+    pick_sources,
+)
+from bentocloud_jupyter.core.logs.wire import (
+    HEARTBEAT,
+    HEARTBEAT_INTERVAL,
+    MAX_LINE,
+    MAX_PARTIAL,
+    LineDecoder,
+    LogTail,
+    QuietClock,
+    clip_line,
+    log_chunks,
+    parse_pods,
+)
+from bentocloud_jupyter.core.rest.errors_map import Refusal, Wording, api_error, server_message
+from bentocloud_jupyter.core.rest.http import USER_AGENT, is_loopback
 from bentocloud_jupyter.core.tokens import Token, redact
 
-__all__ = ["DEFAULT_TAIL", "LineDecoder", "LogSource", "Pod", "PodPlace", "WsEndpoint", "deployment_pods",
-           "deployment_pods_sync", "image_builder_pod", "image_builder_pod_sync", "pick_sources", "read_logs",
-           "tail_logs", "ws_base"]
+__all__ = ["BUILDER_LABEL", "BUILD_STATUSES", "DEFAULT_TAIL", "MAX_LINE", "MAX_LINES", "MAX_PARTIAL", "LineDecoder",
+           "LogSource", "Pod", "PodPlace", "WsEndpoint", "clip_line", "deployment_pods", "deployment_pods_sync",
+           "image_builder_pod", "image_builder_pod_sync", "log_chunks", "needs_builder", "parse_pods",
+           "pick_sources", "read_logs", "tail_logs", "ws_base"]
 
+T = TypeVar("T")
 DEFAULT_TAIL = 50
-HEARTBEAT_INTERVAL = 5.0
 OPEN_TIMEOUT = 10.0
 MAX_LINES = 500          # lines a follower keeps
-MAX_LINE = 2000          # characters kept of one line
-MAX_PARTIAL = 64 * 1024  # a "line" without newline longer than this is emitted as it is
-BUILDER_LABEL = "yatai.ai/is-bento-image-builder"
-BUILD_STATUSES = frozenset({"image-building", "image-build-failed"})
 
 
 # ------------------------------------------------------------------------------------------ addresses
@@ -80,8 +91,9 @@ def ws_base(endpoint: str, *, allow_insecure: bool = False) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInputError(f"{endpoint!r} is not a BentoCloud URL; give one like https://cloud.bentoml.com")
     if parts.scheme == "http" and not allow_insecure and not is_loopback(parts.hostname):
-        raise InsecureEndpointError(f"Refusing to send your token over plain ws:// to {parts.hostname}: use an "
-                                    "https endpoint, or log in with --insecure if you really trust this network.")
+        raise InsecureEndpointError(f"Refusing to send your token over plain ws:// to {parts.hostname}: use an https "
+                                    "endpoint", hint=Hint("login", {"insecure": True},
+                                                          why="if you really trust this network"))
     return f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc.rpartition('@')[2]}"
 
 
@@ -94,7 +106,7 @@ class WsEndpoint:
 
     @classmethod
     def for_context(cls, context: Context | ResolvedContext) -> WsEndpoint:
-        """The websocket side of a context (honours the context's recorded ``--insecure`` choice)."""
+        """The websocket side of a context (honours the ``insecure`` choice recorded at login)."""
         from bentocloud_jupyter.core.rest.session import INSECURE_KEY
 
         ctx = context.context if isinstance(context, ResolvedContext) else context
@@ -107,188 +119,19 @@ class WsEndpoint:
         return {"X-YATAI-API-TOKEN": self.token.reveal()} if self.token else {}
 
 
-@dataclass(frozen=True)
-class PodPlace:
-    """Where a deployment's pods live, read from its JSON: cluster, organisation, namespace, first bento."""
-
-    deployment: str
-    cluster: str
-    organization: str
-    namespace: str
-    repository: str
-    version: str
-
-    @classmethod
-    def of(cls, deployment: Deployment) -> PodPlace:
-        """The place of ``deployment``'s pods (its JSON must be a full or list item, as ``raw``).
-
-        Raises:
-            NotFoundError: the deployment has no revision with a bento yet.
-        """
-        raw = deployment.raw
-        cluster: Mapping[str, Any] = raw["cluster"] if isinstance(raw.get("cluster"), Mapping) else {}
-        targets = [t for t in ((raw.get("latest_revision") or {}).get("targets") or []) if t]
-        bento = (targets[0].get("bento") if targets else None) or {}
-        repository = (bento.get("repository") or {}).get("name") or ""
-        version = bento.get("version") or bento.get("name") or ""
-        if not repository or not version:
-            raise NotFoundError(f"Deployment {deployment.name!r} has no bento revision yet, so no pods to read "
-                                "logs from.")
-        return cls(deployment.name, str(cluster.get("name") or deployment.cluster),
-                   str(cluster.get("organization_name") or ""), str(raw.get("kube_namespace") or ""),
-                   str(repository), str(version))
-
-    def bento_pods(self) -> tuple[str, dict[str, str]]:
-        return (f"/ws/v1/clusters/{quote(self.cluster, safe='')}/pods",
-                {"organization_name": self.organization, "namespace": self.namespace,
-                 "selector": f"yatai.ai/bento-repository={self.repository},yatai.ai/bento={self.version}"})
-
-    def deployment_pods(self) -> tuple[str, dict[str, str]]:
-        return (f"/ws/v2/deployments/{quote(self.deployment, safe='')}/pods",
-                {"organization_name": self.organization, "cluster": self.cluster})
-
-    def tail(self, pod: str, namespace: str = "") -> tuple[str, dict[str, str]]:
-        return (f"/ws/v1/clusters/{quote(self.cluster, safe='')}/tail",
-                {"namespace": namespace or self.namespace, "pod_name": pod, "timestamps": "false"})
-
-
-@dataclass(frozen=True)
-class Pod:
-    name: str
-    namespace: str = ""
-    runner_name: str = ""
-    labels: Mapping[str, str] = field(default_factory=dict)
-    phase: str = ""
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def from_api(cls, raw: Mapping[str, Any]) -> Pod:
-        return cls(str(raw["name"]), str(raw.get("namespace") or ""), str(raw.get("runner_name") or ""),
-                   {str(k): str(v) for k, v in (raw.get("labels") or {}).items()},
-                   str((raw.get("status") or {}).get("phase") or ""), raw)
-
-    @property
-    def is_image_builder(self) -> bool:
-        return self.labels.get(BUILDER_LABEL) == "true"
-
-
-@dataclass(frozen=True)
-class LogSource:
-    """One container's log: the image builder's ``builder`` or a replica's ``main``."""
-
-    pod: Pod
-    container: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.pod.name} ({self.container})"
-
-
-def needs_builder(deployment: Deployment, pods: Sequence[Pod]) -> bool:
-    return deployment.status in BUILD_STATUSES or not [p for p in pods if not p.is_image_builder]
-
-
-def pick_sources(deployment: Deployment, pods: Sequence[Pod], builder: Pod | None) -> list[LogSource]:
-    """Replicas' ``main`` containers, led by the image builder's ``builder`` while the image builds, after a
-    failed build, or when no replica runs."""
-    builder = builder or next((p for p in pods if p.is_image_builder), None)
-    sources = [LogSource(p, "main") for p in pods if not p.is_image_builder]
-    if builder is not None and needs_builder(deployment, pods):
-        sources.insert(0, LogSource(builder, "builder"))
-    return sources
-
-
-# ------------------------------------------------------------------------------------------- messages
-
-
-_AUTH_WORDS = re.compile(r"token|unauthori[sz]ed|authenticat|forbidden|permission denied", re.IGNORECASE)
-
-
-def _load(raw: str | bytes, where: str) -> Mapping[str, Any]:
-    try:
-        message = json.loads(raw)
-    except ValueError:
-        message = None
-    if not isinstance(message, Mapping):
-        raise ProtocolError(f"{where} sent a websocket message that is not a JSON object; is this a BentoCloud "
-                            "endpoint?")
-    if message.get("type") == "error":
-        said = " ".join(str(message.get("message") or "no reason given").split())[:300]
-        if _AUTH_WORDS.search(said):  # sockets are accepted first, so a refused token arrives as a message
-            raise AuthenticationError(f"{where} rejected the API token: {said}; {LOGIN_HINT}.", server_message=said)
-        raise APIError(f"{where} reported an error: {said}", server_message=said)
-    return message
-
-
-def parse_pods(raw: str | bytes, where: str) -> list[Pod]:
-    """The pods of a lookup's single message.
-
-    Raises:
-        APIError: the server answered ``type: error``. ProtocolError: not the expected shape.
-    """
-    payload = _load(raw, where).get("payload")
-    try:
-        return [Pod.from_api(item) for item in payload or [] if item]
-    except (KeyError, TypeError, AttributeError):
-        raise ProtocolError(f"{where} sent a pod list of an unexpected shape.") from None
-
-
-def log_chunks(raw: str | bytes, where: str) -> list[bytes] | None:
-    """The decoded chunks of one tail message: None at ``EOF``, nothing for heartbeats and empty payloads.
-
-    Raises:
-        APIError: ``type: error``. ProtocolError: not JSON, or a chunk that is not base64.
-    """
-    message = _load(raw, where)
-    if message.get("type") == "success" and message.get("message") == "EOF":
-        return None
-    payload = message.get("payload")
-    if message.get("type") == "heartbeat" or not isinstance(payload, Mapping):
-        return []
-    try:
-        return [base64.b64decode(item, validate=True) for item in payload.get("items") or []]
-    except (binascii.Error, TypeError, ValueError):
-        raise ProtocolError(f"{where} sent a log chunk that is not base64.") from None
-
-
-class LineDecoder:
-    """Bytes in, whole lines out: a UTF-8 character or a line may be split across chunks."""
-
-    def __init__(self) -> None:
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._partial = ""
-
-    def feed(self, data: bytes) -> list[str]:
-        *lines, self._partial = (self._partial + self._decoder.decode(data)).split("\n")
-        if len(self._partial) > MAX_PARTIAL:
-            lines.append(self._partial)
-            self._partial = ""
-        return [clip_line(line) for line in lines]
-
-    def flush(self) -> list[str]:
-        rest, self._partial = self._partial + self._decoder.decode(b"", final=True), ""
-        return [clip_line(rest)] if rest else []
-
-
-def clip_line(line: str) -> str:
-    line = line.rstrip("\r")
-    return line if len(line) <= MAX_LINE else line[:MAX_LINE] + " […]"
-
-
-def _request(container: str, follow: bool, tail_lines: int) -> str:
-    return json.dumps({"type": "data", "payload": {"id": str(uuid.uuid4()), "container_name": container,
-                                                   "follow": follow, "tail_lines": tail_lines}})
-
-
-_HEARTBEAT = json.dumps({"type": "heartbeat"})
-
-
 # ---------------------------------------------------------------------------------------- connections
+
+
+_WS_WORDING: Wording = {
+    AuthenticationError: "The API token was rejected by {where} when opening {what} ({status}{said})",
+    NotFoundError: "{where} has no websocket for {what} (404{said}).",
+    APIError: "{where} refused the websocket for {what} ({status}{said}).",
+}
 
 
 def _options(connect: Callable[..., Any]) -> dict[str, Any]:
     options: dict[str, Any] = {"open_timeout": OPEN_TIMEOUT, "close_timeout": 1.0, "max_size": 4 * 1024 * 1024,
-                               "user_agent_header": f"bentocloud-jupyter/{__version__}"}
+                               "user_agent_header": USER_AGENT}
     if "proxy" in inspect.signature(connect).parameters:  # websockets >= 15 reads proxies from env: not ours
         options["proxy"] = None
     return options
@@ -300,17 +143,9 @@ def _open_error(exc: BaseException, ws: WsEndpoint, what: str) -> BentoCloudErro
 
     where, detail = ws.base, redact(str(exc)) or type(exc).__name__
     if isinstance(exc, InvalidStatus):
-        status = exc.response.status_code
-        said = _server_message(httpx.Response(status, content=bytes(exc.response.body or b"")))
-        common: dict[str, Any] = dict(status=status, endpoint=where, server_message=said)
-        said = f": {said}" if said else ""
-        if status in (401, 403):
-            return AuthenticationError(f"The API token was rejected by {where} when opening {what} ({status}{said});"
-                                       f" {LOGIN_HINT}.", **common)
-        if status == 404:
-            return NotFoundError(f"{where} has no websocket for {what} (404{said}).", **common)
-        kind = ServerError if status >= 500 else APIError
-        return kind(f"{where} refused the websocket for {what} ({status}{said}).", **common)
+        body = bytes(exc.response.body or b"").decode("utf-8", errors="replace")
+        refusal = Refusal(exc.response.status_code, server_message(body))
+        return api_error(refusal, _WS_WORDING, endpoint=where, where=where, what=what)
     if isinstance(exc, InvalidURI):
         return InvalidInputError(f"Cannot build a websocket URL for {what} from {where}.")
     if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
@@ -321,6 +156,13 @@ def _open_error(exc: BaseException, ws: WsEndpoint, what: str) -> BentoCloudErro
                              "endpoint?", endpoint=where)
     return ConnectError(f"Cannot connect to {where} for {what} ({detail}); check the URL, your network and that "
                         "the service is up.", endpoint=where, before_send=True)
+
+
+def _no_answer(exc: BaseException, ws: WsEndpoint, what: str) -> TransportError:
+    if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
+        return RequestTimeout(f"{ws.base} sent nothing for {what} within {OPEN_TIMEOUT:g} s.", endpoint=ws.base)
+    return ConnectError(f"{ws.base} closed the websocket for {what} without an answer; try again.",
+                        endpoint=ws.base)
 
 
 async def _open(ws: WsEndpoint, address: tuple[str, dict[str, str]], what: str) -> Any:
@@ -341,77 +183,84 @@ def _open_sync(ws: WsEndpoint, address: tuple[str, dict[str, str]], what: str) -
         raise _open_error(exc, ws, what) from None
 
 
-async def _read_one(ws: WsEndpoint, address: tuple[str, dict[str, str]], what: str) -> str | bytes:
+# ------------------------------------------------------------------------- lookups: one core, two drivers
+
+
+@dataclass(frozen=True)
+class _Lookup(Generic[T]):
+    """A one-message websocket question as plain code: where to ask, what it is for, how to read the answer."""
+
+    address: tuple[str, dict[str, str]]
+    what: str
+    read: Callable[[str | bytes, str], T]
+
+
+def _pods_lookup(place: PodPlace) -> _Lookup[list[Pod]]:
+    return _Lookup(place.deployment_pods(), f"the pods of {place.deployment!r}", parse_pods)
+
+
+def _builder_lookup(place: PodPlace) -> _Lookup[Pod | None]:
+    return _Lookup(place.bento_pods(), f"the image builder of {place.repository}:{place.version}",
+                   lambda raw, where: pick_builder(parse_pods(raw, where), place.deployment))
+
+
+async def _ask(ws: WsEndpoint, lookup: _Lookup[T]) -> T:
     from websockets.exceptions import ConnectionClosed
 
-    conn = await _open(ws, address, what)
+    conn = await _open(ws, lookup.address, lookup.what)
     try:
-        return await asyncio.wait_for(conn.recv(), OPEN_TIMEOUT)
-    except ConnectionClosed:
-        raise ConnectError(f"{ws.base} closed the websocket for {what} without an answer; try again.",
-                           endpoint=ws.base) from None
-    except asyncio.TimeoutError:
-        raise RequestTimeout(f"{ws.base} sent nothing for {what} within {OPEN_TIMEOUT:g} s.",
-                             endpoint=ws.base) from None
+        raw = await asyncio.wait_for(conn.recv(), OPEN_TIMEOUT)
+    except (ConnectionClosed, asyncio.TimeoutError) as exc:
+        raise _no_answer(exc, ws, lookup.what) from None
     finally:
         with contextlib.suppress(Exception):
             await conn.close()
+    return lookup.read(raw, f"{ws.base} ({lookup.what})")
 
 
-def _read_one_sync(ws: WsEndpoint, address: tuple[str, dict[str, str]], what: str) -> str | bytes:
+def _ask_sync(ws: WsEndpoint, lookup: _Lookup[T]) -> T:
     from websockets.exceptions import ConnectionClosed
 
-    with _open_sync(ws, address, what) as conn:
+    with _open_sync(ws, lookup.address, lookup.what) as conn:
         try:
-            return conn.recv(timeout=OPEN_TIMEOUT)  # type: ignore[no-any-return]
-        except ConnectionClosed:
-            raise ConnectError(f"{ws.base} closed the websocket for {what} without an answer; try again.",
-                               endpoint=ws.base) from None
-        except TimeoutError:
-            raise RequestTimeout(f"{ws.base} sent nothing for {what} within {OPEN_TIMEOUT:g} s.",
-                                 endpoint=ws.base) from None
-
-
-def _builder(pods: list[Pod], deployment: str) -> Pod | None:
-    """The first image builder, preferring one labelled with the deployment (a bento may be built for several)."""
-    builders = [pod for pod in pods if pod.is_image_builder]
-    return next((p for p in builders if p.labels.get("yatai.ai/deployment") == deployment), None) or \
-        next(iter(builders), None)
+            raw = conn.recv(timeout=OPEN_TIMEOUT)
+        except (ConnectionClosed, TimeoutError) as exc:
+            raise _no_answer(exc, ws, lookup.what) from None
+    return lookup.read(raw, f"{ws.base} ({lookup.what})")
 
 
 async def deployment_pods(ws: WsEndpoint, place: PodPlace) -> list[Pod]:
-    """The pods of a deployment (one websocket message). Raises: as :func:`_open_error`, APIError, ProtocolError."""
-    what = f"the pods of {place.deployment!r}"
-    return parse_pods(await _read_one(ws, place.deployment_pods(), what), f"{ws.base} ({what})")
+    """The pods of a deployment (one websocket message).
+
+    Raises:
+        AuthenticationError, NotFoundError, APIError, ConnectError, RequestTimeout: opening or asking failed.
+        ProtocolError: not a pod list.
+    """
+    return await _ask(ws, _pods_lookup(place))
 
 
 async def image_builder_pod(ws: WsEndpoint, place: PodPlace) -> Pod | None:
-    """The pod building the image of the deployment's bento, or None (yet)."""
-    what = f"the image builder of {place.repository}:{place.version}"
-    return _builder(parse_pods(await _read_one(ws, place.bento_pods(), what), f"{ws.base} ({what})"),
-                    place.deployment)
+    """The pod building the image of the deployment's bento, or None (yet). Raises: as :func:`deployment_pods`."""
+    return await _ask(ws, _builder_lookup(place))
 
 
 def deployment_pods_sync(ws: WsEndpoint, place: PodPlace) -> list[Pod]:
     """Blocking twin of :func:`deployment_pods`."""
-    what = f"the pods of {place.deployment!r}"
-    return parse_pods(_read_one_sync(ws, place.deployment_pods(), what), f"{ws.base} ({what})")
+    return _ask_sync(ws, _pods_lookup(place))
 
 
 def image_builder_pod_sync(ws: WsEndpoint, place: PodPlace) -> Pod | None:
     """Blocking twin of :func:`image_builder_pod`."""
-    what = f"the image builder of {place.repository}:{place.version}"
-    return _builder(parse_pods(_read_one_sync(ws, place.bento_pods(), what), f"{ws.base} ({what})"),
-                    place.deployment)
+    return _ask_sync(ws, _builder_lookup(place))
 
 
-# ----------------------------------------------------------------------------------------------- tails
+# ----------------------------------------------------------------------------- tails: one core, two drivers
 
 
 async def _heartbeats(conn: Any, interval: float) -> None:
     while True:
         with contextlib.suppress(Exception):  # as bentoml: a failed heartbeat is not an error
-            await conn.send(_HEARTBEAT)
+            await conn.send(HEARTBEAT)
         await asyncio.sleep(interval)
 
 
@@ -430,26 +279,23 @@ async def tail_logs(ws: WsEndpoint, place: PodPlace, pod: str, *, namespace: str
     from websockets.exceptions import ConnectionClosed
 
     what = f"the log of pod {pod!r}"
-    where = f"{ws.base} ({what})"
+    tail = LogTail(f"{ws.base} ({what})", container, follow, tail_lines)
     conn = await _open(ws, place.tail(pod, namespace), what)
     beats: asyncio.Task[None] | None = None
-    decoder = LineDecoder()
     try:
         with contextlib.suppress(ConnectionClosed):
-            await conn.send(_request(container, follow, tail_lines))
+            await conn.send(tail.request)
         beats = asyncio.ensure_future(_heartbeats(conn, heartbeat))
         while True:
             try:
-                raw = await conn.recv()
+                lines = tail.take(await conn.recv())
             except ConnectionClosed:
                 break
-            chunks = log_chunks(raw, where)
-            if chunks is None:
+            if lines is None:
                 break
-            for chunk in chunks:
-                for line in decoder.feed(chunk):
-                    yield line
-        for line in decoder.flush():
+            for line in lines:
+                yield line
+        for line in tail.finish():
             yield line
     finally:
         if beats is not None:
@@ -470,32 +316,28 @@ def read_logs(ws: WsEndpoint, place: PodPlace, pod: str, *, namespace: str = "",
     from websockets.exceptions import ConnectionClosed
 
     what = f"the log of pod {pod!r}"
-    where = f"{ws.base} ({what})"
-    lines: deque[str] = deque(maxlen=max(1, min(tail_lines, 10 * MAX_LINES)))
-    decoder = LineDecoder()
+    tail = LogTail(f"{ws.base} ({what})", container, False, tail_lines)
+    kept: deque[str] = deque(maxlen=max(1, min(tail_lines, 10 * MAX_LINES)))
     with _open_sync(ws, place.tail(pod, namespace), what) as conn:
         with contextlib.suppress(ConnectionClosed):
-            conn.send(_request(container, False, tail_lines))
-        start = last = beat = time.monotonic()
+            conn.send(tail.request)
+        clock = QuietClock(time.monotonic(), timeout, idle)
         while True:
             now = time.monotonic()
-            if now >= beat:
+            if clock.beat_due(now):
                 with contextlib.suppress(Exception):
-                    conn.send(_HEARTBEAT)
-                beat = now + HEARTBEAT_INTERVAL
-            wait = min(start + timeout, last + idle, beat) - now
-            if wait <= 0 and now >= min(start + timeout, last + idle):
+                    conn.send(HEARTBEAT)
+            if (wait := clock.wait(now)) is None:
                 break
             try:
-                chunks = log_chunks(conn.recv(timeout=max(wait, 0.01)), where)
+                lines = tail.take(conn.recv(timeout=wait))
             except TimeoutError:
                 continue
             except ConnectionClosed:
                 break
-            if chunks is None:
+            if lines is None:
                 break
-            last = time.monotonic()
-            for chunk in chunks:
-                lines.extend(decoder.feed(chunk))
-        lines.extend(decoder.flush())
-    return list(lines)
+            clock.heard(time.monotonic())
+            kept.extend(lines)
+        kept.extend(tail.finish())
+    return list(kept)
