@@ -159,7 +159,7 @@ def _body(json: Any, file: str | Path | None) -> tuple[bytes, str]:
 
 _CALL_WORDING: Wording = {
     AuthenticationError: "{who} refused the call to {api} ({status}{said}); the token of this context was refused",
-    NotFoundError: "{who} has no API {api} (404{said})",
+    NotFoundError: "{who} has no API {api} (404{said}); list its APIs with openapi({name}).",
     ValidationError: "API {api} of {name} refused the input ({status}{said}).",
     RateLimitError: "{who} is rate limiting calls (429{said}); try again{wait}.",
     503: "{who} is not serving right now (503{said}); it may be starting or waking up from zero replicas: try again "
@@ -173,12 +173,9 @@ _UNASKED_TOKEN: Wording = {**_CALL_WORDING, AuthenticationError: "{who} refused 
 
 def _call_error(target: _Target, api: str, response: httpx.Response) -> APIError:
     """One error quoting the API's message: the deployment's answer, not BentoCloud's."""
-    error = api_error(Refusal.of(response), _CALL_WORDING if target.authorized else _UNASKED_TOKEN,
-                      endpoint=target.url, login_hint=target.authorized, who=f"Deployment {target.name!r}",
-                      api=repr(api), name=repr(target.name))
-    if isinstance(error, NotFoundError):
-        error.hint = Hint("openapi", {"name": target.name}, why="to list its APIs")
-    return error
+    return api_error(Refusal.of(response), _CALL_WORDING if target.authorized else _UNASKED_TOKEN,
+                     endpoint=target.url, login_hint=target.authorized, who=f"Deployment {target.name!r}",
+                     api=repr(api), name=repr(target.name))
 
 
 def _transport_error(exc: httpx.HTTPError, target: _Target, what: str) -> TransportError:
