@@ -40,9 +40,7 @@ class BentoCloudMagics(Magics, Configurable):
     context = Unicode(None, allow_none=True, help="Context used when --context is not given.").tag(config=True)
     widgets = Bool(True, help="Show panels as widgets where the front end renders them.").tag(config=True)
 
-    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
-        super().__init__(shell=shell, **kwargs)
-        self._applied: tuple[float, float] | None = None
+    _applied: tuple[float, float] | None = None  # set before traitlets' config observers may run
 
     @observe("poll_interval", "timeout")
     def _settings_changed(self, change: Any) -> None:

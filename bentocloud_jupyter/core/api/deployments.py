@@ -18,6 +18,9 @@ from bentocloud_jupyter.core.api.bento_source import (
     secret_env_keys,
     with_bento,
 )
+from bentocloud_jupyter.core.api.bento_source import (
+    dry_run as dry_run_request,
+)
 from bentocloud_jupyter.core.credentials.config import ResolvedContext
 from bentocloud_jupyter.core.deployments.options import (
     DeployOptions,
@@ -130,9 +133,9 @@ def deploy(bento: str | None = None, name: str | None = None, cluster: str | Non
     keys = secret_env_keys(client, options.secrets or source.get("secrets") or (),
                            options.cluster or source.get("cluster"))
     body, target_cluster = build_create_request(with_bento(options, remote.tag), remote.entry_service,
-                                                list(remote.envs), keys)
+                                                [dict(env) for env in remote.envs], keys)
     if dry_run:
-        return dry_run(body, target_cluster, remote.entry_service)
+        return dry_run_request(body, target_cluster, remote.entry_service)
     created = client.create_deployment(body, target_cluster)
     if wait:
         return DeploymentView(wait_for(client, WatchState(created.name, timeout=timeout), created.cluster))
@@ -168,7 +171,7 @@ def update(name: str, bento: str | None = None, cluster: str | None = None,
     body, target_cluster = build_update_request(dict(current.raw), with_bento(options, remote.tag),
                                                 remote.entry_service)
     if dry_run:
-        return dry_run(body, target_cluster, remote.entry_service, "PUT", f"/api/v2/deployments/{name}")
+        return dry_run_request(body, target_cluster, remote.entry_service, "PUT", f"/api/v2/deployments/{name}")
     updated = client.update_deployment(name, body, target_cluster)
     if wait:
         updated = wait_for(client, WatchState(name, previous_revision=current.revision, timeout=timeout),

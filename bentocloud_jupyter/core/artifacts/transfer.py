@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bentocloud_jupyter.core.artifacts.archive import extract_safely, write_archive
-from bentocloud_jupyter.core.rest.client import BentoCloudClient
-from bentocloud_jupyter.core.display import esc, html_table, text_table
-from bentocloud_jupyter.core.rest.endpoints import item_path
-from bentocloud_jupyter.core.errors import BentoCloudError, InvalidInputError, NotFoundError
 from bentocloud_jupyter.core.artifacts.store import LocalStore, parse_tag
+from bentocloud_jupyter.core.display import esc, html_table, text_table
+from bentocloud_jupyter.core.errors import BentoCloudError, InvalidInputError, NotFoundError
+from bentocloud_jupyter.core.rest.client import BentoCloudClient
+from bentocloud_jupyter.core.rest.endpoints import item_path
 
 __all__ = ["CHUNK_SIZE", "PART_SIZE", "Progress", "PullResult", "PushResult", "pull", "push"]
 

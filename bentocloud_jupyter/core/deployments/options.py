@@ -34,21 +34,21 @@ from typing import Any
 
 import yaml
 
+from bentocloud_jupyter.core.defaults import STRATEGIES
 from bentocloud_jupyter.core.deployments.schema import (
     ROUTE_TYPES as ROUTE_TYPES,  # re-exported: part of this module's public API
 )
 from bentocloud_jupyter.core.deployments.schema import (
-    STRATEGIES,
-    _as_int,
-    _check_name,
-    _env_name,
-    _finish,
-    _label_key,
-    _label_value,
-    _scalar,
-    _shape_object,
-    _strategy,
+    check_env_name,
+    check_int,
+    check_label_key,
+    check_label_value,
+    check_name,
+    check_scalar,
+    check_strategy,
+    finish_body,
     parse_bool,
+    shape_object,
 )
 from bentocloud_jupyter.core.errors import InvalidInputError
 
@@ -64,7 +64,7 @@ def _split_env(item: str) -> tuple[str, str | None]:
     if not isinstance(item, str):
         raise InvalidInputError(f"--env expects text such as NAME=value, not {type(item).__name__}")
     key, sep, value = item.partition("=")
-    return _env_name(key), (value if sep else None)
+    return check_env_name(key), (value if sep else None)
 
 
 def parse_envs(items: Iterable[str], environ: Mapping[str, str] | None = None) -> list[dict[str, str]]:
@@ -97,7 +97,7 @@ def parse_labels(items: Iterable[str]) -> list[dict[str, str]]:
         key, sep, value = str(item).partition("=")
         if not sep:
             raise InvalidInputError(f"--label {item!r} has no '=': use --label key=value")
-        out.append({"key": _label_key(key, "--label"), "value": _label_value(value, "--label")})
+        out.append({"key": check_label_key(key, "--label"), "value": check_label_value(value, "--label")})
     return out
 
 
@@ -148,14 +148,14 @@ class DeployOptions:
             put(self, "access_authorization", parse_bool(self.access_authorization))
         for key in ("scaling_min", "scaling_max"):
             if getattr(self, key) is not None:
-                put(self, key, _as_int(getattr(self, key), _FLAGS[key]))
+                put(self, key, check_int(getattr(self, key), _FLAGS[key]))
         if self.strategy is not None:
-            put(self, "strategy", _strategy(self.strategy))
+            put(self, "strategy", check_strategy(self.strategy))
         self._validate()
 
     def _validate(self) -> None:
         if self.name is not None:
-            _check_name(self.name)
+            check_name(self.name)
         lo, hi = self.scaling_min, self.scaling_max
         if lo is not None and lo < 0:
             raise InvalidInputError(f"--scaling-min must be 0 or more, not {lo}")
@@ -295,9 +295,9 @@ def build_create_request(options: DeployOptions, entry_service: str, manifest_en
     cluster = cfg.pop("cluster", options.cluster)
     if not cfg.get("bento"):
         raise InvalidInputError("no bento given; pass bento='name:version' (or set bento: in the config)")
-    body = _finish(_shape_object(cfg, "create", "", fill=True, strict=True))
+    body = finish_body(shape_object(cfg, "create", "", fill=True, strict=True))
     _check_required_envs(body, manifest, set(secret_env_keys))
-    return body, None if cluster is None else _scalar(cluster, "str", "cluster")
+    return body, None if cluster is None else check_scalar(cluster, "str", "cluster")
 
 
 def _current_config(current: dict[str, Any]) -> dict[str, Any]:
@@ -342,13 +342,13 @@ def build_update_request(current: dict[str, Any], options: DeployOptions,
         base = {k: v for k, v in _current_config(current).items() if v is not None}
     except (KeyError, TypeError) as exc:
         raise InvalidInputError(f"the current deployment is missing {exc}; fetch it again") from None
-    base = _shape_object(base, "update", "current deployment", fill=False, strict=False)
+    base = shape_object(base, "update", "current deployment", fill=False, strict=False)
     source = load_config_source(options)
     patch = _flags_config(options, entry_service, create=False) if source is None else source
     for key in ("cluster", "name", "dev"):
         patch.pop(key, None)
-    merged = _deep_merge(base, _shape_object(patch, "update", "", fill=False, strict=True))
-    return _finish(_shape_object(merged, "update", "", fill=True, strict=False)), cluster
+    merged = _deep_merge(base, shape_object(patch, "update", "", fill=False, strict=True))
+    return finish_body(shape_object(merged, "update", "", fill=True, strict=False)), cluster
 
 
 def _deep_merge(base: Any, update: Any) -> Any:

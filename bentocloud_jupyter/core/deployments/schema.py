@@ -70,7 +70,7 @@ def parse_bool(text: str | bool, what: str = "--access-authorization") -> bool:
     raise InvalidInputError(f"{what} expects true or false (also yes/no, 1/0, on/off), not {text!r}")
 
 
-def _env_name(key: str, where: str = "--env") -> str:
+def check_env_name(key: str, where: str = "--env") -> str:
     if not key:
         raise InvalidInputError(f"{where} needs a name before '=': use --env NAME=value")
     if not _ENV_NAME.match(key):
@@ -79,7 +79,7 @@ def _env_name(key: str, where: str = "--env") -> str:
     return key
 
 
-def _label_key(key: str, where: str) -> str:
+def check_label_key(key: str, where: str) -> str:
     prefix, _, name = key.rpartition("/")
     if not name or not _LABEL_PART.match(name) or (prefix and not _LABEL_PREFIX.match(prefix)) or "/" in prefix:
         raise InvalidInputError(f"{where}: label key {key!r} is not valid: use up to 63 letters, digits, '-', "
@@ -88,21 +88,21 @@ def _label_key(key: str, where: str) -> str:
     return key
 
 
-def _label_value(value: str, where: str) -> str:
+def check_label_value(value: str, where: str) -> str:
     if not _LABEL_PART.match(value):
         raise InvalidInputError(f"{where}: label value {value!r} is not valid: use up to 63 letters, digits, '-', "
                                 "'_' or '.', starting and ending with a letter or digit (or leave it empty)")
     return value
 
 
-def _strategy(value: str, where: str = "--strategy") -> str:
+def check_strategy(value: str, where: str = "--strategy") -> str:
     for choice in STRATEGIES:
         if str(value).strip().lower() == choice.lower():
             return choice
     raise InvalidInputError(f"{where} {value!r} is not a deployment strategy; choose one of {', '.join(STRATEGIES)}")
 
 
-def _check_name(name: str, where: str = "--name") -> str:
+def check_name(name: str, where: str = "--name") -> str:
     if not _DNS_LABEL.match(name):
         raise InvalidInputError(f"{where} {name!r} is not a valid deployment name: use 1-63 lowercase letters, "
                                 "digits and '-', starting and ending with a letter or digit")
@@ -115,7 +115,7 @@ def _check_route(value: str, where: str) -> str:
     return value
 
 
-def _as_int(value: object, where: str) -> int:
+def check_int(value: object, where: str) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
@@ -127,13 +127,13 @@ def _join(where: str, key: object) -> str:
     return f"{where}.{key}" if where else str(key)
 
 
-def _scalar(value: object, kind: str, where: str) -> Any:
+def check_scalar(value: object, kind: str, where: str) -> Any:
     if kind == "any":
         return value
     if kind == "bool":
         return value is not None and parse_bool(value if isinstance(value, bool) else str(value), where)
     if kind == "int":
-        return _as_int(value, where)
+        return check_int(value, where)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, str):
@@ -158,11 +158,11 @@ def _shape(value: object, kind: str, where: str, *, fill: bool, strict: bool) ->
             return [_shape(v, base[1:-1], f"{where}[{i}]", fill=fill, strict=strict) for i, v in enumerate(value)]
         return {str(k): _shape(v, base[1:-1], _join(where, k), fill=fill, strict=strict) for k, v in value.items()}
     if base in _SCHEMA:
-        return _shape_object(value, base, where, fill=fill, strict=strict)
-    return _scalar(value, base, where)
+        return shape_object(value, base, where, fill=fill, strict=strict)
+    return check_scalar(value, base, where)
 
 
-def _shape_object(value: object, schema: str, where: str, *, fill: bool, strict: bool) -> dict[str, Any]:
+def shape_object(value: object, schema: str, where: str, *, fill: bool, strict: bool) -> dict[str, Any]:
     fields = _SCHEMA[schema]
     if not isinstance(value, dict):
         raise InvalidInputError(f"{where or 'the config'} must be a mapping, not {type(value).__name__}")
@@ -188,9 +188,9 @@ def _shape_object(value: object, schema: str, where: str, *, fill: bool, strict:
 
 
 _CHECKS: dict[tuple[str, str], Callable[[Any, str], Any]] = {
-    ("create", "name"): _check_name, ("service", "deployment_strategy"): _strategy,
-    ("canary", "route_type"): _check_route, ("env", "name"): _env_name, ("label", "key"): _label_key,
-    ("label", "value"): _label_value,
+    ("create", "name"): check_name, ("service", "deployment_strategy"): check_strategy,
+    ("canary", "route_type"): _check_route, ("env", "name"): check_env_name,
+    ("label", "key"): check_label_key, ("label", "value"): check_label_value,
 }
 
 
@@ -211,7 +211,7 @@ def _fix_scaling(scaling: dict[str, Any] | None, where: str) -> dict[str, Any]:
     return {**scaling, "max_replicas": hi}
 
 
-def _finish(body: dict[str, Any]) -> dict[str, Any]:
+def finish_body(body: dict[str, Any]) -> dict[str, Any]:
     """Normalise the scaling of every service (canary versions too) and check the bento tag."""
     groups = [("services", body["services"])]
     versions = (body["canary"] or {}).get("versions") or {}
