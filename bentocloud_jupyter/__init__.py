@@ -21,12 +21,12 @@ from typing import Any
 
 from bentocloud_jupyter._version import __version__
 
-__all__ = ["__version__", "bentos", "call", "clusters", "contexts", "delete", "deploy", "get",
+__all__ = ["__version__", "bentos", "call", "clusters", "configure", "contexts", "delete", "deploy", "get",
            "instance_types", "list_deployments", "load_ipython_extension", "login", "logout", "logs", "models",
            "openapi", "pull", "push", "start_sandbox", "status", "stop_sandbox", "terminate",
            "unload_ipython_extension", "unwatch", "update", "use_context", "watch", "whoami"]
 
-_API = {"bentos", "call", "clusters", "contexts", "delete", "deploy", "get", "instance_types",
+_API = {"bentos", "call", "clusters", "configure", "contexts", "delete", "deploy", "get", "instance_types",
         "list_deployments", "login", "logout", "logs", "models", "openapi", "pull", "push", "status",
         "terminate", "update", "use_context", "whoami"}
 _SANDBOX = {"start_sandbox", "stop_sandbox"}

@@ -11,6 +11,10 @@ from typing import Any
 import pytest
 from support import make_sandbox_fixture
 
+# Hints are worded by every loaded front end; in a notebook the extension is always loaded, so the tests
+# read messages as a notebook user does (`%bentocloud login`, with the Python form beside it).
+import bentocloud_jupyter.ipython.words  # noqa: F401
+
 _CLOUD_ENV_VARS = ("BENTO_CLOUD_API_KEY", "BENTO_CLOUD_API_ENDPOINT", "BENTOML_CLOUD_CONTEXT")
 _LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", ""}
 

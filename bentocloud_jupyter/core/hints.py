@@ -26,7 +26,8 @@ class Hint:
         object.__setattr__(self, "args", dict(self.args))
 
 
-Wording = Callable[[Hint], str]
+Wording = Callable[[Hint], "str | None"]
+"""A front end's spelling of a hint, or None when it has no command for that verb."""
 
 
 def python_words(hint: Hint) -> str:
@@ -48,9 +49,10 @@ def sentence(hint: Hint | None, *, surface: str | None = None) -> str:
     if hint is None:
         return ""
     why = f" {hint.why}" if hint.why else ""
-    if surface == "python" or (surface is None and not _wordings):
+    if surface is not None and surface != "python":
+        spelled = _wordings[surface](hint) if surface in _wordings else None
+        return f"run `{spelled or python_words(hint)}`{why}"
+    fronts = [] if surface == "python" else [words for words in (w(hint) for w in _wordings.values()) if words]
+    if not fronts:
         return f"run `{python_words(hint)}`{why}"
-    if surface is not None:
-        return f"run `{_wordings[surface](hint)}`{why}"
-    fronts = " or ".join(f"`{words(hint)}`" for words in _wordings.values())
-    return f"run {fronts} (Python: `{python_words(hint)}`){why}"
+    return f"run {' or '.join(f'`{words}`' for words in fronts)} (Python: `{python_words(hint)}`){why}"

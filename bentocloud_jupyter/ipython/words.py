@@ -30,21 +30,21 @@ def _entry(verb: str) -> tuple[str, Subcommand] | None:
 def _spell(action: argparse.Action, value: Any) -> list[str]:
     if not action.option_strings:
         return [shlex.quote(str(value))]
-    flag = max(action.option_strings, key=len)
+    flag = max((s for s in action.option_strings if not s.startswith("--no-")), key=len)
     if isinstance(value, bool) or value is None:
         return [flag] if value else []
     values = value if isinstance(value, (list, tuple)) else [value]
     return [part for item in values for part in (flag, shlex.quote(str(item)))]
 
 
-def magic_words(hint: Hint) -> str:
-    """The magic line that does what ``hint`` asks (``%config`` for settings)."""
+def magic_words(hint: Hint) -> str | None:
+    """The magic line that does what ``hint`` asks (``%config`` for settings); None when no magic does it."""
     if hint.verb == "configure":
         return "; ".join(f"%config BentoCloudMagics.{key} = {value!r}" for key, value in hint.args.items()
                          if key in _SETTINGS) or "%config BentoCloudMagics"
     found = _entry(hint.verb)
     if found is None:
-        return f"%bentocloud {hint.verb.replace('_', '-')}"
+        return None
     prog, entry = found
     actions = {action.dest: action for action in entry.parser._actions}
     parts = [prog]

@@ -47,7 +47,8 @@ def _parser_defaults(parser: Any) -> dict[str, Any]:
 
 def _compare(parser: Any, verb: Callable[..., Any], magic_only: set[str]) -> None:
     signature = inspect.signature(verb)
-    params = {n: p.default for n, p in signature.parameters.items()}
+    # keyword-only parameters are what a front end injects (progress=), never a flag of the line
+    params = {n: p.default for n, p in signature.parameters.items() if p.kind is not p.KEYWORD_ONLY}
     defaults = _parser_defaults(parser)
     assert set(defaults) - magic_only == set(params), f"{parser.prog} vs {verb.__name__}"
     for name, default in params.items():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bentocloud_jupyter.core.api.bento_source import ProgressFactory, local_kind
+from bentocloud_jupyter.core.api.bento_source import ProgressFactory, local_kind, progress_display
 from bentocloud_jupyter.core.artifacts import transfer
 from bentocloud_jupyter.core.artifacts.progress import format_bytes
 from bentocloud_jupyter.core.artifacts.store import LocalStore, parse_tag
@@ -27,7 +27,7 @@ def push(tag: str, force: bool = False, context: str | None = None, *,
     client, _ = client_for(context)
     store = LocalStore()
     kind = "bento" if local_kind(store, tag) == "bento" else "model"
-    return transfer.push(client, tag, kind=kind, force=force, store=store, progress=progress() if progress else None)
+    return transfer.push(client, tag, kind=kind, force=force, store=store, progress=progress_display(progress))
 
 
 def pull(tag: str, output: str | None = None, force: bool = False, context: str | None = None, *,
@@ -46,7 +46,7 @@ def pull(tag: str, output: str | None = None, force: bool = False, context: str 
         client.get_model(name, version)  # raises NotFoundError naming the model when neither exists
         kind = "model"
     return transfer.pull(client, tag, kind=kind, output=output, force=force,
-                         progress=progress() if progress else None)
+                         progress=progress_display(progress))
 
 
 def bentos(context: str | None = None) -> TableView:

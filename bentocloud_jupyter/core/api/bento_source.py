@@ -11,6 +11,7 @@ from typing import Any
 
 from bentocloud_jupyter.core.artifacts import transfer
 from bentocloud_jupyter.core.artifacts.build import build_bento, is_project_folder
+from bentocloud_jupyter.core.artifacts.progress import TextProgress
 from bentocloud_jupyter.core.artifacts.store import LocalStore, parse_tag
 from bentocloud_jupyter.core.artifacts.transfer import Progress
 from bentocloud_jupyter.core.deployments.options import DeployOptions, describe_request
@@ -20,10 +21,16 @@ from bentocloud_jupyter.core.rest.client import BentoCloudClient
 from bentocloud_jupyter.core.rest.models import Bento
 from bentocloud_jupyter.core.results import DryRun
 
-__all__ = ["ProgressFactory", "dry_run", "local_kind", "resolve_bento", "secret_env_keys", "with_bento"]
+__all__ = ["ProgressFactory", "dry_run", "local_kind", "progress_display", "resolve_bento", "secret_env_keys",
+           "with_bento"]
 
 ProgressFactory = Callable[[], Progress]
 """Makes the progress display of one transfer, called only once a transfer really starts."""
+
+
+def progress_display(factory: ProgressFactory | None) -> Progress:
+    """The display for a transfer that is starting now: the front end's, or a text line (bytes, rate, ETA)."""
+    return factory() if factory is not None else TextProgress()
 
 
 def local_kind(store: LocalStore, tag: str, required: bool = True) -> str | None:
@@ -65,7 +72,7 @@ def resolve_bento(client: BentoCloudClient, tag: str, progress: ProgressFactory 
         store = LocalStore()
         if local_kind(store, tag, required=False) != "bento":
             raise
-        transfer.push(client, tag, kind="bento", store=store, progress=progress() if progress else None)
+        transfer.push(client, tag, kind="bento", store=store, progress=progress_display(progress))
         bento = client.get_bento(repo, store.get_bento(tag).version)
     if not bento.has_manifest:
         raise InvalidInputError(f"Bento {bento.tag} has no manifest on BentoCloud (its upload did not finish); "

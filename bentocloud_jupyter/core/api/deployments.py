@@ -52,12 +52,12 @@ _EXAMPLE = Hint("deploy", {"bento": "summarizer:v3", "name": "my-deployment"})
 
 
 def list_deployments(cluster: str | None = None, all: bool = False, search: str | None = None,
-                     labels: Sequence[str] = (), output: str = "table",
+                     labels: Sequence[str] | None = (), output: str = "table",
                      context: str | None = None) -> DeploymentsView | TextOutput:
     """Deployments as a table, or as JSON/YAML (one object per deployment) with ``output``."""
     check_output(output)
     client, resolved = client_for(context)
-    query = " ".join(f"label:{item['key']}={item['value']}" for item in parse_labels(labels)) or None
+    query = " ".join(f"label:{item['key']}={item['value']}" for item in parse_labels(labels or ())) or None
     found = client.list_deployments(cluster=cluster, all=True if all or cluster is None else None, search=search,
                                     q=query)
     if output != "table":
@@ -104,16 +104,15 @@ def status(name: str, cluster: str | None = None, wait: bool = False, timeout: f
 def deploy(bento: str | None = None, name: str | None = None, cluster: str | None = None,
            access_authorization: bool | None = None, scaling_min: int | None = None,
            scaling_max: int | None = None, instance_type: str | None = None, strategy: str | None = None,
-           labels: Sequence[str] = (), envs: Sequence[str] = (), secrets: Sequence[str] = (),
+           labels: Sequence[str] | None = (), envs: Sequence[str] | None = (), secrets: Sequence[str] | None = (),
            config_file: str | None = None, config_dict: Mapping[str, Any] | str | None = None,
            wait: bool = False, timeout: float = DEFAULT_TIMEOUT, dry_run: bool = False,
            context: str | None = None, *, progress: ProgressFactory | None = None) -> DeploymentView | DryRun:
     """Create a deployment of a bento on BentoCloud (the options of ``bentoml deploy``).
 
-    ``bento`` is ``name:version`` or ``name`` (its latest version), a bento only in the local store (pushed
-    first, drawing on ``progress``) or a project folder (built first). Required envs of the bento's manifest
-    are checked before anything is sent. Returns at once, with what to follow, unless ``wait``; ``dry_run``
-    only shows the request.
+    ``bento`` is ``name[:version]``, a bento only in the local store (pushed first, shown by ``progress``) or a
+    project folder (built first). Required envs are checked before anything is sent. Returns at once, with
+    what to follow, unless ``wait``; ``dry_run`` only shows the request.
 
     Raises:
         InvalidInputError: bad options, a path that is no project, missing required envs.
@@ -123,7 +122,8 @@ def deploy(bento: str | None = None, name: str | None = None, cluster: str | Non
     started = time.monotonic()
     options = DeployOptions(bento=bento, name=name, cluster=cluster, access_authorization=access_authorization,
                             scaling_min=scaling_min, scaling_max=scaling_max, instance_type=instance_type,
-                            strategy=strategy, envs=tuple(envs), labels=tuple(labels), secrets=tuple(secrets),
+                            strategy=strategy, envs=tuple(envs or ()), labels=tuple(labels or ()),
+                            secrets=tuple(secrets or ()),
                             config_file=config_file, config_dict=_copy(config_dict))
     source = load_config_source(options) or {}
     if not (bento or source.get("bento")) and not (config_file or config_dict):
@@ -146,7 +146,7 @@ def deploy(bento: str | None = None, name: str | None = None, cluster: str | Non
 def update(name: str, bento: str | None = None, cluster: str | None = None,
            access_authorization: bool | None = None, scaling_min: int | None = None,
            scaling_max: int | None = None, instance_type: str | None = None, strategy: str | None = None,
-           labels: Sequence[str] = (), envs: Sequence[str] = (), secrets: Sequence[str] = (),
+           labels: Sequence[str] | None = (), envs: Sequence[str] | None = (), secrets: Sequence[str] | None = (),
            config_file: str | None = None, config_dict: Mapping[str, Any] | str | None = None,
            wait: bool = False, timeout: float = DEFAULT_TIMEOUT, dry_run: bool = False,
            context: str | None = None, *, progress: ProgressFactory | None = None) -> DeploymentView | DryRun:
@@ -162,7 +162,8 @@ def update(name: str, bento: str | None = None, cluster: str | None = None,
     started = time.monotonic()
     options = DeployOptions(bento=bento, cluster=cluster, access_authorization=access_authorization,
                             scaling_min=scaling_min, scaling_max=scaling_max, instance_type=instance_type,
-                            strategy=strategy, envs=tuple(envs), labels=tuple(labels), secrets=tuple(secrets),
+                            strategy=strategy, envs=tuple(envs or ()), labels=tuple(labels or ()),
+                            secrets=tuple(secrets or ()),
                             config_file=config_file, config_dict=_copy(config_dict))
     client, resolved = client_for(context)
     current = client.get_deployment(name, cluster)

@@ -40,15 +40,6 @@ class _Settings:
     timeout: float = DEFAULT_TIMEOUT
     poll_interval: float = SLOW_INTERVAL
     retry: RetryPolicy | None = None
-
-    @staticmethod
-    def _text_progress() -> Any:
-        from bentocloud_jupyter.core.artifacts.progress import TextProgress
-
-        return TextProgress()
-
-    progress: Any = _text_progress
-    """Factory of the progress display used by push/pull (the magics swap in a widget)."""
     transport: Any = None
     async_transport: Any = None
 
