@@ -23,11 +23,11 @@ from bentocloud_jupyter._version import __version__
 
 __all__ = ["__version__", "bentos", "call", "clusters", "configure", "contexts", "delete", "deploy", "get",
            "instance_types", "list_deployments", "load_ipython_extension", "login", "logout", "logs", "models",
-           "openapi", "pull", "push", "start_sandbox", "status", "stop_sandbox", "terminate",
+           "openapi", "pull", "push", "start_sandbox", "start_watch", "status", "stop_sandbox", "terminate",
            "unload_ipython_extension", "unwatch", "update", "use_context", "watch", "whoami"]
 
 _API = {"bentos", "call", "clusters", "configure", "contexts", "delete", "deploy", "get", "instance_types",
-        "list_deployments", "login", "logout", "logs", "models", "openapi", "pull", "push", "status",
+        "list_deployments", "login", "logout", "logs", "models", "openapi", "pull", "push", "start_watch", "status",
         "terminate", "update", "use_context", "whoami"}
 _SANDBOX = {"start_sandbox", "stop_sandbox"}
 

@@ -79,8 +79,11 @@ class BentoCloudError(Exception):
         """The message with its hint worded for ``surface`` ("magic", "python"; default: every loaded one)."""
         if self.hint is None:
             return self.message
-        joiner = " " if self.message.endswith((".", ";", ":")) else "; "
-        return redact(f"{self.message}{joiner}{sentence(self.hint, surface=surface)}.")
+        said = sentence(self.hint, surface=surface)
+        if self.message.endswith((".", "?", "!")):
+            return redact(f"{self.message} {said[:1].upper()}{said[1:]}.")
+        joiner = " " if self.message.endswith((";", ":")) else "; "
+        return redact(f"{self.message}{joiner}{said}.")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"

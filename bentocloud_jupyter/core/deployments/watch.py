@@ -120,13 +120,20 @@ class WatchHub:
 
     def watch(self, state: WatchState, cluster: str | None = None,
               on_change: Listener | None = None) -> asyncio.Future[WatchState]:
-        """Watch ``state.name`` alongside any other watch of it; the future resolves with the final state."""
+        """Watch ``state.name`` alongside any other watch of it; the future resolves with the final state.
+
+        A state that has seen nothing yet is polled at once; one seeded with the snapshot a verb fetched waits
+        for the next tick (that snapshot is the first frame: no second GET right behind the first).
+        """
         loop = asyncio.get_running_loop()
         entry = HubEntry(state, cluster, [on_change] if on_change else [], loop.create_future())
         self._entries[id(state)] = entry
+        poll_now = state.deployment is None
         if self._task is None or self._task.done():
-            self._task = loop.create_task(self._run(), name="bentocloud-watch-hub")
-        self._wake.set()
+            first_pause = 0.0 if poll_now else self.fast_interval
+            self._task = loop.create_task(self._run(first_pause), name="bentocloud-watch-hub")
+        elif poll_now:
+            self._wake.set()
         return entry.done
 
     def unwatch(self, name: str, state: WatchState | None = None) -> bool:
@@ -153,8 +160,10 @@ class WatchHub:
             self._task.cancel()
             self._task = None
 
-    async def _run(self) -> None:
+    async def _run(self, first_pause: float = 0.0) -> None:
         """The hub's one polling task: tick, tell, drop what is over, pause; until nothing is watched."""
+        if first_pause > 0:
+            await self._pause(first_pause)
         while self._entries:
             self._wake.clear()
             poll = self.engine.begin([Watched(e.state, e.cluster) for e in self._entries.values()])
