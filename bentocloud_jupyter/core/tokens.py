@@ -2,8 +2,9 @@
 
 A :class:`Token` wraps the secret string so that ``repr()``, ``str()``, f-strings, logging and
 tracebacks only ever show its last four characters. The raw value is reached deliberately through
-:meth:`Token.reveal`, which is called in exactly two places: the HTTP header we send and the YAML we
-write. :func:`redact` scrubs known token values out of any text we build from server answers or
+:meth:`Token.reveal`, called only where the secret must leave or be compared: the headers we send (REST,
+websockets, calls with access authorization), the YAML we write, a hash keying the shared clients, and
+:func:`redact` itself. :func:`redact` scrubs known token values out of any text we build from server answers or
 exceptions before that text reaches a user.
 """
 

@@ -11,6 +11,7 @@ from IPython.core.error import StdinNotImplementedError
 
 from bentocloud_jupyter.core.errors import InvalidInputError
 from bentocloud_jupyter.core.messages import Message
+from bentocloud_jupyter.core.tokens import Token
 
 __all__ = ["delete", "login", "sandbox", "unwatch"]
 
@@ -24,7 +25,7 @@ def login(endpoint: str, context: str | None, api_token: str | None, browser: bo
     """A token from the line (with a warning), the browser flow, the login panel, or a hidden prompt."""
     from bentocloud_jupyter.core import api
 
-    token = api_token
+    token: str | Token | None = api_token
     if token:
         warnings.warn(LOGIN_LINE_NOTICE, stacklevel=1)
     elif browser:
@@ -49,7 +50,7 @@ def _prompt_token() -> str:
     return token.strip()
 
 
-def _browser_token(endpoint: str, timeout: float, insecure: bool) -> str:
+def _browser_token(endpoint: str, timeout: float, insecure: bool) -> Token:
     from IPython.display import HTML, display
 
     from bentocloud_jupyter.core.credentials import auth
@@ -60,7 +61,7 @@ def _browser_token(endpoint: str, timeout: float, insecure: bool) -> str:
                  f"{esc(int(timeout * 10))} s; interrupt the kernel to cancel).</div>"), raw=False)
     print(f"Open {flow.url} and approve the new token.")
     try:
-        return flow.wait(timeout=timeout * 10).reveal()
+        return flow.wait(timeout=timeout * 10)
     except KeyboardInterrupt:
         raise InvalidInputError("Browser login cancelled; nothing was saved.") from None
 

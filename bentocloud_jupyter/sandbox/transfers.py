@@ -1,7 +1,7 @@
 """Bento/model transfer routes: the PATCH actions, proxy upload/download and the presigned storage.
 
 The sandbox knob ``transfer_mode`` decides what create/update/GET answer in ``transmission_strategy``
-(bentoml 1.4 then picks its protocol, see the reference §7.3):
+(bentoml 1.4 then picks its protocol, see bentoml's `BentoAPI.push` in `src/bentoml/_internal/cloud/bento.py`):
 
 * ``proxy`` -> ``"proxy"``: ``PUT .../upload`` with the raw tar (marked ``success`` when complete, no
   ``finish_upload``), ``GET .../download``;

@@ -1,4 +1,5 @@
-"""Websocket routes: pod lists and log tails, as bentoml's client reads them (reference §5).
+"""Websocket routes: pod lists and log tails, as bentoml's client reads them
+(``src/bentoml/_internal/cloud/deployment.py``).
 
 Every socket is accepted, then authenticated with the ``X-YATAI-API-TOKEN`` upgrade header; a bad
 token gets ``{"type": "error", "message": ..., "payload": null}`` and close code 4401. Messages:

@@ -1,9 +1,9 @@
 """The local bento and model store that ``bentoml`` keeps under ``$BENTOML_HOME``, read without bentoml.
 
 Layout (``bentos/<name>/latest``, ``bentos/<name>/<version>/bento.yaml``, ``models/<name>/<version>/
-model.yaml``) and the create-request payloads built from it follow ``bentoml`` 1.4 (reference §7.1-7.2),
-so what we push is what ``bentoml push`` would push. Pulled items are written in the same layout, so
-``bentoml list`` and ``bentoml models list`` show them.
+model.yaml``) and the create-request payloads built from it follow ``bentoml`` 1.4
+(``src/bentoml/_internal/cloud/bento.py`` and ``model.py``), so what we push is what ``bentoml push``
+would push. Pulled items are written in the same layout, so ``bentoml list`` and ``bentoml models list`` show them.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def parse_tag(tag: str) -> tuple[str, str | None]:
 
 
 def naive_utc(value: Any) -> str | None:
-    """``bentoml``'s request time format: ``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC, no zone (reference §2.7)."""
+    """``bentoml``'s request time format: ``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC, no zone."""
     if value is None:
         return None
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
@@ -78,7 +78,7 @@ class LocalModel(_StoredItem):
         return (self.info.get("metadata") or {}).get("registry") == "huggingface"
 
     def create_request(self) -> dict[str, Any]:
-        """The CreateModel body (reference §3.7)."""
+        """The CreateModel body, as bentoml sends it."""
         context = self.info.get("context") or {}
         return {"description": "", "version": self.version, "build_at": naive_utc(self.info.get("creation_time")),
                 "labels": [{"key": str(k), "value": str(v)} for k, v in (self.info.get("labels") or {}).items()],
@@ -164,7 +164,7 @@ class LocalStore:
         return True
 
     def bento_create_request(self, bento: LocalBento) -> dict[str, Any]:
-        """The CreateBento body, manifest included (reference §7.2)."""
+        """The CreateBento body, manifest included, as bentoml sends it."""
         labels = [{"key": str(k), "value": str(v)} for k, v in (bento.info.get("labels") or {}).items()]
         return {"description": bento.description, "version": bento.version,
                 "build_at": naive_utc(bento.info.get("creation_time")), "labels": labels,

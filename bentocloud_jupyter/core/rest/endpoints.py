@@ -235,7 +235,8 @@ def list_api_tokens(search: str | None = None) -> Call[Page[ApiToken]]:
 
 
 # ------------------------------------------------------------------------------------- push and pull
-# ``kind`` is "bento" or "model": both families share their paths and actions (reference §3.6-§3.7).
+# ``kind`` is "bento" or "model": both families share their paths and actions (as in bentoml's
+# ``src/bentoml/_internal/cloud/client.py``).
 
 
 def _raw(body: Any) -> dict[str, Any]:
