@@ -42,6 +42,7 @@ from bentocloud_jupyter.core.credentials.resolve import (
 )
 from bentocloud_jupyter.core.credentials.safefile import atomic_write, ensure_folder, locked
 from bentocloud_jupyter.core.errors import InvalidInputError
+from bentocloud_jupyter.core.tokens import Token
 
 __all__ = [
     "DEFAULT_CONTEXT_NAME",
@@ -52,6 +53,7 @@ __all__ = [
     "Context",
     "ContextSource",
     "ResolvedContext",
+    "Token",  # re-exported: callers build contexts with config.Token(...)
     "bentoml_home",
     "context_not_found",
     "credentials_path",
