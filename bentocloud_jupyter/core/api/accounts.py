@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from bentocloud_jupyter.core.credentials import auth, config
 from bentocloud_jupyter.core.credentials.auth import BrowserLogin, LoginResult
 from bentocloud_jupyter.core.credentials.auth import login as validate_and_save
-from bentocloud_jupyter.core.credentials.config import DEFAULT_ENDPOINT
-from bentocloud_jupyter.core.rest.session import INSECURE_KEY, client_for
+from bentocloud_jupyter.core.credentials.config import DEFAULT_ENDPOINT, INSECURE_KEY
+from bentocloud_jupyter.core.credentials.guard import read_settled
+from bentocloud_jupyter.core.rest.session import client_for
 from bentocloud_jupyter.core.results import ContextsView, Message, WhoAmI
 from bentocloud_jupyter.core.tokens import Token
 
@@ -21,10 +23,17 @@ def login(endpoint: str = DEFAULT_ENDPOINT, api_token: str | Token | None = None
     """Validate a token and save it as a context (see :func:`~.credentials.auth.login`)."""
     result = validate_and_save(endpoint, api_token, context, insecure=insecure, timeout=timeout)
     if insecure:  # remember the user's explicit choice for this context's later calls
-        saved = config.get_context(result.context)
-        config.save_context(config.Context(saved.name, saved.endpoint, saved.api_token, saved.email,
-                                           {**saved.extra, INSECURE_KEY: True}))
+        config.update_config(lambda cfg: allow_insecure(cfg, result.context))
     return result
+
+
+def allow_insecure(cfg: config.Config, name: str) -> config.Config:
+    """``cfg`` with plain http allowed for the context ``name``, set on the file as read inside the lock."""
+    if cfg.find(name) is None:
+        raise config.context_not_found(name, cfg)
+    flagged = tuple(replace(ctx, extra={**ctx.extra, INSECURE_KEY: True}) if ctx.name == name else ctx
+                    for ctx in cfg.contexts)
+    return replace(cfg, contexts=flagged)
 
 
 def logout(context: str | None = None) -> Message:
@@ -33,7 +42,8 @@ def logout(context: str | None = None) -> Message:
     Raises:
         ContextNotFoundError: no such context.
     """
-    name = context or config.load_config().current_context_name
+    # Settled: a read in the middle of a `bentoml` write would name "default" instead of the current one.
+    name = context or read_settled(config.credentials_path())[1].current_context_name
     after = config.remove_context(name)
     current = f"the current context is now {after.current_context_name!r}" if after.contexts else "no contexts left"
     return Message(f"Removed context {name!r} from {after.path}; {current}.")

@@ -6,7 +6,11 @@ Same format as ``bentoml`` (so either tool can read what the other wrote), safer
 * Every write takes a cross-process lock, re-reads the file inside it, applies one change, writes a
   temp file in the same folder, fsyncs it, renames it over the old one and fsyncs the folder. A crash
   leaves the complete old or the complete new file; concurrent writers never lose each other's
-  contexts. The file is written ``0600``; a folder we create is ``0700``.
+  contexts. The file is written ``0600``; a folder we create is ``0700``; a read-only file or folder
+  is refused, never replaced.
+* ``bentoml`` writes without a lock (truncate, then write): a read that may have caught it mid-write is
+  re-read until it settles, and a write that would drop a context nobody asked to remove is refused
+  (see :mod:`.guard`).
 * A file we cannot parse raises :class:`~.errors.ConfigError` and is never overwritten.
 * Keys we do not know survive our writes (``bentoml`` drops them).
 * Tolerated as ``bentoml`` tolerates them: non-string scalars (coerced to text), a missing ``email``,
@@ -19,15 +23,17 @@ re-exported, so ``config.load_config`` and friends keep working.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from pathlib import Path
 
+from bentocloud_jupyter.core.credentials.guard import write_guarded
 from bentocloud_jupyter.core.credentials.model import (
     DEFAULT_CONTEXT_NAME,
     DEFAULT_ENDPOINT,
     ENV_CONTEXT_NAME,
     FILE_NAME,
+    INSECURE_KEY,
     Config,
     Context,
     context_not_found,
@@ -40,7 +46,7 @@ from bentocloud_jupyter.core.credentials.resolve import (
     list_contexts,
     resolve_context,
 )
-from bentocloud_jupyter.core.credentials.safefile import atomic_write, ensure_folder, locked
+from bentocloud_jupyter.core.credentials.safefile import ensure_folder, locked
 from bentocloud_jupyter.core.errors import InvalidInputError
 from bentocloud_jupyter.core.tokens import Token
 
@@ -49,6 +55,7 @@ __all__ = [
     "DEFAULT_ENDPOINT",
     "ENV_CONTEXT_NAME",
     "FILE_NAME",
+    "INSECURE_KEY",
     "Config",
     "Context",
     "ContextSource",
@@ -115,7 +122,7 @@ def remove_context(name: str, path: Path | None = None) -> Config:
             current = contexts[0].name if contexts else DEFAULT_CONTEXT_NAME
         return replace(config, contexts=contexts, current_context_name=current)
 
-    return update_config(change, path)
+    return update_config(change, path, removing=(name,))
 
 
 def rename_context(old: str, new: str, path: Path | None = None) -> Config:
@@ -137,7 +144,7 @@ def rename_context(old: str, new: str, path: Path | None = None) -> Config:
         current = new if config.current_context_name == old else config.current_context_name
         return replace(config, contexts=contexts, current_context_name=current)
 
-    return update_config(change, path)
+    return update_config(change, path, removing=(old,))
 
 
 def set_current_context(name: str, path: Path | None = None) -> Config:
@@ -168,19 +175,22 @@ def _check_name(name: str) -> None:
                                 "BENTO_CLOUD_API_KEY; choose another context name.")
 
 
-def update_config(change: Callable[[Config], Config], path: Path | None = None) -> Config:
+def update_config(change: Callable[[Config], Config], path: Path | None = None, *,
+                  removing: Collection[str] = ()) -> Config:
     """Apply ``change`` to the freshly re-read file under the lock and write the result atomically.
 
     ``change`` receives the file as it is *now* (not as some earlier read saw it), so concurrent
-    writers compose instead of overwriting each other.
+    writers compose instead of overwriting each other. It may be called more than once (when
+    ``bentoml`` wrote meanwhile), so it must not have side effects. A result without a context the
+    file had is refused unless that name is in ``removing``.
 
     Raises:
-        ConfigError: the current file cannot be parsed (nothing is written) or the write failed.
+        ConfigError: the current file cannot be parsed, is read-only, kept changing, or the change
+            would drop a context not in ``removing`` (nothing is written), or the write failed.
     """
     path = path or credentials_path()
     target = path.resolve() if path.is_symlink() else path
     ensure_folder(target.parent)
     with locked(target):
-        new = change(load_config(target))
-        atomic_write(target, new.to_yaml())
+        new = write_guarded(target, lambda config: (change(config), removing))
     return replace(new, path=path)

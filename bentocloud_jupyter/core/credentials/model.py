@@ -16,13 +16,30 @@ from bentocloud_jupyter.core.errors import ContextNotFoundError
 from bentocloud_jupyter.core.hints import Hint
 from bentocloud_jupyter.core.tokens import Token
 
-__all__ = ["DEFAULT_CONTEXT_NAME", "DEFAULT_ENDPOINT", "ENV_CONTEXT_NAME", "FILE_NAME", "Config", "Context",
-           "context_not_found"]
+__all__ = ["DEFAULT_CONTEXT_NAME", "DEFAULT_ENDPOINT", "ENV_CONTEXT_NAME", "FILE_NAME", "INSECURE_KEY", "Config",
+           "Context", "context_not_found", "flag_is_true"]
 
 DEFAULT_ENDPOINT = "https://cloud.bentoml.com"
 DEFAULT_CONTEXT_NAME = "default"
 ENV_CONTEXT_NAME = "__env__"
 FILE_NAME = ".yatai.yaml"
+INSECURE_KEY = "allow_insecure_http"
+"""Context key (kept by our writes, ignored by ``bentoml``) recording that the user allowed plain http."""
+
+_TRUE_WORDS = frozenset({"true", "yes", "1", "on"})
+
+
+def flag_is_true(value: Any) -> bool:
+    """Only a real true (YAML ``true``, the number 1, or the text true/yes/1/on) counts as true.
+
+    Why: the file is edited by hand, and ``bool("false")`` is True; anything else, including text we
+    do not recognise, counts as false, so a typo never turns a safety off.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value == 1
+    return isinstance(value, str) and value.strip().lower() in _TRUE_WORDS
 
 
 @dataclass(frozen=True)
@@ -38,6 +55,15 @@ class Context:
     def __post_init__(self) -> None:
         if not isinstance(self.api_token, Token):
             object.__setattr__(self, "api_token", Token(self.api_token))
+        flag = self.extra.get(INSECURE_KEY)
+        if INSECURE_KEY in self.extra and not isinstance(flag, bool):
+            # Stored as a real bool, so every reader of ``extra`` (and the file we write) agrees.
+            object.__setattr__(self, "extra", {**self.extra, INSECURE_KEY: flag_is_true(flag)})
+
+    @property
+    def allows_insecure_http(self) -> bool:
+        """True only when the user allowed plain http for this context (``login --insecure``)."""
+        return flag_is_true(self.extra.get(INSECURE_KEY))
 
     def to_yaml_dict(self) -> dict[str, Any]:
         """The mapping written to the file: ``bentoml``'s four keys plus the unknown ones we read."""

@@ -17,7 +17,7 @@ from bentocloud_jupyter.core.credentials.model import DEFAULT_CONTEXT_NAME, FILE
 from bentocloud_jupyter.core.errors import ConfigError
 from bentocloud_jupyter.core.tokens import Token
 
-__all__ = ["bentoml_home", "credentials_path", "load_config", "parse_config"]
+__all__ = ["bentoml_home", "credentials_path", "load_config", "parse_config", "read_raw"]
 
 _KNOWN_CONTEXT_KEYS = ("api_token", "email", "endpoint", "name")
 _KNOWN_TOP_KEYS = ("contexts", "current_context_name")
@@ -46,17 +46,26 @@ def load_config(path: Path | None = None) -> Config:
         ConfigError: the file exists but cannot be read or is not a valid credentials file.
     """
     path = path or credentials_path()
+    raw = read_raw(path)
+    return Config(path=path) if raw is None else parse_config(raw, path)
+
+
+def read_raw(path: Path) -> bytes | None:
+    """The file's bytes, or None when it does not exist.
+
+    Raises:
+        ConfigError: it is a folder or cannot be read.
+    """
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
-        return Config(path=path)
+        return None
     except IsADirectoryError:
         raise ConfigError(f"{path} is a folder, not a credentials file; move it away and log in again.",
                           path=str(path)) from None
     except OSError as exc:
         raise ConfigError(f"Cannot read the credentials file {path}: {exc.strerror or exc}. "
                           "Check its permissions.", path=str(path)) from None
-    return parse_config(raw, path)
 
 
 def parse_config(raw: bytes, path: Path) -> Config:

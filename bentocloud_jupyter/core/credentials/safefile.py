@@ -4,20 +4,22 @@ Why a module of its own: these are the guarantees the credentials file depends o
 its format. A cross-process lock (a sibling ``.lock`` file) serialises writers; each write goes to a
 temp file in the same folder (``0600``), is fsynced, renamed over the target and the folder fsynced,
 so a crash leaves the complete old or the complete new file. Temp files of killed writers are removed
-by the next lock holder.
+by the next lock holder. A folder or file the user made read-only is refused with one line before
+anything is locked or written (a rename would replace a read-only file without complaint).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from bentocloud_jupyter.core.errors import ConfigError
 
-__all__ = ["atomic_write", "ensure_folder", "locked"]
+__all__ = ["atomic_write", "check_writable", "ensure_folder", "locked"]
 
 LOCK_TIMEOUT_SECONDS = 30.0
 TEMP_SUFFIX = ".tmp"
@@ -41,15 +43,56 @@ def locked(target: Path) -> Iterator[None]:
     """Hold the cross-process lock of ``target`` (a sibling ``.lock`` file), clearing stale temp files."""
     from filelock import FileLock, Timeout  # imported lazily: only writers need it
 
+    check_writable(target)
     lock = FileLock(str(target) + ".lock", timeout=LOCK_TIMEOUT_SECONDS, mode=0o600)
     try:
-        with lock:
-            remove_stale_temps(target)
-            yield
+        lock.acquire()
     except Timeout:
         raise ConfigError(f"Another process has held the lock on {target} for {LOCK_TIMEOUT_SECONDS:.0f} s; "
                           "try again, or remove the stale file " + str(target) + ".lock",
                           path=str(target)) from None
+    except OSError as exc:  # a read-only folder or file system, a lock file we may not open
+        raise ConfigError(f"Cannot lock {target} for writing ({exc.strerror or exc}); make the folder "
+                          f"{target.parent} writable or set BENTOML_HOME to a writable folder.",
+                          path=str(target)) from None
+    try:
+        remove_stale_temps(target)
+        yield
+    finally:
+        lock.release()
+
+
+def writable_by_us(path: Path) -> bool:
+    """Whether the mode bits let us write ``path``: the owner's bit when it is ours, else ``os.access``.
+
+    Why the bits and not only ``os.access``: root may write anything, yet a file or folder its owner
+    made read-only (``chmod a-w``) says "do not change me", and we honour that for root too.
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return True  # nothing there yet: whether it can be created is the folder's question
+    except OSError:
+        return False
+    if info.st_uid == os.geteuid():
+        return bool(info.st_mode & stat.S_IWUSR)
+    return os.access(path, os.W_OK)
+
+
+def check_writable(target: Path) -> None:
+    """Refuse early, with what to do, when the folder or the existing file is read-only.
+
+    Raises:
+        ConfigError: the folder or the file is read-only (nothing was changed).
+    """
+    folder = target.parent
+    if not writable_by_us(folder):
+        raise ConfigError(f"The folder {folder} is read-only, so {target.name} cannot be changed; make it "
+                          f"writable (chmod u+w {folder}) or set BENTOML_HOME to a writable folder.",
+                          path=str(target))
+    if not writable_by_us(target):
+        raise ConfigError(f"{target} is read-only, so it was left unchanged; make it writable "
+                          f"(chmod u+w {target}) to save or change contexts.", path=str(target))
 
 
 def remove_stale_temps(target: Path) -> None:

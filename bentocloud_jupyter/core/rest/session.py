@@ -16,14 +16,12 @@ import weakref
 from typing import Any
 
 from bentocloud_jupyter.core.credentials.config import Context, ResolvedContext, resolve_context
+from bentocloud_jupyter.core.credentials.model import INSECURE_KEY
 from bentocloud_jupyter.core.deployments.watch import SLOW_INTERVAL, WatchHub
 from bentocloud_jupyter.core.rest.client import DEFAULT_TIMEOUT, AsyncBentoCloudClient, BentoCloudClient
 from bentocloud_jupyter.core.rest.http import RetryPolicy
 
 __all__ = ["INSECURE_KEY", "async_client_for", "client_for", "close_all", "hubs", "settings"]
-
-INSECURE_KEY = "allow_insecure_http"
-"""Context key (kept by our writes, ignored by ``bentoml``) recording that the user allowed plain http."""
 
 _lock = threading.Lock()
 _clients: dict[tuple[str, str, str], BentoCloudClient] = {}
@@ -53,7 +51,7 @@ def _key(ctx: Context) -> tuple[str, str, str]:
 
 
 def _options(ctx: Context) -> dict[str, Any]:
-    return {"context_name": ctx.name, "timeout": settings.timeout, "insecure": bool(ctx.extra.get(INSECURE_KEY)),
+    return {"context_name": ctx.name, "timeout": settings.timeout, "insecure": ctx.allows_insecure_http,
             "retry": settings.retry}
 
 
