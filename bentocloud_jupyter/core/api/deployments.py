@@ -32,6 +32,7 @@ from bentocloud_jupyter.core.deployments.options import (
 from bentocloud_jupyter.core.deployments.watch import DEFAULT_TIMEOUT, Goal, WatchState, wait_for
 from bentocloud_jupyter.core.errors import DeploymentFailed, InvalidInputError
 from bentocloud_jupyter.core.hints import Hint
+from bentocloud_jupyter.core.rest.durations import MAX_WATCH_TIMEOUT, check_duration
 from bentocloud_jupyter.core.rest.models import Deployment
 from bentocloud_jupyter.core.rest.session import client_for
 from bentocloud_jupyter.core.results import (
@@ -213,9 +214,9 @@ def check_output(output: str) -> None:
 
 
 def check_timeout(timeout: float) -> None:
-    """A timeout is a finite, positive number of seconds (no NaN, no infinity)."""
-    if not isinstance(timeout, (int, float)) or not (0 < timeout < float("inf")):
-        raise InvalidInputError(f"timeout must be a positive number of seconds, not {timeout!r}")
+    """A watch's timeout is a finite, positive number of seconds, at most a week (no NaN, no infinity: a
+    ``--wait --timeout inf`` would never return)."""
+    check_duration(timeout, maximum=MAX_WATCH_TIMEOUT)
 
 
 def _copy(value: Mapping[str, Any] | str | None) -> dict[str, Any] | str | None:

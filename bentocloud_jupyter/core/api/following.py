@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from bentocloud_jupyter.core.credentials.config import resolve_context
 from bentocloud_jupyter.core.deployments.watch import DEFAULT_TIMEOUT, Goal, WatchHub, WatchState
 from bentocloud_jupyter.core.rest import session
+from bentocloud_jupyter.core.rest.durations import MAX_WATCH_TIMEOUT, check_duration
 from bentocloud_jupyter.core.results import Follow, Message
 
 __all__ = ["Watch", "follow_deployment", "start_watch", "stop_all", "unwatch", "watch_state", "watched"]
@@ -46,8 +47,10 @@ def follow_deployment(name: str, *, context: str | None = None, cluster: str | N
     """What to follow for a deployment no verb has fetched (its first poll fetches it).
 
     Raises:
+        InvalidInputError: a timeout that is not a number of seconds in ``(0, MAX_WATCH_TIMEOUT]``.
         ContextNotFoundError, ConfigError: the credentials cannot be resolved.
     """
+    timeout = check_duration(timeout, maximum=MAX_WATCH_TIMEOUT)
     return Follow(name, cluster, goal, resolve_context(context), time.monotonic() + timeout, None, previous_revision)
 
 

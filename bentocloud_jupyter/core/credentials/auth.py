@@ -27,10 +27,14 @@ from bentocloud_jupyter.core.errors import (
 )
 from bentocloud_jupyter.core.hints import Hint, sentence
 from bentocloud_jupyter.core.rest.client import AsyncBentoCloudClient, BentoCloudClient
+from bentocloud_jupyter.core.rest.durations import MAX_REQUEST_TIMEOUT, MAX_WATCH_TIMEOUT, check_duration
 from bentocloud_jupyter.core.rest.models import Organization, User
 from bentocloud_jupyter.core.tokens import Token
 
-__all__ = ["Approval", "BrowserLogin", "LoginResult", "login", "start_browser_login"]
+__all__ = ["MAX_POLL_INTERVAL", "Approval", "BrowserLogin", "LoginResult", "login", "start_browser_login"]
+
+MAX_POLL_INTERVAL = 60.0
+"""The longest pause between two questions of the browser login."""
 
 
 @dataclass(frozen=True)
@@ -77,11 +81,13 @@ def login(endpoint: str = DEFAULT_ENDPOINT, api_token: str | Token | None = None
     does. The saved endpoint is the normalised URL (no trailing slash).
 
     Raises:
-        InvalidInputError: no token, or a bad endpoint (plain http to a remote host without ``insecure``).
+        InvalidInputError: no token, a bad endpoint (plain http to a remote host without ``insecure``), or a
+            timeout that is not a number of seconds in ``(0, MAX_REQUEST_TIMEOUT]``.
         AuthenticationError: BentoCloud rejected the token. Nothing is saved.
         APIError, TransportError: BentoCloud could not validate it. Nothing is saved.
         ConfigError: the credentials file cannot be parsed or written.
     """
+    timeout = check_duration(timeout, maximum=MAX_REQUEST_TIMEOUT)
     if api_token is None or not Token(api_token):
         raise InvalidInputError("No API token given; create one at your BentoCloud console (API Tokens page) "
                                 "or use the browser login.")
@@ -157,6 +163,11 @@ class Approval:
     """
 
     def __init__(self, timeout: float, interval: float, cancelled: Callable[[], bool] = lambda: False) -> None:
+        """Raises: InvalidInputError: a NaN, negative or endless ``timeout``, or an ``interval`` outside
+        ``(0, MAX_POLL_INTERVAL]`` (``time.sleep(nan)`` raises; ``inf`` never returns)."""
+        if timeout != 0:  # 0: already past the deadline, a valid (if odd) request
+            timeout = check_duration(timeout, maximum=MAX_WATCH_TIMEOUT)
+        interval = check_duration(interval, "poll_interval", maximum=MAX_POLL_INTERVAL)
         self.timeout, self.interval, self.cancelled = timeout, interval, cancelled
         self.deadline = time.monotonic() + timeout
 

@@ -3,17 +3,20 @@
 * :mod:`.watch_state` (:class:`WatchState`) decides when one watch is over; after an update it only
   accepts "ready" from the *new* revision, never from the old one.
 * :mod:`.watch_engine` decides what to request each tick, folds the answers in and paces the ticks
-  (1 s while something changes, easing to 5 s when steady, backoff honouring ``Retry-After``).
+  (1 s while something changes, easing to 5 s when steady, backoff honouring ``Retry-After``), never past the
+  earliest deadline.
 * Here only the I/O: :func:`wait_for` drives it with the blocking client (scripts, ``wait=True``, opt-in
   only); :class:`WatchHub` drives it on the caller's event loop (the kernel's) for every watch of one
   context at once: one request per tick, polls never overlap, several watches of one deployment share
   its poll, transient errors reach the listeners as warnings. No threads: callbacks run on the loop.
+  Whatever a request raises ends the watches (outcome ERROR) rather than the hub's task.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -26,9 +29,9 @@ from bentocloud_jupyter.core.deployments.watch_engine import (
     Poll,
     Watched,
     WatchEngine,
+    as_watch_error,
 )
 from bentocloud_jupyter.core.deployments.watch_state import DEFAULT_TIMEOUT, Goal, Outcome, Transition, WatchState
-from bentocloud_jupyter.core.errors import BentoCloudError
 from bentocloud_jupyter.core.rest.models import Deployment
 
 __all__ = ["DEFAULT_TIMEOUT", "FAST_INTERVAL", "MAX_ERROR_BACKOFF", "SLOW_INTERVAL", "Goal", "Outcome",
@@ -45,18 +48,31 @@ def wait_for(client: Any, state: WatchState, cluster: str | None = None, interva
     Raises:
         DeploymentFailed, WatchTimeout, WatchError: the goal was not reached.
     """
-    engine = WatchEngine(fast=interval, slow=interval)
-    while not state.done:
+    engine = WatchEngine(fast=interval, slow=interval, renewable=can_renew(client))
+    while not state.settle():
+        if engine.take_renewal():
+            renew(client)
         poll = engine.begin([Watched(state, cluster)])
         while (request := poll.next_request()) is not None:
             try:
                 poll.receive(request.call(client))
-            except BentoCloudError as error:
-                poll.fail(error)
+            except Exception as exc:
+                poll.fail(as_watch_error(exc))
         engine.conclude(poll)
         if not state.settle():
-            sleep(engine.delay)
+            sleep(engine.pause([state]))
     return state.raise_for_outcome()
+
+
+def can_renew(client: Any) -> bool:
+    """The client can re-read its credentials (ours can; a test's fake may not)."""
+    return callable(getattr(client, "reload_credentials", None))
+
+
+def renew(client: Any) -> None:
+    """Re-read the client's credentials after a 401; a failure here leaves the retry to fail on its own."""
+    with contextlib.suppress(Exception):
+        client.reload_credentials()
 
 
 # --------------------------------------------------------------------------------------------- async
@@ -81,7 +97,7 @@ class WatchHub:
     def __init__(self, client: Any, *, interval: float = SLOW_INTERVAL, fast_interval: float = FAST_INTERVAL,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.client = client
-        self.engine = WatchEngine(fast=fast_interval, slow=interval)
+        self.engine = WatchEngine(fast=fast_interval, slow=interval, renewable=can_renew(client))
         self._sleep = sleep
         self._entries: dict[int, HubEntry] = {}  # by id of the WatchState: several watches may share a name
         self._task: asyncio.Task[None] | None = None
@@ -149,7 +165,7 @@ class WatchHub:
         task = self._task
         self.close_nowait()
         if task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # close never re-raises
                 await task
 
     def close_nowait(self) -> None:
@@ -161,33 +177,69 @@ class WatchHub:
             self._task = None
 
     async def _run(self, first_pause: float = 0.0) -> None:
-        """The hub's one polling task: tick, tell, drop what is over, pause; until nothing is watched."""
-        if first_pause > 0:
-            await self._pause(first_pause)
-        while self._entries:
-            self._wake.clear()
-            poll = self.engine.begin([Watched(e.state, e.cluster) for e in self._entries.values()])
-            await self._perform(poll)
-            for state in self.engine.conclude(poll):
-                self._tell(state)
-            for entry in list(self._entries.values()):
-                if entry.state.settle():
-                    self._notify(entry)
-                    self._end(entry)
-            if not self._entries:
-                break
-            await self._pause(self.engine.delay)
+        """The hub's one polling task: tick, tell, drop what is over, pause; until nothing is watched.
+
+        Anything unexpected ends every watch with outcome ERROR instead of killing the task silently.
+        """
+        try:
+            await self._pause(self.engine.pause(self._states(), first_pause))
+            while self._sweep():
+                self._wake.clear()
+                if self.engine.take_renewal():
+                    renew(self.client)
+                poll = self.engine.begin([Watched(e.state, e.cluster) for e in self._entries.values()])
+                await self._perform_until_due(poll)
+                for state in self.engine.conclude(poll):
+                    self._tell(state)
+                if not self._sweep():
+                    break
+                await self._pause(self.engine.pause(self._states()))
+        except Exception as exc:
+            self._abort(as_watch_error(exc))
+
+    def _states(self) -> list[WatchState]:
+        return [entry.state for entry in self._entries.values()]
+
+    def _sweep(self) -> bool:
+        """End the watches that are over (settled, or past their deadline); True while some remain."""
+        for entry in list(self._entries.values()):
+            if entry.state.settle():
+                self._notify(entry)
+                self._end(entry)
+        return bool(self._entries)
+
+    def _abort(self, error: Exception) -> None:
+        for entry in list(self._entries.values()):
+            entry.state.finish(Outcome.ERROR, str(error))
+            self._end(entry)
+
+    async def _perform_until_due(self, poll: Poll) -> None:
+        """Run the poll, ending the watches whose deadline passes meanwhile (a poll may retry for long)."""
+        task = asyncio.ensure_future(self._perform(poll))
+        try:
+            while not task.done() and self._entries:
+                due = self.engine.pause(self._states(), math.inf)
+                await asyncio.wait({task}, timeout=None if math.isinf(due) else due)
+                self._sweep()
+        finally:
+            if not task.done():
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def _perform(self, poll: Poll) -> None:
         """Send the poll's requests one after the other (so polls never overlap), feeding each answer back."""
         while (request := poll.next_request()) is not None:
             try:
                 poll.receive(await request.call(self.client))
-            except BentoCloudError as error:
-                poll.fail(error)
+            except Exception as exc:
+                poll.fail(as_watch_error(exc))
 
     async def _pause(self, delay: float) -> None:
         """Sleep ``delay`` seconds, or less when a new watch arrives (it is polled at once)."""
+        if delay <= 0:
+            await asyncio.sleep(0)  # still yield to the loop
+            return
         sleeper = asyncio.ensure_future(self._sleep(delay))
         waker = asyncio.ensure_future(self._wake.wait())
         try:

@@ -1,5 +1,5 @@
-"""What one watch of a deployment has seen and whether it is over: pure decisions, no I/O, no clock of its own
-beyond ``time.monotonic`` for the timeout.
+"""What one watch of a deployment has seen and whether it is over: pure decisions, no I/O; its only clock is
+``clock`` (``time.monotonic`` unless a test hands in a fake one) for the timeout.
 
 After an update a watch only accepts "ready" (or a failure) from the *new* revision, never from the old
 one still serving. The blocking :func:`~.watch.wait_for` and the asyncio :class:`~.watch.WatchHub` both feed
@@ -9,12 +9,15 @@ snapshots into a :class:`WatchState`; neither decides anything itself.
 from __future__ import annotations
 
 import enum
+import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from bentocloud_jupyter.core.errors import DeploymentFailed, WatchError, WatchTimeout
+from bentocloud_jupyter.core.errors import DeploymentFailed, InvalidInputError, WatchError, WatchTimeout
 from bentocloud_jupyter.core.hints import Hint
+from bentocloud_jupyter.core.rest.durations import MAX_WATCH_TIMEOUT
 from bentocloud_jupyter.core.rest.models import FAILED_STATUSES, READY_STATUSES, Deployment
 
 __all__ = ["DEFAULT_TIMEOUT", "Goal", "Outcome", "Transition", "WatchState"]
@@ -51,13 +54,15 @@ class WatchState:
 
     ``hint`` says what to run next when the watch ended without an answer (a timeout), as data: each front
     end words it (:func:`~bentocloud_jupyter.core.hints.sentence`); ``message`` never names a front end.
+    ``started`` defaults to ``clock()`` at creation. A timeout past :data:`MAX_WATCH_TIMEOUT` is cut to it (an
+    infinite watch never ends); a NaN one is refused.
     """
 
     name: str
     goal: Goal = Goal.READY
     previous_revision: str | None = None
     timeout: float = DEFAULT_TIMEOUT
-    started: float = field(default_factory=time.monotonic)
+    started: float = math.nan
     deployment: Deployment | None = None
     transitions: list[Transition] = field(default_factory=list)
     outcome: Outcome | None = None
@@ -65,6 +70,14 @@ class WatchState:
     warning: str = ""
     ended: float | None = None
     hint: Hint | None = None
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if math.isnan(self.timeout):
+            raise InvalidInputError(f"timeout must be a number of seconds, not {self.timeout!r}")
+        self.timeout = min(self.timeout, MAX_WATCH_TIMEOUT)
+        if math.isnan(self.started):
+            self.started = self.clock()
 
     @property
     def done(self) -> bool:
@@ -77,7 +90,12 @@ class WatchState:
     @property
     def elapsed(self) -> float:
         """Seconds since the watch began, frozen once it is over."""
-        return (self.ended if self.ended is not None else time.monotonic()) - self.started
+        return (self.ended if self.ended is not None else self.clock()) - self.started
+
+    @property
+    def remaining(self) -> float:
+        """Seconds left before the timeout (0 once it passed); the drivers never sleep past it."""
+        return max(0.0, self.timeout - self.elapsed)
 
     def observe(self, deployment: Deployment) -> bool:
         """Record a fresh snapshot; True when something visible changed."""
@@ -121,7 +139,7 @@ class WatchState:
 
     def finish(self, outcome: Outcome, message: str) -> None:
         if not self.done:
-            self.outcome, self.message, self.ended = outcome, message, time.monotonic()
+            self.outcome, self.message, self.ended = outcome, message, self.clock()
 
     def raise_for_outcome(self) -> Deployment:
         """The deployment when the goal was reached; otherwise the matching :class:`WatchError`.

@@ -26,6 +26,7 @@ import httpx
 from bentocloud_jupyter.core.credentials.config import Context, ResolvedContext, resolve_context
 from bentocloud_jupyter.core.errors import BentoCloudError
 from bentocloud_jupyter.core.rest import endpoints
+from bentocloud_jupyter.core.rest.durations import MAX_REQUEST_TIMEOUT, check_duration
 from bentocloud_jupyter.core.rest.http import (
     USER_AGENT,
     Call,
@@ -34,6 +35,7 @@ from bentocloud_jupyter.core.rest.http import (
     parse_body,
     response_error,
     retry_delay,
+    storage_error,
     transport_error,
 )
 from bentocloud_jupyter.core.rest.models import Deployment, Page
@@ -93,19 +95,19 @@ class _Exchange(Generic[T]):
 
 
 class _Pages:
-    """Paging through deployments, as plain code: the next page to ask for, and when to stop."""
+    """Paging through deployments, as plain code: the next page to ask for, and when to stop (bounded by
+    :class:`~.endpoints.Pager`: a server whose ``total`` never comes is not paged forever)."""
 
     def __init__(self, cluster: str | None, all: bool | None, search: str | None, q: str | None,
                  page_size: int) -> None:
-        self.query, self.page_size, self.start, self.done = (cluster, all, search, q), page_size, 0, False
+        self.query, self.page_size, self.pager = (cluster, all, search, q), page_size, endpoints.Pager()
 
     def next_call(self) -> Call[Page[Deployment]] | None:
-        return None if self.done else endpoints.list_deployments_page(*self.query, self.start, self.page_size)
+        pager = self.pager
+        return None if pager.done else endpoints.list_deployments_page(*self.query, pager.start, self.page_size)
 
     def take(self, page: Page[Deployment]) -> list[Deployment]:
-        self.start += len(page.items)
-        self.done = not page.items or self.start >= page.total
-        return page.items
+        return self.pager.take(page, lambda d: (d.cluster, d.name))
 
 
 class _ClientBase:
@@ -117,7 +119,7 @@ class _ClientBase:
         self.endpoint = normalize_endpoint(endpoint, allow_insecure=insecure)
         self.token = Token(token) if token is not None else None
         self.context_name = context_name
-        self.timeout = timeout
+        self.timeout = check_duration(timeout, maximum=MAX_REQUEST_TIMEOUT)
         self.retry = retry or RetryPolicy()
 
     @classmethod
@@ -129,6 +131,25 @@ class _ClientBase:
     def from_context(cls, context: Context | ResolvedContext, **kwargs: Any) -> Any:
         ctx = context.context if isinstance(context, ResolvedContext) else context
         return cls(ctx.endpoint, ctx.api_token, context_name=ctx.name, **kwargs)
+
+    def reload_credentials(self) -> bool:
+        """Re-read this client's context (its token may have been refreshed in the file since); True when the
+        token changed and is used from now on. Another endpoint, or a context gone, changes nothing."""
+        if self.context_name is None:
+            return False
+        try:
+            ctx = resolve_context(self.context_name).context
+            same_endpoint = normalize_endpoint(ctx.endpoint, allow_insecure=True) == self.endpoint
+        except BentoCloudError:
+            return False
+        if not same_endpoint or self.token == ctx.api_token:
+            return False
+        self.token = ctx.api_token
+        self._http_client().headers["X-YATAI-API-TOKEN"] = ctx.api_token.reveal()
+        return True
+
+    def _http_client(self) -> httpx.Client | httpx.AsyncClient:
+        raise NotImplementedError
 
     def __repr__(self) -> str:
         context = f", context={self.context_name!r}" if self.context_name else ""
@@ -231,6 +252,9 @@ class BentoCloudClient(_Endpoints, _ClientBase):
         self._http = httpx.Client(**self._http_kwargs(transport))
         self._storage_http: httpx.Client | None = None
 
+    def _http_client(self) -> httpx.Client:
+        return self._http
+
     def send(self, call: Call[T]) -> T:
         """Send one call with retries where safe; the single path from request to value or error."""
         exchange = _Exchange(self, call)
@@ -266,7 +290,7 @@ class BentoCloudClient(_Endpoints, _ClientBase):
     def storage_put(self, url: str, chunks: Iterable[bytes], size: int) -> str:
         """PUT bytes to a presigned storage URL (no token sent); returns the ``ETag`` header verbatim."""
         call: Call[None] = Call("PUT", _path_only(url), lambda _: None, what="the presigned upload")
-        response = self._send_raw(self._storage(), call, content=chunks, size=size, url=url)
+        response = self._send_raw(self._storage(), call, content=chunks, size=size, url=url, storage=True)
         return str(response.headers.get("etag", ""))
 
     @contextlib.contextmanager
@@ -278,7 +302,7 @@ class BentoCloudClient(_Endpoints, _ClientBase):
             with http.stream("GET", path_or_url) as response:
                 if response.status_code != 200:
                     response.read()
-                    raise response_error(call, response, self.endpoint, self.context_name)
+                    raise self._refused(call, response, storage=presigned)
                 yield response
         except httpx.HTTPError as exc:
             raise transport_error(exc, call, self.endpoint, self.timeout) from None
@@ -290,7 +314,7 @@ class BentoCloudClient(_Endpoints, _ClientBase):
         return self._storage_http
 
     def _send_raw(self, http: httpx.Client, call: Call[None], *, content: Iterable[bytes], size: int,
-                  url: str | None = None) -> httpx.Response:
+                  url: str | None = None, storage: bool = False) -> httpx.Response:
         headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size)}
         try:
             request = http.build_request(call.method, url or call.path, content=content, headers=headers)
@@ -298,8 +322,14 @@ class BentoCloudClient(_Endpoints, _ClientBase):
         except httpx.HTTPError as exc:
             raise transport_error(exc, call, self.endpoint, self.timeout) from None
         if response.status_code != 200:
-            raise response_error(call, response, self.endpoint, self.context_name)
+            raise self._refused(call, response, storage=storage)
         return response
+
+    def _refused(self, call: Call[None], response: httpx.Response, *, storage: bool) -> BentoCloudError:
+        """A storage host's refusal is worded as one (no token went there); BentoCloud's as any answer."""
+        if storage:
+            return storage_error(call, response, self.endpoint)
+        return response_error(call, response, self.endpoint, self.context_name)
 
     def close(self) -> None:
         self._http.close()
@@ -320,6 +350,9 @@ class AsyncBentoCloudClient(_Endpoints, _ClientBase):
                  transport: httpx.AsyncBaseTransport | None = None, **kwargs: Any) -> None:
         super().__init__(endpoint, token, **kwargs)
         self._http = httpx.AsyncClient(**self._http_kwargs(transport))
+
+    def _http_client(self) -> httpx.AsyncClient:
+        return self._http
 
     async def send(self, call: Call[T]) -> T:
         """Send one call with retries where safe; the async twin of :meth:`BentoCloudClient.send`."""

@@ -7,11 +7,11 @@ not given); the server treats empty values as absent.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from bentocloud_jupyter.core.errors import NotFoundError
+from bentocloud_jupyter.core.errors import NotFoundError, ProtocolError
 from bentocloud_jupyter.core.rest.http import Call
 from bentocloud_jupyter.core.rest.models import (
     ApiToken,
@@ -28,7 +28,15 @@ from bentocloud_jupyter.core.rest.models import (
 
 T = TypeVar("T")
 
+MAX_PAGES = 100
+"""The most pages one listing follows (10,000 deployments at 100 a page); a server claiming more is refused."""
+MAX_COUNT = 10**9
+"""Paging numbers above this are clamped (a hostile ``total`` must not turn into endless paging)."""
+
 __all__ = [
+    "MAX_COUNT",
+    "MAX_PAGES",
+    "Pager",
     "create_deployment",
     "create_item",
     "create_repository",
@@ -68,9 +76,48 @@ def _page(parse_item: Any) -> Any:
     def parse(payload: Mapping[str, Any]) -> Page[Any]:
         items = [parse_item(item) for item in payload.get("items") or []]
         total = payload.get("total")
-        return Page(items, int(payload.get("start") or 0), int(payload.get("count") or len(items)),
-                    int(total) if total is not None else len(items))
+        return Page(items, _count(payload.get("start") or 0), _count(payload.get("count") or len(items)),
+                    _count(total) if total is not None else len(items))
     return parse
+
+
+def _count(value: Any) -> int:
+    """A paging number, clamped into ``[0, MAX_COUNT]``; ``1e999``, NaN or text raise (a malformed answer)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise TypeError("a paging number is not a number")
+    return min(max(int(value), 0), MAX_COUNT)
+
+
+class Pager:
+    """Offset paging that always ends, as plain code (the clients and the watcher share it).
+
+    It stops at the server's total, at an empty page and at a page that adds nothing new (a server that
+    repeats itself), and refuses to follow more than ``max_pages`` pages (a server whose items never end).
+    """
+
+    def __init__(self, max_pages: int = MAX_PAGES) -> None:
+        self.start, self.pages, self.done, self.max_pages = 0, 0, False, max_pages
+        self._seen: set[Hashable] = set()
+
+    def take(self, page: Page[T], key: Callable[[T], Hashable]) -> list[T]:
+        """The items of ``page`` not seen before; sets :attr:`done` when there is nothing more to ask.
+
+        Raises:
+            ProtocolError: the server still claims more after ``max_pages`` pages.
+        """
+        self.pages += 1
+        fresh = []
+        for item in page.items:
+            if (seen := key(item)) not in self._seen:
+                self._seen.add(seen)
+                fresh.append(item)
+        self.start += len(page.items)
+        self.done = not fresh or self.start >= page.total
+        if not self.done and self.pages >= self.max_pages:
+            self.done = True
+            raise ProtocolError(f"BentoCloud kept sending more items after {self.pages} pages ({self.start} items; "
+                                f"it claims {page.total}); stopped listing. Try again, or report it if it persists.")
+        return fresh
 
 
 def _cluster(cluster: str | None) -> dict[str, str]:

@@ -26,6 +26,7 @@ from bentocloud_jupyter.core.errors import (
     ValidationError,
 )
 from bentocloud_jupyter.core.hints import Hint
+from bentocloud_jupyter.core.rest.durations import clamp_delay
 from bentocloud_jupyter.core.tokens import redact
 
 __all__ = ["LOGIN", "Refusal", "Wording", "api_error", "error_class", "parse_retry_after", "server_message"]
@@ -67,7 +68,7 @@ def server_message(text: str) -> str:
     one line, at most :data:`MAX_SERVER_TEXT` characters, tokens masked."""
     try:
         body = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the interpreter's limit
         body = None
     if isinstance(body, dict):
         for key in ("message", "error", "detail", "msg"):
@@ -81,16 +82,17 @@ def server_message(text: str) -> str:
 
 
 def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (a number or an HTTP date); None when absent or unreadable."""
+    """Seconds from a Retry-After header (a number or an HTTP date), clamped into ``[0, MAX_RETRY_AFTER]``;
+    None when absent or unreadable (``nan`` included)."""
     if not value:
         return None
     try:
-        return max(float(value), 0.0)
+        return clamp_delay(float(value))
     except ValueError:
         pass
     try:
-        return max(parsedate_to_datetime(value).timestamp() - time(), 0.0)
-    except (TypeError, ValueError):
+        return clamp_delay(parsedate_to_datetime(value).timestamp() - time())
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
 
 
@@ -110,10 +112,13 @@ def error_class(status: int, server: str = "", *, legacy_not_found: bool = False
 
 
 def api_error(refusal: Refusal, wording: Wording, *, endpoint: str, login_hint: bool = True,
-              legacy_not_found: bool = False, **fields: str) -> APIError:
-    """The one error for ``refusal``, worded by ``wording`` (formatted with the fields above and ``fields``)."""
+              legacy_not_found: bool = False, classes: Mapping[int, type[APIError]] | None = None,
+              **fields: str) -> APIError:
+    """The one error for ``refusal``, worded by ``wording`` (formatted with the fields above and ``fields``);
+    ``classes`` overrides the class of a status (a storage 403 is no token problem)."""
     server = refusal.server_message
-    kind = error_class(refusal.status, server, legacy_not_found=legacy_not_found)
+    kind = (classes or {}).get(refusal.status) or error_class(refusal.status, server,
+                                                               legacy_not_found=legacy_not_found)
     template = wording.get(refusal.status) or wording.get(kind) or wording[APIError]
     said = f": {server}" if server else ""
     wait = refusal.retry_after

@@ -10,9 +10,14 @@ for answers that never came. :data:`USER_AGENT` and :func:`is_loopback` serve ev
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import ipaddress
 import json
+import math
 import random
+import socket
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -41,14 +46,19 @@ from bentocloud_jupyter.core.hints import Hint
 from bentocloud_jupyter.core.rest.errors_map import Refusal, Wording, api_error
 from bentocloud_jupyter.core.tokens import redact
 
-__all__ = ["USER_AGENT", "Call", "RetryPolicy", "is_loopback", "more_time", "normalize_endpoint", "parse_body",
-           "response_error", "retry_delay", "transport_error"]
+__all__ = ["MAX_JSON_DEPTH", "RESOLVE_TIMEOUT", "USER_AGENT", "Call", "RetryPolicy", "is_loopback", "json_too_deep",
+           "more_time", "normalize_endpoint", "parse_body", "resolves_to_loopback", "response_error", "retry_delay",
+           "storage_error", "transport_error"]
 
 T = TypeVar("T")
 
 USER_AGENT = f"bentocloud-jupyter/{__version__}"
 """The one User-Agent of REST calls, websockets and calls into deployments."""
 _RETRY_STATUSES_IDEMPOTENT = frozenset({429, 502, 503, 504})
+MAX_JSON_DEPTH = 64
+"""Deeper answers are refused (BentoCloud's own nest about ten levels; a hostile one could exhaust the stack)."""
+RESOLVE_TIMEOUT = 2.0
+"""How long :func:`is_loopback` waits for a name to resolve before it counts the name as remote."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +94,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait before attempt ``attempt + 1`` (``attempt`` counts from 1)."""
-        if retry_after is not None:
+        if retry_after is not None and not math.isnan(retry_after):
             return min(max(retry_after, 0.0), self.max_total)
         ceiling = min(self.max_backoff, self.backoff * (2 ** (attempt - 1)))
         return float(ceiling * (0.5 + 0.5 * self.jitter()))
@@ -120,14 +130,38 @@ def retry_delay(policy: RetryPolicy, call: Call[Any], attempt: int, spent: float
 
 
 def is_loopback(host: str) -> bool:
-    """True for this machine (loopback addresses, ``localhost`` names): where plain http keeps a token local."""
+    """True for this machine, where plain http keeps a token local: a literal loopback address, ``localhost``,
+    or a name that resolves (within :data:`RESOLVE_TIMEOUT`) only to loopback addresses.
+
+    Why resolve: ``evil.localhost`` is loopback only to a resolver that special-cases it; elsewhere it may be
+    any host on the internet.
+    """
     host = host.strip("[]").lower()
-    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
+    if host in ("localhost", "localhost."):
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
+        return bool(host) and resolves_to_loopback(host)
+
+
+def resolves_to_loopback(host: str, timeout: float = RESOLVE_TIMEOUT) -> bool:
+    """True when ``host`` resolves, within ``timeout`` seconds, to loopback addresses only."""
+    found: list[Any] = []
+
+    def lookup() -> None:
+        with contextlib.suppress(OSError, UnicodeError, ValueError):
+            found.extend(socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP))
+
+    worker = threading.Thread(target=lookup, name="bentocloud-resolve", daemon=True)  # a hung resolver: no wait
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive() or not found:
         return False
+    addresses = {str(info[4][0]).split("%")[0] for info in list(found)}
+    with contextlib.suppress(ValueError):
+        return all(ipaddress.ip_address(address).is_loopback for address in addresses)
+    return False
 
 
 def normalize_endpoint(endpoint: str, *, allow_insecure: bool = False) -> str:
@@ -157,22 +191,40 @@ def normalize_endpoint(endpoint: str, *, allow_insecure: bool = False) -> str:
 
 
 def parse_body(call: Call[T], response: httpx.Response, endpoint: str) -> T:
-    """Decode a 200 answer and build the models; bad JSON or a wrong shape is a :class:`ProtocolError`."""
+    """Decode a 200 answer and build the models; bad JSON, JSON nested past :data:`MAX_JSON_DEPTH` or a
+    wrong shape (numbers out of range included) is a :class:`ProtocolError`, never a traceback."""
     try:
         payload = json.loads(response.content) if response.content else None
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ProtocolError(f"BentoCloud at {endpoint} sent a reply to {call.label} that is not valid JSON "
                             "(a proxy or a truncated answer?); check the endpoint URL and try again.",
                             endpoint=endpoint) from None
+    if json_too_deep(payload):
+        raise ProtocolError(f"BentoCloud at {endpoint} sent a reply to {call.label} nested deeper than "
+                            f"{MAX_JSON_DEPTH} levels; is this a BentoCloud endpoint?", endpoint=endpoint)
     try:
         return call.parse(payload)
     except BentoCloudError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-        detail = f"missing {exc}" if isinstance(exc, KeyError) else type(exc).__name__
+    except Exception as exc:  # whatever the shape broke (KeyError, OverflowError, ...): one line, no traceback
+        detail = f"missing {str(exc)[:80]}" if isinstance(exc, KeyError) else type(exc).__name__
         raise ProtocolError(f"BentoCloud at {endpoint} sent an unexpected answer to {call.label} ({detail}); "
                             "is this a BentoCloud endpoint, and is bentocloud-jupyter up to date?",
                             endpoint=endpoint) from None
+
+
+def json_too_deep(payload: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when objects and arrays nest deeper than ``limit`` (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(payload, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 _REST_WORDING: Wording = {
@@ -193,6 +245,29 @@ def response_error(call: Call[Any], response: httpx.Response, endpoint: str,
     return api_error(Refusal.of(response), _REST_WORDING, endpoint=endpoint, legacy_not_found=True,
                      where=endpoint + (f" (context {context!r})" if context else ""),
                      What=what[:1].upper() + what[1:], label=call.label)
+
+
+_STORAGE_WORDING: Wording = {
+    401: "The storage service refused the {direction} URL ({status}): it was refused or has expired; try again.",
+    403: "The storage service refused the {direction} URL ({status}): it was refused or has expired; try again.",
+    NotFoundError: "The storage service has nothing at the {direction} URL ({status}); try again.",
+    RateLimitError: "The storage service asked to slow down; try again{wait}.",
+    ServerError: "The storage service failed with {status} during the {direction}; try again later.",
+    APIError: "The storage service refused the {direction} ({status}){said}; try again.",
+}
+
+
+def storage_error(call: Call[Any], response: httpx.Response, endpoint: str) -> APIError:
+    """Map a refusal of a presigned storage URL (no token is sent there, so it is never the token's fault).
+
+    An XML or HTML body (S3 errors quote the signed request) is never quoted.
+    """
+    refusal = Refusal.of(response)
+    if refusal.server_message.startswith("<"):
+        refusal = dataclasses.replace(refusal, server_message="")
+    return api_error(refusal, _STORAGE_WORDING, endpoint=endpoint, login_hint=False,
+                     classes={401: APIError, 403: APIError},
+                     direction="upload" if call.method == "PUT" else "download")
 
 
 def transport_error(exc: httpx.HTTPError, call: Call[Any], endpoint: str, timeout: float) -> TransportError:
