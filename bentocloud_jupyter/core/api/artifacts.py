@@ -35,7 +35,9 @@ def pull(tag: str, output: str | None = None, force: bool = False, context: str 
     """Pull a bento (with the models it needs) or a model into the local store, or into one ``output`` file.
 
     Raises:
-        NotFoundError: no bento or model ``tag`` on BentoCloud. InvalidInputError: an unsafe archive.
+        NotFoundError: no bento or model ``tag`` on BentoCloud. InvalidInputError: an unsafe archive or an
+        invalid tag. ProtocolError: BentoCloud named a version or model that is not a safe tag (nothing is
+        written).
     """
     client, _ = client_for(context)
     name, version = parse_tag(tag)

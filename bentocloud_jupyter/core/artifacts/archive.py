@@ -57,7 +57,7 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 def extract_safely(archive: Path, target: Path, required: str, place: Callable[[Path], None]) -> None:
-    """Extract ``archive`` into a temp folder next to ``target``, check it, then ``place`` it.
+    """Extract ``archive`` into a temp folder inside ``target`` (a staging area), check it, then ``place`` it.
 
     ``required`` must be at the archive's root (``bento.yaml`` or ``model.yaml``). ``place`` receives the
     checked folder and moves it into its final location; on any failure the temp folder is removed.
@@ -66,7 +66,7 @@ def extract_safely(archive: Path, target: Path, required: str, place: Callable[[
         InvalidInputError: not a tar, a member escaping the folder, or ``required`` missing.
     """
     target.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".pulling-", dir=target))
+    staging = Path(tempfile.mkdtemp(prefix="extract-", dir=target))
     try:
         try:
             with tarfile.open(archive, mode="r:*") as tar:

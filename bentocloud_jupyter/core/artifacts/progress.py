@@ -12,9 +12,37 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Protocol, TextIO
 
-__all__ = ["ItemProgress", "ProgressBoard", "TextProgress", "format_bytes"]
+__all__ = ["ItemProgress", "NoProgress", "Progress", "ProgressBoard", "TextProgress", "format_bytes"]
+
+
+class Progress(Protocol):
+    """Where transfers report bytes (a text line, a widget, or nothing); must be thread-safe."""
+
+    def start(self, label: str, total: int) -> None: ...
+
+    def advance(self, label: str, nbytes: int) -> None: ...
+
+    def finish(self, label: str, message: str) -> None: ...
+
+    def refresh(self, force: bool = False) -> None: ...
+
+
+class NoProgress:
+    """Reports nowhere (the default when the caller shows nothing)."""
+
+    def start(self, label: str, total: int) -> None:
+        pass
+
+    def advance(self, label: str, nbytes: int) -> None:
+        pass
+
+    def finish(self, label: str, message: str) -> None:
+        pass
+
+    def refresh(self, force: bool = False) -> None:
+        pass
 
 
 def format_bytes(nbytes: float) -> str:

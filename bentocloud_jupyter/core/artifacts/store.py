@@ -16,24 +16,29 @@ from typing import Any
 
 import yaml
 
+from bentocloud_jupyter.core.artifacts.tags import is_tag_part, shown, tag_part, within
 from bentocloud_jupyter.core.credentials.config import bentoml_home
 from bentocloud_jupyter.core.errors import InvalidInputError, NotFoundError
 
 __all__ = ["LocalBento", "LocalModel", "LocalStore", "parse_tag"]
 
 MAX_README_BYTES = 3 * 1024 * 1024
+STAGING_FOLDER = ".bentocloud-jupyter-staging"
 
 
 def parse_tag(tag: str) -> tuple[str, str | None]:
     """``name:version`` -> (name, version); ``name`` or ``name:latest`` -> (name, None).
 
+    Both parts are lowercased and must be valid BentoML tag parts (they become folder names).
+
     Raises:
-        InvalidInputError: an empty name or more than one colon.
+        InvalidInputError: an empty name, more than one colon, or a part that is not a valid tag.
     """
     name, _, version = tag.strip().partition(":")
     if not name or ":" in version or any(c in name for c in "/\\ "):
-        raise InvalidInputError(f"{tag!r} is not a tag; use name:version (or name for the latest).")
-    return name.lower(), (None if version in ("", "latest") else version)
+        raise InvalidInputError(f"{shown(tag)} is not a tag; use name:version (or name for the latest).")
+    name = tag_part(name, "tag name", tag)
+    return name, (None if version in ("", "latest") else tag_part(version, "tag version", tag))
 
 
 def naive_utc(value: Any) -> str | None:
@@ -129,6 +134,23 @@ class LocalStore:
     def tmp(self) -> Path:
         return self.home / "tmp"
 
+    @property
+    def staging(self) -> Path:
+        """Where pulls and pushes keep their work in progress: never inside a folder ``bentoml`` lists."""
+        return self.home / STAGING_FOLDER
+
+    def item_dir(self, kind: str, name: str, version: str) -> Path:
+        """``bentos|models/<name>/<version>``, checked (resolved) to lie inside the store; parts must be tags.
+
+        Raises:
+            InvalidInputError: a part is not a valid tag, or the folder would land outside the store.
+        """
+        if not (is_tag_part(name) and is_tag_part(version)):
+            raise InvalidInputError(f"{shown(f'{name}:{version}')} is not a valid {kind} tag; refusing it.")
+        root = self.bentos if kind == "bento" else self.models
+        within(root / name / version, root)
+        return root / name / version
+
     def _version_dir(self, root: Path, kind: str, tag: str) -> tuple[str, str, Path]:
         name, version = parse_tag(tag)
         if version is None:
@@ -137,6 +159,9 @@ class LocalStore:
             except OSError:
                 raise NotFoundError(f"No {kind} named {name!r} in the local store {root}; build it first "
                                     f"(`bentoml build`) or check `bentoml list`.") from None
+            if not is_tag_part(version):
+                raise InvalidInputError(f"{root / name / 'latest'} names {shown(version)}, not a version; "
+                                        "rebuild or pull the item again.")
         path = root / name / version
         if not path.is_dir():
             raise NotFoundError(f"{kind.capitalize()} {name}:{version} is not in the local store {root}.")

@@ -5,61 +5,50 @@ models first (concurrently), repository get-or-create, record create or update, 
 transfer modes chosen by the server: proxy upload, a single presigned PUT, or multipart presigned upload
 in 100 MiB parts with ETags. Archives stream from disk in 1 MiB chunks, so memory stays flat whatever
 the size. An interrupted or failed transfer is reported to BentoCloud (``finish_upload`` failed, with the
-reason), so nothing stays half-marked.
+reason), so nothing stays half-marked; a "finish upload (success)" that meets a passing 5xx, 429 or
+dropped connection is retried a few times first. Archives are written in a staging area
+(:mod:`.staging`), never in a folder ``bentoml`` reads. Pulls live in :mod:`.pulling` (re-exported here).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
-import shutil
-import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from bentocloud_jupyter.core.artifacts.archive import extract_safely, write_archive
+from bentocloud_jupyter.core.artifacts.archive import write_archive
+from bentocloud_jupyter.core.artifacts.progress import NoProgress, Progress
+from bentocloud_jupyter.core.artifacts.pulling import CHUNK_SIZE, PullResult, pull
+from bentocloud_jupyter.core.artifacts.staging import clean_stale, staging_area
 from bentocloud_jupyter.core.artifacts.store import LocalStore, parse_tag
-from bentocloud_jupyter.core.display import esc, html_table, text_table
-from bentocloud_jupyter.core.errors import BentoCloudError, InvalidInputError, NotFoundError
+from bentocloud_jupyter.core.display import html_table, text_table
+from bentocloud_jupyter.core.errors import (
+    APIError,
+    BentoCloudError,
+    InvalidInputError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+)
 from bentocloud_jupyter.core.rest.client import BentoCloudClient
 from bentocloud_jupyter.core.rest.endpoints import item_path
 
-__all__ = ["CHUNK_SIZE", "PART_SIZE", "Progress", "PullResult", "PushResult", "pull", "push"]
+__all__ = ["CHUNK_SIZE", "FINISH_ATTEMPTS", "PART_SIZE", "NoProgress", "Progress", "PullResult", "PushResult",
+           "pull", "push"]
 
 PART_SIZE = 100 * 1024 * 1024
-CHUNK_SIZE = 1024 * 1024
 PART_ATTEMPTS = 3
-
-
-class Progress(Protocol):
-    """Where transfers report bytes (a text line, a widget, or nothing); must be thread-safe."""
-
-    def start(self, label: str, total: int) -> None: ...
-
-    def advance(self, label: str, nbytes: int) -> None: ...
-
-    def finish(self, label: str, message: str) -> None: ...
-
-    def refresh(self, force: bool = False) -> None: ...
-
-
-class NoProgress:
-    def start(self, label: str, total: int) -> None:
-        pass
-
-    def advance(self, label: str, nbytes: int) -> None:
-        pass
-
-    def finish(self, label: str, message: str) -> None:
-        pass
-
-    def refresh(self, force: bool = False) -> None:
-        pass
+FINISH_ATTEMPTS = 4  # "finish upload (success)": a passing 5xx must not leave the remote `uploading`
+FINISH_BACKOFF = 0.5  # seconds before the second attempt, doubled after each failure
+FINISH_MAX_WAIT = 10.0  # the longest Retry-After honoured between two attempts
 
 
 @dataclass(frozen=True)
@@ -80,24 +69,6 @@ class PushResult:
 
     def _repr_html_(self) -> str:
         return html_table(["kind", "tag", "transfer", "size"], self._rows())
-
-
-@dataclass(frozen=True)
-class PullResult:
-    kind: str
-    tag: str
-    path: Path
-    size: int = 0
-    skipped: bool = False
-    models: tuple[PullResult, ...] = field(default=())
-
-    def __repr__(self) -> str:
-        verb = "already in" if self.skipped else "pulled into"
-        lines = [f"{self.kind} {self.tag} {verb} {self.path} ({_size(self.size)})"]
-        return "\n".join(lines + [repr(m) for m in self.models])
-
-    def _repr_html_(self) -> str:
-        return "<br>".join(esc(line) for line in repr(self).splitlines())
 
 
 def _size(nbytes: int) -> str:
@@ -173,12 +144,10 @@ class _Pusher:
         else:
             update = {k: body[k] for k in ("description", "manifest", "labels")}
             remote = self.client.update_bento(bento.name, bento.version, update)
-        archive = write_archive(bento.path, self.store.tmp, exclude_models=True)
-        try:
+        with staging_area(self.store, "push") as area:
+            archive = write_archive(bento.path, area, exclude_models=True)
             mode = self._transfer("bento", bento.name, bento.version, remote, archive)
             return PushResult("bento", bento.tag, mode, archive.stat().st_size, models)
-        finally:
-            archive.unlink(missing_ok=True)
 
     def model(self, tag: str) -> PushResult:
         model = self.store.get_model(tag)
@@ -191,12 +160,10 @@ class _Pusher:
             remote = self.client.create_item("model", model.name, model.create_request())
         if model.is_huggingface:
             return PushResult("model", model.tag, "record-only")
-        archive = write_archive(model.path, self.store.tmp, exclude_models=False)
-        try:
+        with staging_area(self.store, "push") as area:
+            archive = write_archive(model.path, area, exclude_models=False)
             mode = self._transfer("model", model.name, model.version, remote, archive)
             return PushResult("model", model.tag, mode, archive.stat().st_size)
-        finally:
-            archive.unlink(missing_ok=True)
 
     def _check_absent_models(self, tags: list[str], bento: str) -> None:
         """A model missing locally is fine only if BentoCloud already has it (else the deployment would fail)."""
@@ -235,6 +202,8 @@ class _Pusher:
                 self.client.storage_put(url, self.chunks(archive, label), size)
             else:
                 self._multipart(kind, name, version, archive, label)
+            if mode != "proxy":  # a proxy upload is marked done by the server itself (as bentoml expects)
+                self._finish(kind, name, version)
         except BaseException as exc:
             interrupted = isinstance(exc, (KeyboardInterrupt, InterruptedError))
             reason = "interrupted by the user" if interrupted else str(exc) or repr(exc)
@@ -242,10 +211,26 @@ class _Pusher:
                 self.client.item_action(kind, name, version, "finish_upload", {"status": "failed", "reason": reason})
             self.progress.finish(label, f"failed: {reason}")
             raise
-        if mode != "proxy":  # a proxy upload is marked done by the server itself (as bentoml expects)
-            self.client.item_action(kind, name, version, "finish_upload", {"status": "success", "reason": ""})
         self.progress.finish(label, f"pushed ({mode}, {_size(size)})")
         return mode
+
+    def _finish(self, kind: str, name: str, version: str) -> None:
+        """Tell BentoCloud the upload succeeded, retrying a passing failure (5xx, 429, no answer) a few times.
+
+        Raises:
+            APIError, TransportError: it could not be told; the caller then marks the upload failed.
+        """
+        delay = FINISH_BACKOFF
+        for attempt in range(1, FINISH_ATTEMPTS + 1):
+            try:
+                self.client.item_action(kind, name, version, "finish_upload", {"status": "success", "reason": ""})
+                return
+            except (ServerError, RateLimitError, TransportError) as exc:
+                if attempt == FINISH_ATTEMPTS or self.cancelled.is_set():
+                    raise unfinished(exc, f"{kind} {name}:{version}", attempt) from None
+                wait_for = next_wait(exc, delay)
+            time.sleep(wait_for)
+            delay *= 2
 
     def _multipart(self, kind: str, name: str, version: str, archive: Path, label: str) -> None:
         upload_id = str(self.client.item_action(kind, name, version, "start_multipart_upload").get("upload_id") or "")
@@ -275,6 +260,25 @@ class _Pusher:
                                 {"parts": parts, "upload_id": upload_id})
 
 
+def next_wait(exc: BentoCloudError, delay: float) -> float:
+    """``delay``, or the server's ``Retry-After`` when longer, finite and at most FINISH_MAX_WAIT."""
+    advised = getattr(exc, "retry_after", None)
+    if isinstance(advised, (int, float)) and not isinstance(advised, bool) and math.isfinite(advised):
+        return max(delay, min(max(float(advised), 0.0), FINISH_MAX_WAIT))
+    return delay
+
+
+def unfinished(exc: BentoCloudError, label: str, attempts: int) -> BentoCloudError:
+    """One line for an upload whose bytes arrived but that BentoCloud would not mark finished."""
+    cause = exc.message.split(". ")[0].rstrip(".")
+    message = (f"The upload of {label} arrived, but BentoCloud did not confirm it after {attempts} attempts "
+               f"({cause}); it was reported as failed: push it again.")
+    if isinstance(exc, APIError):
+        kind = ServerError if (exc.status or 0) >= 500 else APIError
+        return kind(message, status=exc.status, endpoint=exc.endpoint, trace_id=exc.trace_id)
+    return TransportError(message, endpoint=getattr(exc, "endpoint", None))
+
+
 def push(client: BentoCloudClient, tag: str, *, kind: str = "bento", force: bool = False,
          store: LocalStore | None = None, progress: Progress | None = None, threads: int = 4,
          part_size: int = PART_SIZE) -> PushResult:
@@ -285,111 +289,5 @@ def push(client: BentoCloudClient, tag: str, *, kind: str = "bento", force: bool
         APIError, TransportError: the upload failed (BentoCloud was told, with the reason).
     """
     pusher = _Pusher(client, store or LocalStore(), progress or NoProgress(), force, threads, part_size)
+    clean_stale(pusher.store)
     return pusher.bento(tag) if kind == "bento" else pusher.model(tag)
-
-
-# -------------------------------------------------------------------------------------------------- pull
-
-
-def pull(client: BentoCloudClient, tag: str, *, kind: str = "bento", output: str | os.PathLike[str] | None = None,
-         force: bool = False, store: LocalStore | None = None, progress: Progress | None = None) -> PullResult:
-    """Pull a bento (and the models it needs) or a model into the local store, or into one file.
-
-    Raises:
-        NotFoundError: no such item on BentoCloud. InvalidInputError: an unsafe or unusable archive
-        (nothing is left in the local store).
-    """
-    store = store or LocalStore()
-    progress = progress or NoProgress()
-    name, version = parse_tag(tag)
-    if version is None:
-        latest = client.get_bento(name) if kind == "bento" else client.get_model(name)
-        version = latest.version
-    remote = client.get_item(kind, name, version)
-    root = store.bentos if kind == "bento" else store.models
-    final = root / name / version
-    if output is None and final.is_dir() and not force:
-        return PullResult(kind, f"{name}:{version}", final, 0, skipped=True)
-    url = _presign_download(client, kind, name, version, remote)
-    if url is None:
-        return PullResult(kind, f"{name}:{version}", final, 0, skipped=True)  # Hugging Face: nothing to fetch
-    archive = _download(client, store, kind, name, version, url, progress)
-    try:
-        size = archive.stat().st_size
-        if output is not None:
-            destination = Path(output).expanduser()
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(archive), destination)
-            return PullResult(kind, f"{name}:{version}", destination, size)
-        extract_safely(archive, root / name, f"{kind}.yaml", lambda staged: _place(staged, final, force))
-        _update_latest(root / name, version, kind)
-    finally:
-        archive.unlink(missing_ok=True)
-    models: tuple[PullResult, ...] = ()
-    if kind == "bento":
-        needed = [t for t in (remote.get("manifest") or {}).get("models") or [] if not store.has_model(t)]
-        models = tuple(pull(client, t, kind="model", store=store, progress=progress) for t in needed)
-    return PullResult(kind, f"{name}:{version}", final, size, models=models)
-
-
-def _presign_download(client: BentoCloudClient, kind: str, name: str, version: str,
-                      remote: dict[str, Any]) -> str | None:
-    """The presigned download URL ("" for proxy), or None for a Hugging Face model (nothing to download)."""
-    if remote.get("transmission_strategy") == "proxy":
-        return ""
-    presigned = client.item_action(kind, name, version, "presign_download_url")
-    if kind == "model" and ((presigned.get("manifest") or {}).get("metadata") or {}).get("registry") == "huggingface":
-        return None
-    return str(presigned.get("presigned_download_url") or "")
-
-
-def _download(client: BentoCloudClient, store: LocalStore, kind: str, name: str, version: str,
-              url: str, progress: Progress) -> Path:
-    """Stream the archive to a temp file (presigned ``url``, or the proxy download when empty)."""
-    store.tmp.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix="bentocloud-pull-", suffix=".tar", dir=store.tmp)
-    label = f"{kind} {name}:{version}"
-    try:
-        with os.fdopen(fd, "wb") as handle, client.download(url or item_path(kind, name, version, "download"),
-                                                            presigned=bool(url)) as response:
-            progress.start(label, int(response.headers.get("content-length") or 0))
-            for chunk in response.iter_bytes(CHUNK_SIZE):
-                handle.write(chunk)
-                progress.advance(label, len(chunk))
-    except BaseException:
-        os.unlink(temp)
-        progress.finish(label, "failed")
-        raise
-    progress.finish(label, "downloaded")
-    return Path(temp)
-
-
-def _place(staged: Path, final: Path, force: bool) -> None:
-    if final.exists():
-        if not force:
-            raise InvalidInputError(f"{final} already exists; pass force=True (--force) to replace it.")
-        shutil.rmtree(final)
-    os.replace(staged, final)
-
-
-def _update_latest(folder: Path, version: str, kind: str) -> None:
-    """Point ``latest`` at ``version`` when there is none or this one is newer (as bentoml does)."""
-    latest = folder / "latest"
-    try:
-        current = latest.read_text().strip()
-        if current != version and _created(folder / current, kind) > _created(folder / version, kind):
-            return
-    except OSError:
-        pass
-    latest.write_text(version)
-
-
-def _created(path: Path, kind: str) -> datetime:
-    import yaml
-
-    try:
-        info = yaml.safe_load((path / f"{kind}.yaml").read_text()) or {}
-        moment = datetime.fromisoformat(str(info.get("creation_time")).replace("Z", "+00:00"))
-    except (OSError, ValueError, yaml.YAMLError, AttributeError):
-        return datetime.min
-    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
