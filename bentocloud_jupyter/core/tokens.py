@@ -5,7 +5,8 @@ tracebacks only ever show its last four characters. The raw value is reached del
 :meth:`Token.reveal`, called only where the secret must leave or be compared: the headers we send (REST,
 websockets, calls with access authorization), the YAML we write, a hash keying the shared clients, and
 :func:`redact` itself. :func:`redact` scrubs known token values out of any text we build from server answers or
-exceptions before that text reaches a user.
+exceptions before that text reaches a user. The first token made in a process also turns on the scrubbing
+of every log record (:mod:`.logguard`), since the libraries under us log the headers they send.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 import threading
 from collections.abc import Iterable
 
-__all__ = ["Token", "mask", "redact", "register_secret"]
+__all__ = ["Token", "mask", "redact", "register_secret", "sendable_token"]
 
 _VISIBLE = 4
 _MIN_REGISTERED = 6
@@ -53,12 +54,37 @@ def redact(text: str, secrets: Iterable[str | Token] = ()) -> str:
     for raw in sorted(values, key=len, reverse=True):
         if raw in text:
             text = text.replace(raw, mask(raw))
-    # Header echoes such as "X-YATAI-API-TOKEN: abc..." are scrubbed even for tokens we never saw.
-    return _HEADER_ECHO.sub(lambda m: m.group(1) + mask(m.group(2)), text)
+    # Header echoes such as "X-YATAI-API-TOKEN: abc..." are scrubbed even for tokens we never saw (once: a
+    # masked value stays as it is, so that redacting twice gives the same text).
+    return _HEADER_ECHO.sub(lambda m: m.group(0) if m.group(2).startswith("****") else m.group(1) + mask(m.group(2)),
+                            text)
 
 
 _HEADER_ECHO = re.compile(r"((?:x-yatai-api-token|authorization)[\"']?\s*[:=]\s*[\"']?(?:bearer\s+)?)([^\s\"',}]+)",
                           re.IGNORECASE)
+
+
+_SENDABLE = re.compile(r"[\x21-\x7e]+")  # printable ASCII without spaces: what an HTTP header can carry
+
+
+def sendable_token(value: str | Token) -> Token:
+    """``value`` as a :class:`Token`, once it is something an HTTP header can carry.
+
+    A token with a space, a control character or a non-ASCII letter (a bad paste) would fail deep inside
+    the HTTP library, with a traceback whose frames hold the secret; it is refused here, without echoing it.
+
+    Raises:
+        InvalidInputError: empty, or characters no API token has.
+    """
+    from bentocloud_jupyter.core.errors import InvalidInputError
+
+    token = Token(value)
+    if not token:
+        raise InvalidInputError("The API token is empty; nothing was sent.")
+    if not _SENDABLE.fullmatch(token.reveal()):
+        raise InvalidInputError("The API token has characters no token has (spaces, control characters or non-ASCII "
+                                "letters); copy it again from the API Tokens page. Nothing was sent.")
+    return token
 
 
 class Token:
@@ -76,6 +102,9 @@ class Token:
             raise TypeError("a token must be a string")
         self._value = raw
         register_secret(raw)
+        from bentocloud_jupyter.core import logguard
+
+        logguard.install()
 
     def reveal(self) -> str:
         """Return the secret itself: only for the HTTP header and the credentials file."""

@@ -2,6 +2,10 @@
 
 Loading stays light: only the magics class and the completion hooks are imported here; the HTTP
 client, YAML, asyncio machinery and the core API load with the first magic that needs them.
+
+Loading also makes the shell's tracebacks pass through :func:`~.tokens.redact`: with ``%xmode Verbose`` a
+traceback shows the values of each frame's variables, and the frames of the HTTP and websocket libraries
+hold the headers we gave them, token included (our own frames hold :class:`~.tokens.Token` objects).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ def load(ipython: Any) -> None:
     ipython.set_hook("complete_command", complete_bentocloud, str_key="%bentocloud")
     ipython.set_hook("complete_command", complete_deploy, str_key="%deploy")
     _loaded[id(ipython)] = magics
+    _guard_tracebacks(ipython)
     if len(_loaded) == 1:
         atexit.register(_shutdown)
 
@@ -35,6 +40,7 @@ def unload(ipython: Any) -> None:
     """Stop all background work and remove the magics."""
     magics = _loaded.pop(id(ipython), None)
     _shutdown()
+    _unguard_tracebacks(ipython)
     if magics is None:
         return
     for kind in ("line", "cell"):
@@ -42,6 +48,30 @@ def unload(ipython: Any) -> None:
         for name in ("bentocloud", "deploy"):
             table.pop(name, None)
     ipython.magics_manager.registry.pop(type(magics).__name__, None)
+
+
+def _guard_tracebacks(ipython: Any) -> None:
+    """Wrap the shell's traceback formatter (every mode, %tb, and the kernel's error messages) with redact."""
+    formatter = getattr(ipython, "InteractiveTB", None)
+    if formatter is None or getattr(formatter.structured_traceback, "bentocloud_redacting", False):
+        return
+    from bentocloud_jupyter.core.tokens import redact
+
+    original = formatter.structured_traceback
+
+    def structured_traceback(*args: Any, **kwargs: Any) -> Any:
+        lines = original(*args, **kwargs)
+        return [redact(line) if isinstance(line, str) else line for line in lines]
+
+    structured_traceback.bentocloud_redacting = True  # type: ignore[attr-defined]
+    formatter.structured_traceback = structured_traceback
+
+
+def _unguard_tracebacks(ipython: Any) -> None:
+    formatter: Any = getattr(ipython, "InteractiveTB", None)
+    wrapped = vars(formatter).get("structured_traceback") if formatter is not None else None
+    if getattr(wrapped, "bentocloud_redacting", False):
+        del formatter.structured_traceback
 
 
 def _shutdown() -> None:

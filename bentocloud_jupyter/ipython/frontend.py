@@ -11,7 +11,7 @@ from IPython.core.error import StdinNotImplementedError
 
 from bentocloud_jupyter.core.errors import InvalidInputError
 from bentocloud_jupyter.core.messages import Message
-from bentocloud_jupyter.core.tokens import Token
+from bentocloud_jupyter.core.tokens import Token, sendable_token
 
 __all__ = ["delete", "login", "sandbox", "unwatch"]
 
@@ -20,16 +20,19 @@ LOGIN_LINE_NOTICE = (
     "Next time run `%bentocloud login` without --api-token to be prompted for it.")
 
 
-def login(endpoint: str, context: str | None, api_token: str | None, browser: bool, timeout: float,
+def login(endpoint: str, context: str | None, api_token: str | Token | None, browser: bool, timeout: float,
           insecure: bool, *, widgets: bool) -> Any:
-    """A token from the line (with a warning), the browser flow, the login panel, or a hidden prompt."""
+    """A token from the line (with a warning), the browser flow, the login panel, or a hidden prompt.
+
+    The token is a :class:`Token` from the moment it is read, so that no frame of a verbose traceback holds it.
+    """
     from bentocloud_jupyter.core import api
 
-    token: str | Token | None = api_token
-    if token:
+    if api_token:
+        token = sendable_token(api_token)
         warnings.warn(LOGIN_LINE_NOTICE, stacklevel=1)
     elif browser:
-        token = _browser_token(endpoint, timeout, insecure)
+        token = sendable_token(_browser_token(endpoint, timeout, insecure))
     elif widgets:
         from bentocloud_jupyter.widgets import LoginPanel
 
@@ -39,15 +42,15 @@ def login(endpoint: str, context: str | None, api_token: str | None, browser: bo
     return api.login(endpoint, token, context, insecure, timeout)
 
 
-def _prompt_token() -> str:
+def _prompt_token() -> Token:
     try:
-        token = getpass.getpass("BentoCloud API token (hidden): ")
+        token = Token(getpass.getpass("BentoCloud API token (hidden): ").strip())
     except (StdinNotImplementedError, EOFError):
         raise InvalidInputError("No way to ask for the token here: pass --browser, or set BENTO_CLOUD_API_KEY.") \
             from None
-    if not token.strip():
+    if not token:
         raise InvalidInputError("No token entered; nothing was saved.")
-    return token.strip()
+    return sendable_token(token)
 
 
 def _browser_token(endpoint: str, timeout: float, insecure: bool) -> Token:

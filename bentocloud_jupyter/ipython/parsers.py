@@ -8,15 +8,18 @@ one-line message, no traceback); ``--help`` raises :class:`HelpRequested` carryi
 from __future__ import annotations
 
 import argparse
+import math
+import re
 import shlex
 from collections.abc import Callable
 from typing import Any, NamedTuple, NoReturn
 
 from bentocloud_jupyter.core.defaults import DEFAULT_ENDPOINT, DEFAULT_TAIL, DEFAULT_TIMEOUT, LOGIN_TIMEOUT, STRATEGIES
 from bentocloud_jupyter.core.errors import InvalidInputError
+from bentocloud_jupyter.core.tokens import Token, redact, sendable_token
 
-__all__ = ["DEPLOY", "DEPLOY_PARSER", "SUBCOMMANDS", "HelpRequested", "MagicArgumentParser", "Subcommand",
-           "split_line"]
+__all__ = ["DEPLOY", "DEPLOY_PARSER", "SUBCOMMANDS", "HelpRequested", "MagicArgumentParser", "SecretArgumentParser",
+           "Subcommand", "bento_arg", "path_arg", "port_arg", "speed_arg", "split_line", "token_arg"]
 
 
 class Subcommand(NamedTuple):
@@ -47,13 +50,28 @@ class MagicArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         from IPython.core.error import UsageError
 
-        raise UsageError(f"{self.prog}: {message} (see `{self.prog} --help`)")
+        raise UsageError(f"{self.prog}: {redact(message)} (see `{self.prog} --help`)")
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         raise HelpRequested(self.format_help())
 
     def print_help(self, file: Any = None) -> None:
         raise HelpRequested(self.format_help())
+
+
+class SecretArgumentParser(MagicArgumentParser):
+    """A parser whose errors never quote what was typed: a word of its line may be a token."""
+
+    def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments"):
+            message = ("an unexpected argument was given; to pass a token use --api-token TOKEN (it is then stored "
+                       "in the notebook), or omit it to be prompted")
+        else:
+            message = _QUOTED_VALUE.sub(r"\1", message)
+        super().error(message)
+
+
+_QUOTED_VALUE = re.compile(r"(invalid(?: [\w.]+)? (?:value|choice))\b.*$", re.DOTALL)
 
 
 def split_line(line: str) -> list[str]:
@@ -64,8 +82,64 @@ def split_line(line: str) -> list[str]:
         raise InvalidInputError(f"Cannot parse the line: {exc} (check your quotes)") from None
 
 
-def _parser(prog: str, description: str) -> MagicArgumentParser:
-    return MagicArgumentParser(prog=prog, description=description, add_help=True, allow_abbrev=False)
+def _parser(prog: str, description: str, kind: type[MagicArgumentParser] = MagicArgumentParser) -> MagicArgumentParser:
+    return kind(prog=prog, description=description, add_help=True, allow_abbrev=False)
+
+
+# ------------------------------------------------------------------- argument types: one line, never a traceback
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+NAME_MAX = 255  # bytes in one path component (Linux, macOS); a longer word is neither a tag nor a path
+PATH_MAX = 4096
+
+
+def path_arg(value: str) -> str:
+    """A file or folder path the OS can open: no NUL or control characters, no over-long name."""
+    if _CONTROL.search(value):
+        raise argparse.ArgumentTypeError("a path cannot hold NUL or control characters")
+    parts = value.encode("utf-8", "surrogateescape")
+    if len(parts) > PATH_MAX or any(len(part) > NAME_MAX for part in parts.split(b"/")):
+        raise argparse.ArgumentTypeError(f"the path is too long (at most {NAME_MAX} bytes per name)")
+    return value
+
+
+def bento_arg(value: str) -> str:
+    """A bento tag (name:version) or a project folder; checked as a path, worded for both."""
+    try:
+        return path_arg(value)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError("not a bento tag (name:version, at most 63 characters each, letters, "
+                                         "digits, '-', '_', '.') nor a project folder") from None
+
+
+def port_arg(value: str) -> int:
+    """A TCP port: 0 (any free one) to 65535."""
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError("a port is a whole number from 0 (any free port) to 65535")
+    return port
+
+
+def speed_arg(value: str) -> float:
+    """A finite speed factor above 0 (the verb also caps it)."""
+    try:
+        speed = float(value)
+    except ValueError:
+        speed = math.nan
+    if not (math.isfinite(speed) and speed > 0):
+        raise argparse.ArgumentTypeError("the speed is a number above 0, e.g. 10")
+    return speed
+
+
+def token_arg(value: str) -> Token:
+    """The token as a :class:`Token` from the start; refused (never quoted) if no header can carry it."""
+    try:
+        return sendable_token(value)
+    except InvalidInputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _context(parser: argparse.ArgumentParser) -> None:
@@ -86,11 +160,12 @@ def _waiting(parser: argparse.ArgumentParser) -> None:
 def _deploy_options(parser: argparse.ArgumentParser, *, create: bool) -> None:
     """The options of ``bentoml deploy``, same names and meanings."""
     if create:
-        parser.add_argument("bento", nargs="?", default=None, help="bento on BentoCloud: name:version, or name")
+        parser.add_argument("bento", nargs="?", default=None, type=bento_arg,
+                            help="bento on BentoCloud: name:version, or name")
         parser.add_argument("-n", "--name", default=None, help="deployment name (default: chosen by BentoCloud)")
     else:
         parser.add_argument("name", help="deployment to update")
-        parser.add_argument("--bento", default=None, help="switch to this bento (name:version)")
+        parser.add_argument("--bento", default=None, type=bento_arg, help="switch to this bento (name:version)")
     _cluster(parser)
     parser.add_argument("--access-authorization", default=None, metavar="BOOL",
                         help="require a token to call the endpoint (true/false)")
@@ -104,7 +179,8 @@ def _deploy_options(parser: argparse.ArgumentParser, *, create: bool) -> None:
                         help="environment variable; K alone copies the kernel's value (repeatable)")
     parser.add_argument("--secret", dest="secrets", action="append", default=None, metavar="NAME",
                         help="organisation secret to attach (repeatable)")
-    parser.add_argument("-f", "--config-file", default=None, metavar="PATH", help="YAML deployment config")
+    parser.add_argument("-f", "--config-file", default=None, type=path_arg, metavar="PATH",
+                        help="YAML deployment config")
     parser.add_argument("--config-dict", default=None, metavar="JSON", help="JSON deployment config")
     _waiting(parser)
     parser.add_argument("--dry-run", action="store_true", help="show the request instead of sending it")
@@ -112,10 +188,10 @@ def _deploy_options(parser: argparse.ArgumentParser, *, create: bool) -> None:
 
 
 def _login() -> MagicArgumentParser:
-    p = _parser("%bentocloud login", "Log in to BentoCloud and save the token as a context.")
+    p = _parser("%bentocloud login", "Log in to BentoCloud and save the token as a context.", SecretArgumentParser)
     p.add_argument("--endpoint", default=DEFAULT_ENDPOINT, metavar="URL")
     p.add_argument("--context", default=None, metavar="NAME", help="context to save into (default: the current)")
-    p.add_argument("--api-token", default=None, metavar="TOKEN",
+    p.add_argument("--api-token", default=None, type=token_arg, metavar="TOKEN",
                    help="avoid: the token is then stored in the notebook; omit it to be prompted")
     p.add_argument("--browser", action="store_true", help="create a new token in the browser (code flow)")
     p.add_argument("--timeout", type=float, default=LOGIN_TIMEOUT, metavar="S",
@@ -161,8 +237,8 @@ def _yes(p: argparse.ArgumentParser) -> None:
 
 def _sandbox() -> MagicArgumentParser:
     p = _parser("%bentocloud sandbox", "Start a local BentoCloud sandbox in this kernel and switch to it.")
-    p.add_argument("--port", type=int, default=0, metavar="P", help="port on 127.0.0.1 (default: any free)")
-    p.add_argument("--speed", type=float, default=1.0, metavar="X", help="run the lifecycle X times faster")
+    p.add_argument("--port", type=port_arg, default=0, metavar="P", help="port on 127.0.0.1 (default: any free)")
+    p.add_argument("--speed", type=speed_arg, default=1.0, metavar="X", help="run the lifecycle X times faster")
     p.add_argument("--stop", action="store_true", help="stop it and switch back to the previous context")
     return p
 
@@ -178,7 +254,7 @@ def _push() -> MagicArgumentParser:
 def _pull() -> MagicArgumentParser:
     p = _parser("%bentocloud pull", "Pull a bento (with its models) or a model into the local store.")
     p.add_argument("tag", help="name:version (or name for the latest) on BentoCloud")
-    p.add_argument("--output", default=None, metavar="PATH", help="save the archive to PATH instead")
+    p.add_argument("--output", default=None, type=path_arg, metavar="PATH", help="save the archive to PATH instead")
     p.add_argument("--force", action="store_true", help="replace a local copy")
     _context(p)
     return p
@@ -202,7 +278,7 @@ def _call() -> MagicArgumentParser:
     p.add_argument("api_name", metavar="API", help="API name, e.g. summarize")
     body = p.add_mutually_exclusive_group()
     body.add_argument("--json", default=None, metavar="JSON", help="""JSON body, e.g. '{"text": "hi"}'""")
-    body.add_argument("--file", default=None, metavar="PATH", help="send this file's bytes as the body")
+    body.add_argument("--file", default=None, type=path_arg, metavar="PATH", help="send this file's bytes as the body")
     _context(p)
     return p
 

@@ -43,6 +43,7 @@ from bentocloud_jupyter.core.rest import session
 from bentocloud_jupyter.core.rest.errors_map import Refusal, Wording, api_error
 from bentocloud_jupyter.core.rest.http import USER_AGENT, is_loopback, more_time
 from bentocloud_jupyter.core.rest.models import Deployment
+from bentocloud_jupyter.core.tokens import Token, sendable_token
 
 __all__ = ["ApiSpec", "CallResult", "OpenAPIView", "acall", "aopenapi", "call", "openapi", "parse_openapi",
            "schema_kind"]
@@ -91,12 +92,19 @@ class CallResult:
 
 @dataclass(frozen=True)
 class _Target:
-    """A ready deployment's base URL and the headers to send (the token only when needed)."""
+    """A ready deployment's base URL and the token to send (only when needed), kept a :class:`Token` until the
+    request's headers are built, so that no frame of a verbose traceback holds it."""
 
     name: str
     url: str
     authorized: bool
-    headers: Mapping[str, str] = field(repr=False)
+    token: Token | None = field(default=None, repr=False)
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The headers to send, built afresh for each request."""
+        bearer = {} if self.token is None else {"Authorization": f"Bearer {self.token.reveal()}"}
+        return {"User-Agent": USER_AGENT, "Accept": "application/json", **bearer}
 
 
 def _target(deployment: Deployment, ctx: Context) -> _Target:
@@ -114,13 +122,13 @@ def _target(deployment: Deployment, ctx: Context) -> _Target:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise NotReadyError(f"Deployment {name!r} has no single http(s) endpoint URL to call "
                             f"({', '.join(deployment.urls) or 'none'}).")
-    headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+    token = None
     if deployment.access_authorization:
         if parts.scheme == "http" and not is_loopback(parts.hostname) and not ctx.extra.get(session.INSECURE_KEY):
             raise InsecureEndpointError(f"Deployment {name!r} wants your token, but its URL is plain http on "
                                         f"{parts.hostname}; refusing to send it.")
-        headers["Authorization"] = f"Bearer {ctx.api_token.reveal()}"
-    return _Target(name, url, deployment.access_authorization, headers)
+        token = sendable_token(ctx.api_token)
+    return _Target(name, url, deployment.access_authorization, token)
 
 
 def _api_path(api: str) -> str:
@@ -144,6 +152,8 @@ def _body(json: Any, file: str | Path | None) -> tuple[bytes, str]:
             return path.read_bytes(), mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         except OSError as exc:
             raise InvalidInputError(f"Cannot read {str(file)!r}: {exc.strerror or type(exc).__name__}.") from None
+        except ValueError:  # a NUL byte in the path
+            raise InvalidInputError(f"Cannot read {str(file)!r}: a path cannot hold a NUL byte.") from None
     value = {} if json is None else json
     if isinstance(value, (str, bytes)):
         try:
@@ -228,20 +238,33 @@ class _Exchange(Generic[R]):
     content_type: str | None = None
 
     def request(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Request:
-        headers = {**self.target.headers, **({"Content-Type": self.content_type} if self.content_type else {})}
         return http.build_request(self.method, f"{self.target.url}/{self.path}", content=self.content,
-                                  headers=headers)
+                                  headers={**self.target.headers,
+                                           **({"Content-Type": self.content_type} if self.content_type else {})})
 
     def failed(self, exc: httpx.HTTPError) -> TransportError:
         return _transport_error(exc, self.target, self.what)
 
 
-def _call_exchange(deployment: Deployment, ctx: Context, api: str, json: Any,
-                   file: str | Path | None) -> _Exchange[CallResult]:
+@dataclass(frozen=True)
+class _Call:
+    """What to send, checked before anything is sent (the deployment is looked up after)."""
+
+    api: str
+    path: str
+    content: bytes
+    kind: str
+
+    @classmethod
+    def of(cls, api: str, json: Any, file: str | Path | None) -> _Call:
+        path = _api_path(api)
+        return cls(api, path, *_body(json, file))
+
+
+def _call_exchange(deployment: Deployment, ctx: Context, call: _Call) -> _Exchange[CallResult]:
     target = _target(deployment, ctx)
-    path, (content, kind) = _api_path(api), _body(json, file)
-    return _Exchange(target, "POST", path, f"the call to {api!r}",
-                     lambda response, ms: _result(target, path, response, ms), content, kind)
+    return _Exchange(target, "POST", call.path, f"the call to {call.api!r}",
+                     lambda response, ms: _result(target, call.path, response, ms), call.content, call.kind)
 
 
 def _spec_exchange(deployment: Deployment, ctx: Context) -> _Exchange[OpenAPIView]:
@@ -288,16 +311,18 @@ def call(name: str, api: str, json: Any = None, file: str | Path | None = None, 
         AuthenticationError, NotFoundError, ValidationError, RateLimitError, ServerError, APIError: the API (or,
         looking the deployment up, BentoCloud) refused or failed. ConnectError, RequestTimeout: no answer.
     """
+    request = _Call.of(api, json, file)
     client, resolved = session.client_for(context)
-    return _run(_call_exchange(client.get_deployment(name, cluster), resolved.context, api, json, file))
+    return _run(_call_exchange(client.get_deployment(name, cluster), resolved.context, request))
 
 
 async def acall(name: str, api: str, json: Any = None, file: str | Path | None = None, context: str | None = None,
                 *, cluster: str | None = None) -> CallResult:
     """The asyncio twin of :func:`call`, for the kernel's loop (widgets). Raises: as :func:`call`."""
+    request = _Call.of(api, json, file)
     resolved = resolve_context(context)
     deployment = await session.async_client_for(resolved).get_deployment(name, cluster)
-    return await _arun(_call_exchange(deployment, resolved.context, api, json, file))
+    return await _arun(_call_exchange(deployment, resolved.context, request))
 
 
 def openapi(name: str, context: str | None = None, *, cluster: str | None = None) -> OpenAPIView:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode, urlsplit
 
+from bentocloud_jupyter.core import logguard
 from bentocloud_jupyter.core.credentials.config import Context, ResolvedContext
 from bentocloud_jupyter.core.errors import (
     APIError,
@@ -64,7 +65,7 @@ from bentocloud_jupyter.core.logs.wire import (
 )
 from bentocloud_jupyter.core.rest.errors_map import Refusal, Wording, api_error, server_message
 from bentocloud_jupyter.core.rest.http import USER_AGENT, is_loopback
-from bentocloud_jupyter.core.tokens import Token, redact
+from bentocloud_jupyter.core.tokens import Token, redact, sendable_token
 
 __all__ = ["BUILDER_LABEL", "BUILD_STATUSES", "DEFAULT_TAIL", "MAX_LINE", "MAX_LINES", "MAX_PARTIAL", "LineDecoder",
            "LogSource", "Pod", "PodPlace", "WsEndpoint", "clip_line", "deployment_pods", "deployment_pods_sync",
@@ -116,7 +117,8 @@ class WsEndpoint:
         return f"{self.base}{path}?{urlencode(params)}"
 
     def headers(self) -> dict[str, str]:
-        return {"X-YATAI-API-TOKEN": self.token.reveal()} if self.token else {}
+        """The header, built where it is sent; a token no header can carry is refused (InvalidInputError)."""
+        return {"X-YATAI-API-TOKEN": sendable_token(self.token).reveal()} if self.token else {}
 
 
 # ---------------------------------------------------------------------------------------- connections
@@ -130,6 +132,7 @@ _WS_WORDING: Wording = {
 
 
 def _options(connect: Callable[..., Any]) -> dict[str, Any]:
+    logguard.install()  # websockets logs every header it sends at DEBUG: scrubbed before any socket opens
     options: dict[str, Any] = {"open_timeout": OPEN_TIMEOUT, "close_timeout": 1.0, "max_size": 4 * 1024 * 1024,
                                "user_agent_header": USER_AGENT}
     if "proxy" in inspect.signature(connect).parameters:  # websockets >= 15 reads proxies from env: not ours
@@ -141,6 +144,8 @@ def _open_error(exc: BaseException, ws: WsEndpoint, what: str) -> BentoCloudErro
     """Map a failed websocket opening to one error of the tree (never the URL's query or a token)."""
     from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
 
+    if isinstance(exc, BentoCloudError):  # ours already (a token no header can carry)
+        return exc
     where, detail = ws.base, redact(str(exc)) or type(exc).__name__
     if isinstance(exc, InvalidStatus):
         body = bytes(exc.response.body or b"").decode("utf-8", errors="replace")
