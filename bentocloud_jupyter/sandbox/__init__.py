@@ -22,13 +22,23 @@ Seeded data (other parts of the project rely on these names):
   ``iris_clf:v1``), ``llm-chat:v1`` (``LLMChat``, requires env ``OPENAI_API_KEY`` at runtime),
   ``fail-demo:v1`` (``FailDemo``, its image build fails);
 * models ``iris_clf:v1`` (``bentoml.sklearn``), ``summarizer-model:v1`` (``bentoml.transformers``);
-* secret ``openai`` (env type, key ``OPENAI_API_KEY``); API token ``sandbox`` (the start-up token).
+* secret ``openai`` (env type, key ``OPENAI_API_KEY``); API token ``sandbox`` (the start-up token, all
+  five scopes).
+
+Secrets (:mod:`.orgsecrets`): ``content`` ``{type: env|mountfile, stage, path, items: [{key, value,
+sub_path}]}``, a cluster each (``?cluster=``); values are stored and never sent back (``value: null``).
+A deployment may only attach secrets of its own cluster. API tokens (:mod:`.tokens`): the value is in
+the create answer only; ``expired_at`` is honoured (401 afterwards); scopes (:mod:`.scopes`): every REST
+write needs ``write_organization`` or ``write_cluster``, else 403; ``Sandbox.issue_token(name, scopes,
+expires_in)`` makes one for tests.
 
 Lifecycle (seconds at ``speed=1``; divide by ``speed``). Status is computed from timestamps when read:
 
 * create / update (PUT, a new revision; the previous one becomes inactive) / void_update:
   ``deploying`` (0.5 s) -> ``image-building`` (2 s) -> ``deploying`` (1 s) -> ``running``;
-* terminate: ``terminating`` (1 s) -> ``terminated``; updating a terminated deployment restarts it;
+* terminate: ``terminating`` (1 s) -> ``terminated``; updating a terminated deployment (PUT with its
+  config, as bentoml's ``deployment start`` means to, or ``void_update``) restarts it: BentoCloud has no
+  start route;
 * a bento whose name contains ``fail`` ends in ``image-build-failed``; a deployment whose name
   contains ``crash`` ends in ``failed``, one containing ``unhealthy`` in ``unhealthy``;
 * ``min_replicas == 0`` on the entry service: ``running`` -> ``scaled-to-zero`` after 5 s idle;
@@ -37,7 +47,9 @@ Lifecycle (seconds at ``speed=1``; divide by ``speed``). Status is computed from
   while running, 503 otherwise; ``updated_at`` moves when the status changes.
 
 Validation: unknown bento/cluster/secret -> 404, duplicate name -> 409, missing required bento envs,
-unknown instance type, bad scaling or a non-DNS name -> 400. A null name becomes
+unknown instance type, bad scaling, a non-integer ``cold_start_timeout`` or ``imageBuildTimeout`` or a
+non-DNS name -> 400. Null keys inside ``extras`` are dropped, never echoed (bentoml reads
+``imageBuildTimeout`` as a plain int). A null name becomes
 ``<bento-name>-<6 hex chars>``; a bento without version means its latest version.
 
 Transfers (:mod:`.transfers`): bentos and models upload and download in the mode set by the
@@ -59,10 +71,14 @@ bento builds), ``/ws/v2/deployments/{name}/pods`` and ``/ws/v1/clusters/{c}/tail
 paced over the build, heartbeats, ``EOF``). Pods are derived from the status (:mod:`.pods`).
 
 Deployed services (:mod:`.services`): ``{url}/_svc/{name}`` serves ``/readyz``, ``/livez``,
-``/docs.json`` (OpenAPI 3) and the seeded bentos' APIs, deterministically: summarizer ``POST
+``/docs.json`` (OpenAPI 3), ``/schema.json`` (BentoML's service schema, so ``bentoml.SyncHTTPClient``,
+``AsyncHTTPClient`` and ``Deployment.get_client()`` work) and the seeded bentos' APIs, deterministically: summarizer ``POST
 /summarize`` ``{"text"}`` -> ``{"summary"}``, iris_classifier ``POST /classify`` ``{"input_data":
 [[4 numbers]]}`` -> ``[class ids]``, llm-chat ``POST /chat`` ``{"prompt"}`` -> ``{"reply"}``; 503 unless
 running, 401 without ``Authorization: Bearer <token>`` under ``access_authorization``, 400 on a bad body.
+
+Pages (:mod:`.pages`): ``{url}/deployments/{name}`` (and ``/codespaces/{name}``), the dashboard link
+bentoml prints, answers a small escaped HTML page (status, cluster, bento, endpoint); the login page.
 
 Faults (:class:`Faults`, live via attributes or ``POST /_sandbox/faults``): ``latency``,
 ``error_rate`` + ``error_status``, ``fail_next``, ``rate_limit_next`` + ``retry_after``,

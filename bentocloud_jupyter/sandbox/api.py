@@ -15,9 +15,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bentocloud_jupyter.sandbox import catalog, shapes
+from bentocloud_jupyter.sandbox import catalog, scopes, shapes
 from bentocloud_jupyter.sandbox.faults import Faults, Stats
-from bentocloud_jupyter.sandbox.records import SandboxError, TokenRecord, not_found, parse_time
+from bentocloud_jupyter.sandbox.records import SandboxError, TokenRecord, not_found
 from bentocloud_jupyter.sandbox.state import Store
 from bentocloud_jupyter.sandbox.storage import Blobs
 
@@ -40,9 +40,11 @@ def ctx(request: Request) -> Context:
 
 
 def auth(request: Request) -> TokenRecord:
-    """401 unless ``X-YATAI-API-TOKEN`` names a live token."""
+    """401 unless ``X-YATAI-API-TOKEN`` names a live token; 403 when a write lacks a write scope."""
     c = ctx(request)
-    return c.store.authenticate(request.headers.get("x-yatai-api-token"), c.get_faults().expire_tokens)
+    rec = c.store.authenticate(request.headers.get("x-yatai-api-token"), c.get_faults().expire_tokens)
+    scopes.require_write(rec, request.method, request.url.path)
+    return rec
 
 
 def arg(request: Request, name: str) -> str | None:
@@ -205,73 +207,9 @@ async def list_all_versions(request: Request, store: Store) -> Any:
     return shapes.list_envelope([_one(store, kind, a, True) for a in chunk], start, count, len(items))
 
 
-# ----- secrets ----------------------------------------------------------------------------------
-async def list_secrets(request: Request, store: Store) -> Any:
-    items = catalog.search_secrets(store, arg(request, "search"))
-    chunk, start, count = catalog.page(items, arg(request, "start"), arg(request, "count"))
-    return shapes.list_envelope([shapes.secret(store, s) for s in chunk], start, count, len(items))
-
-
-async def create_secret(request: Request, store: Store) -> Any:
-    return shapes.secret(store, catalog.create_secret(store, await body_json(request), arg(request, "cluster")))
-
-
-async def get_secret(request: Request, store: Store) -> Any:
-    return shapes.secret(store, catalog.get_secret(store, request.path_params["name"]))
-
-
-async def update_secret(request: Request, store: Store) -> Any:
-    rec = catalog.update_secret(store, request.path_params["name"], await body_json(request))
-    return shapes.secret(store, rec)
-
-
-async def delete_secret(request: Request, store: Store) -> Any:
-    return shapes.secret(store, catalog.delete_secret(store, request.path_params["name"]))
-
-
-# ----- API tokens -------------------------------------------------------------------------------
-async def list_tokens(request: Request, store: Store) -> Any:
-    with store.lock:
-        items = sorted(store.tokens.values(), key=lambda t: t.created_at, reverse=True)
-    search = arg(request, "search")
-    items = [t for t in items if not search or search.lower() in t.name.lower()]
-    chunk, start, count = catalog.page(items, arg(request, "start"), arg(request, "count"), default=100)
-    return shapes.list_envelope([shapes.api_token(store, t) for t in chunk], start, count, len(items))
-
-
-async def create_token(request: Request, store: Store) -> Any:
-    body = await body_json(request)
-    if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not body["name"]:
-        raise SandboxError(400, "token name is required")
-    try:
-        expired_at = parse_time(body.get("expired_at"))
-    except ValueError:
-        raise SandboxError(400, "expired_at is not a valid timestamp") from None
-    rec = store.issue_token(body["name"], body.get("description") or "", body.get("scopes"), expired_at)
-    return shapes.api_token(store, rec, reveal=True)
-
-
-def _token_by_uid(store: Store, uid: str) -> TokenRecord:
-    with store.lock:
-        for rec in store.tokens.values():
-            if rec.uid == uid:
-                return rec
-    raise not_found(f"api token {uid!r}")
-
-
-async def get_token(request: Request, store: Store) -> Any:
-    return shapes.api_token(store, _token_by_uid(store, request.path_params["uid"]))
-
-
-async def delete_token(request: Request, store: Store) -> Any:
-    rec = _token_by_uid(store, request.path_params["uid"])
-    with store.lock:
-        store.tokens.pop(rec.token, None)
-    return shapes.api_token(store, rec)
-
-
 def api_routes() -> list[Route]:
-    """Every authenticated REST route."""
+    """The authenticated REST routes of deployments, clusters, bentos and models (secrets: :mod:`.orgsecrets`,
+    tokens: :mod:`.tokens`)."""
     a = authed
     v2, dep = "/api/v2/deployments", "/api/v2/deployments/{name}"
     routes = [
@@ -289,15 +227,6 @@ def api_routes() -> list[Route]:
         ("/api/v1/clusters/{name}", get_cluster, ["GET"]),
         ("/api/v1/bentos", list_all_versions, ["GET"]),
         ("/api/v1/models", list_all_versions, ["GET"]),
-        ("/api/v1/org_secrets", list_secrets, ["GET"]),
-        ("/api/v1/org_secrets", create_secret, ["POST"]),
-        ("/api/v1/org_secrets/{name}", get_secret, ["GET"]),
-        ("/api/v1/org_secrets/{name}", update_secret, ["PATCH"]),
-        ("/api/v1/org_secrets/{name}", delete_secret, ["DELETE"]),
-        ("/api/v1/api_tokens", list_tokens, ["GET"]),
-        ("/api/v1/api_tokens", create_token, ["POST"]),
-        ("/api/v1/api_tokens/{uid}", get_token, ["GET"]),
-        ("/api/v1/api_tokens/{uid}", delete_token, ["DELETE"]),
     ]
     for kind, unit in (("bento", "bentos"), ("model", "models")):
         base = f"/api/v1/{kind}_repositories"

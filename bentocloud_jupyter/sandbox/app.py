@@ -1,6 +1,8 @@
 """The ASGI app: REST routes from :mod:`.api` plus the unauthenticated and admin routes.
 
-* login code flow: ``/api/v1/auth/code``, ``/api/v1/auth/token`` and the ``/api_tokens`` page;
+* login code flow: ``/api/v1/auth/code``, ``/api/v1/auth/token``; its ``/api_tokens`` page and the
+  ``/deployments/{name}`` dashboard page live in :mod:`.pages`;
+* secrets (:mod:`.orgsecrets`) and API tokens (:mod:`.tokens`), with scopes enforced (:mod:`.scopes`);
 * transfers (:mod:`.transfers`): PATCH actions, proxy upload/download, presigned ``/_storage``;
 * websockets (:mod:`.ws`): pod lists and log tails;
 * fake deployed services (:mod:`.services`): ``/_svc/{name}/...``;
@@ -10,26 +12,27 @@
 
 from __future__ import annotations
 
-import html
 import ipaddress
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs, quote
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from bentocloud_jupyter.sandbox import shapes, uploads
 from bentocloud_jupyter.sandbox.api import Context, api_routes, arg, body_json, ctx
 from bentocloud_jupyter.sandbox.faults import FaultMiddleware, Faults, Stats
+from bentocloud_jupyter.sandbox.orgsecrets import secret_routes
+from bentocloud_jupyter.sandbox.pages import page_routes
 from bentocloud_jupyter.sandbox.records import SandboxError, iso, not_found
 from bentocloud_jupyter.sandbox.services import service_routes
 from bentocloud_jupyter.sandbox.state import Store
 from bentocloud_jupyter.sandbox.storage import Blobs
+from bentocloud_jupyter.sandbox.tokens import token_routes
 from bentocloud_jupyter.sandbox.transfers import transfer_routes
 from bentocloud_jupyter.sandbox.ws import ws_routes
 
@@ -61,41 +64,6 @@ async def auth_token(request: Request) -> Response:
     if rec.token is None:
         return error_response(425, "login not approved yet: open the /api_tokens page and press Approve")
     return JSONResponse({"token": rec.token})
-
-
-_PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>{title}</title></head>
-<body style="font-family: sans-serif; max-width: 36em; margin: 3em auto">
-<h1>{title}</h1>{body}</body></html>"""
-
-
-def page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(_PAGE.format(title=html.escape(title), body=body), status_code=status)
-
-
-async def login_page(request: Request) -> Response:
-    code = arg(request, "code") or ""
-    try:
-        ctx(request).store.login_code(code)
-    except SandboxError as exc:
-        return page("Unknown login code", f"<p>{html.escape(exc.message)}</p>", 404)
-    safe = html.escape(code, quote=True)
-    body = (f"<p>A program asks for an API token of the <b>sandbox</b> organization "
-            f"(login code <code>{safe}</code>).</p>"
-            f'<form method="post" action="/api_tokens/approve?code={html.escape(quote(code), quote=True)}">'
-            f'<input type="hidden" name="code" value="{safe}">'
-            f'<button type="submit" id="approve">Approve</button></form>')
-    return page("Approve sandbox login", body)
-
-
-async def login_approve(request: Request) -> Response:
-    form = parse_qs((await request.body()).decode("utf-8", "replace"))
-    code = (form.get("code") or [""])[0] or arg(request, "code")
-    try:
-        ctx(request).store.approve_login(code)
-    except SandboxError as exc:
-        return page("Unknown login code", f"<p>{html.escape(exc.message)}</p>", 404)
-    return page("Login approved", "<p>Done: you can close this tab and go back to your notebook.</p>")
 
 
 # ----- admin --------------------------------------------------------------------------------
@@ -182,10 +150,11 @@ def create_app(store: Store, get_faults: Callable[[], Faults], stats: Stats, blo
         Route("/api/v1/auth/token", auth_token, methods=["GET"]),
         *transfer_routes(),
         *api_routes(),
+        *secret_routes(),
+        *token_routes(),
         *ws_routes(),
         *service_routes(),
-        Route("/api_tokens", login_page, methods=["GET"]),
-        Route("/api_tokens/approve", login_approve, methods=["POST"]),
+        *page_routes(),
         Route("/_sandbox/faults", admin_faults, methods=["GET", "POST"]),
         Route("/_sandbox/config", admin_config, methods=["GET", "POST"]),
         Route("/_sandbox/reset", admin_reset, methods=["POST"]),

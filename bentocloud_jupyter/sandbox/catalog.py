@@ -1,4 +1,4 @@
-"""Store operations on the simple catalogue resources: secrets, repositories, bento/model records.
+"""Store operations on the simple catalogue resources: repositories, bento/model records, paging.
 
 Kept apart from :mod:`.state` so the deployment lifecycle module stays small; these functions take
 the :class:`Store` and hold its lock. Upload bookkeeping lives in :mod:`.uploads`, routes in :mod:`.transfers`.
@@ -6,13 +6,12 @@ the :class:`Store` and hold its lock. Upload bookkeeping lives in :mod:`.uploads
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from bentocloud_jupyter.sandbox.records import (
     ArtifactRecord,
     RepoRecord,
     SandboxError,
-    SecretRecord,
     new_uid,
     not_found,
     parse_time,
@@ -42,61 +41,6 @@ def page(items: list[T], start: str | None, count: str | None, default: int = DE
     first = query_int(start, "start", 0)
     size = query_int(count, "count", default)
     return items[first:first + size], first, size
-
-
-def _secret_content(value: object) -> dict[str, Any]:
-    if not isinstance(value, dict) or value.get("type") not in ("env", "mountfile"):
-        raise SandboxError(400, "content.type must be 'env' or 'mountfile'")
-    items = value.get("items")
-    if not isinstance(items, list) or not all(isinstance(i, dict) and isinstance(i.get("key"), str)
-                                              for i in items):
-        raise SandboxError(400, "content.items must be a list of {key, value} objects")
-    return {"type": value["type"], "path": value.get("path"), "stage": value.get("stage"),
-            "items": [{"key": i["key"], "sub_path": i.get("sub_path"), "value": i.get("value")} for i in items]}
-
-
-def create_secret(store: Store, body: object, cluster: str | None) -> SecretRecord:
-    if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not body["name"]:
-        raise SandboxError(400, "secret name is required")
-    with store.lock:
-        name = body["name"]
-        if name in store.secrets:
-            raise SandboxError(409, f"secret {name!r} already exists")
-        rec = SecretRecord(uid=new_uid("secret"), name=name, created_at=store.clock(),
-                           content=_secret_content(body.get("content")), cluster=store.cluster_name(cluster),
-                           description=body.get("description") or "")
-        store.secrets[name] = rec
-        return rec
-
-
-def get_secret(store: Store, name: str) -> SecretRecord:
-    with store.lock:
-        if name not in store.secrets:
-            raise not_found(f"secret {name!r}")
-        return store.secrets[name]
-
-
-def update_secret(store: Store, name: str, body: object) -> SecretRecord:
-    if not isinstance(body, dict):
-        raise SandboxError(400, "request body must be a JSON object")
-    with store.lock:
-        rec = get_secret(store, name)
-        rec.content = _secret_content(body.get("content"))
-        if body.get("description") is not None:
-            rec.description = str(body["description"])
-        rec.updated_at = store.clock()
-        return rec
-
-
-def delete_secret(store: Store, name: str) -> SecretRecord:
-    with store.lock:
-        return store.secrets.pop(get_secret(store, name).name)
-
-
-def search_secrets(store: Store, search: str | None) -> list[SecretRecord]:
-    with store.lock:
-        items = sorted(store.secrets.values(), key=lambda s: s.created_at, reverse=True)
-    return [s for s in items if not search or search.lower() in s.name.lower()]
 
 
 def _tables(store: Store, kind: str) -> tuple[dict[str, RepoRecord], dict[str, dict[str, ArtifactRecord]]]:

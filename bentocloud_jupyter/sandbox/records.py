@@ -40,6 +40,9 @@ def iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+ALL_SCOPES = ("api", "read_organization", "write_organization", "read_cluster", "write_cluster")
+
+
 def parse_time(text: str | None) -> float | None:
     """ISO or bentoml's naive ``YYYY-MM-DD HH:MM:SS.ffffff`` (UTC) -> epoch seconds."""
     if not text:
@@ -48,6 +51,15 @@ def parse_time(text: str | None) -> float | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.timestamp()
+
+
+def parse_local_time(text: str | None) -> float | None:
+    """Like :func:`parse_time`, but a naive value is local time: bentoml's CLI sends ``--expires`` that way
+    (``datetime.now() + 30d``, no zone), and the sandbox runs on the machine that typed it."""
+    if not text:
+        return None
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value.timestamp()  # naive datetimes are taken as local time by timestamp()
 
 
 @dataclass
@@ -106,7 +118,7 @@ class TokenRecord:
     token: str = field(repr=False)
     created_at: float = 0.0
     description: str = ""
-    scopes: list[str] = field(default_factory=lambda: ["api", "read_organization", "write_organization"])
+    scopes: list[str] = field(default_factory=lambda: list(ALL_SCOPES))
     expired_at: float | None = None
     expired: bool = False
     last_used_at: float | None = None

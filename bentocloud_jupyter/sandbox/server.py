@@ -156,6 +156,13 @@ class Sandbox:
     def reset_stats(self) -> None:
         self._stats.reset()
 
+    def issue_token(self, name: str = "test-token", scopes: list[str] | None = None,
+                    expires_in: float | None = None) -> str:
+        """A new valid token value (all scopes unless ``scopes``; expiring after ``expires_in`` seconds of
+        the sandbox clock), for tests of scopes and expiry without going through the REST API."""
+        expired_at = None if expires_in is None else self.state.clock() + expires_in
+        return self.state.issue_token(name, "Issued by Sandbox.issue_token", scopes, expired_at).token
+
     def expire_token(self, token: str) -> None:
         """That token answers 401 "expired" from now on."""
         self.state.expire_token(token)

@@ -3,10 +3,12 @@
 * ``GET /readyz``, ``GET /livez``: 200 ``ok`` while running (traffic wakes a scaled-to-zero deployment),
   else 503; never need a token;
 * ``GET /docs.json``: the OpenAPI 3 document of the bento's APIs (:mod:`.svcapis`);
+* ``GET /schema.json``: BentoML's own service schema (``{name, type, routes, ...}``), what
+  ``bentoml.SyncHTTPClient``/``AsyncHTTPClient`` and ``Deployment.get_client()`` fetch first;
 * ``POST /<api route>``: JSON in, JSON out, deterministic (400 on a bad body, 501 for uploaded bentos,
   whose code the sandbox cannot run).
 
-Everything but the probes answers 503 ``{"error": ...}`` unless the deployment is running, and 401
+Everything but the probes (documents included) answers 503 ``{"error": ...}`` unless the deployment is running, and 401
 without ``Authorization: Bearer <valid sandbox token>`` when the deployment has
 ``access_authorization: true``. Each call appends a bentoml-style access-log line that api-server pod
 log tails show.
@@ -27,6 +29,7 @@ from bentocloud_jupyter.sandbox.api import ctx
 from bentocloud_jupyter.sandbox.records import DeploymentRecord, SandboxError
 
 LOG_LIMIT = 1000  # access-log lines kept per deployment
+DOCUMENTS = ("/docs.json", "/schema.json")  # OpenAPI for people, BentoML's schema for its HTTP clients
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -80,24 +83,34 @@ async def call(request: Request) -> Response:
     return response
 
 
-def _answer(request: Request, path: str, status: str, protected: bool, repo: str, version: str,
-            manifest: dict[str, object], description: str, raw: bytes) -> Response:
-    store = ctx(request).store
+def _refusal(request: Request, status: str, protected: bool) -> Response | None:
+    """503 unless running; 401 without a live bearer token when the deployment is protected."""
     if status != "running":
         return _error(503, f"deployment {request.path_params['name']!r} is {status}, not running: "
                            "it cannot serve requests right now")
-    if protected:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        try:
-            if scheme.lower() != "bearer":
-                raise SandboxError(401, "this deployment requires access authorization: send "
-                                        "'Authorization: Bearer <API token>'")
-            store.authenticate(token.strip(), ctx(request).get_faults().expire_tokens)
-        except SandboxError as exc:
-            return _error(401, exc.message, {"WWW-Authenticate": "Bearer"})
-    if path == "/docs.json":
+    if not protected:
+        return None
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    try:
+        if scheme.lower() != "bearer":
+            raise SandboxError(401, "this deployment requires access authorization: send "
+                                    "'Authorization: Bearer <API token>'")
+        ctx(request).store.authenticate(token.strip(), ctx(request).get_faults().expire_tokens)
+    except SandboxError as exc:
+        return _error(401, exc.message, {"WWW-Authenticate": "Bearer"})
+    return None
+
+
+def _answer(request: Request, path: str, status: str, protected: bool, repo: str, version: str,
+            manifest: dict[str, object], description: str, raw: bytes) -> Response:
+    refused = _refusal(request, status, protected)
+    if refused is not None:
+        return refused
+    if path in DOCUMENTS:
         if request.method != "GET":
-            return _error(405, "method not allowed: use GET /docs.json")
+            return _error(405, f"method not allowed: use GET {path}")
+        if path == "/schema.json":
+            return JSONResponse(svcapis.service_schema(repo, manifest, description))
         return JSONResponse(svcapis.document(repo, version, manifest, description))
     apis = {a.route: a for a in svcapis.apis_of(repo)}
     schema = manifest.get("schema")

@@ -107,8 +107,12 @@ def model_repository(store: Store, r: RepoRecord, latest: ArtifactRecord | None)
 
 
 def secret(store: Store, s: SecretRecord) -> dict[str, Any]:
+    """A secret with its keys, stage, path and cluster; item values are never sent (``null``)."""
+    c = s.content
+    items = [{"key": i.get("key"), "sub_path": i.get("sub_path"), "value": None} for i in c.get("items") or []]
+    content = {"type": c.get("type"), "path": c.get("path"), "stage": c.get("stage"), "items": items}
     return {**envelope(s.uid, s.name, "secret", s.created_at, s.updated_at or s.created_at),
-            "description": s.description, "creator": user(), "content": s.content,
+            "description": s.description, "creator": user(), "content": content,
             "cluster": cluster(store, s.cluster)}
 
 

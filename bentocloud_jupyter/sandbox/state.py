@@ -192,9 +192,10 @@ class Store:
                 raise not_found(f"bento {ref!r}")
             return versions[version]
 
-    def _secret_env_keys(self, name: str) -> list[str] | None:
+    def secret_env_keys(self, name: str, cluster: str) -> list[str] | None:
+        """Env keys an ``env`` secret of that cluster provides ([] for mountfile); None when it is not there."""
         rec = self.secrets.get(name)
-        if rec is None:
+        if rec is None or rec.cluster != cluster:
             return None
         if rec.content.get("type") != "env":
             return []
@@ -226,10 +227,11 @@ class Store:
         plan = lifecycle.rollout_plan(dep.name, bento.repo, entry_min_replicas(config, entry))
         lifecycle.add_segment(dep, now, plan)
 
-    def _config(self, body: dict[str, Any], bento: ArtifactRecord) -> dict[str, Any]:
+    def _config(self, body: dict[str, Any], bento: ArtifactRecord, cluster: str) -> dict[str, Any]:
         if bento.manifest is None:
             raise SandboxError(400, f"bento {bento.repo}:{bento.version} has no manifest (upload not finished)")
-        return normalise_config(body, bento.manifest, self.instance_types, self._secret_env_keys)
+        return normalise_config(body, bento.manifest, self.instance_types,
+                                lambda name: self.secret_env_keys(name, cluster))
 
     def create_deployment(self, body: object, cluster: str | None) -> DeploymentRecord:
         if not isinstance(body, dict):
@@ -243,7 +245,7 @@ class Store:
             check_name(name)
             if name in self.deployments:
                 raise SandboxError(409, f"deployment {name!r} already exists")
-            config = self._config(body, bento)
+            config = self._config(body, bento, cluster_name)
             now = self.clock()
             dep = DeploymentRecord(uid=new_uid("deployment"), name=name, cluster=cluster_name, created_at=now,
                                    labels=config["labels"] or [], dev=bool(body.get("dev")))
@@ -260,7 +262,7 @@ class Store:
             current = dep.latest
             ref = body.get("bento") or f"{current.bento_repo}:{current.bento_version}"
             bento = self.resolve_bento(ref)
-            config = self._config(body, bento)
+            config = self._config(body, bento, dep.cluster)
             if config["labels"] is not None:
                 dep.labels = config["labels"]
             self._rollout(dep, bento, config)

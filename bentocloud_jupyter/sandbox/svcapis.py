@@ -162,3 +162,22 @@ def document(repo: str, version: str, manifest: dict[str, Any], description: str
         routes = [(str(r.get("route")), r.get("input") or {}, r.get("output") or {}, str(r.get("name")))
                   for r in schema.get("routes") or [] if isinstance(r, dict) and r.get("route")]
     return openapi(entry, entry, version, description, routes)
+
+
+def service_schema(repo: str, manifest: dict[str, Any], description: str) -> dict[str, Any]:
+    """The ``/schema.json`` a BentoML service serves (``Service.schema()``), which bentoml's
+    ``SyncHTTPClient``/``AsyncHTTPClient`` read to learn the routes: ``{name, type, routes: [{name, route,
+    input, output, is_task, ...}], description, paths}``. From the seeded APIs, else the uploaded manifest."""
+    entry = str(manifest.get("entry_service") or repo)
+    schema = manifest_schema(repo, entry) if apis_of(repo) else manifest.get("schema")
+    raw_routes = schema.get("routes") if isinstance(schema, dict) else None
+    routes = []
+    for r in raw_routes or []:
+        if not isinstance(r, dict) or not r.get("route") or not r.get("name"):
+            continue
+        routes.append({"name": str(r["name"]), "route": str(r["route"]), "description": r.get("description") or "",
+                       "batchable": bool(r.get("batchable")), "input": r.get("input") or {"type": "object",
+                                                                                          "properties": {}},
+                       "output": r.get("output") or {}, "is_task": bool(r.get("is_task"))})
+    paths = {r["route"]: {"mounted": False} for r in routes}
+    return {"name": entry, "type": "service", "routes": routes, "description": description, "paths": paths}

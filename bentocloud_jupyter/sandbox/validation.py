@@ -69,6 +69,45 @@ def _scaling(value: object, service: str) -> dict[str, Any]:
     return {"min_replicas": lo, "max_replicas": hi, "policy": value.get("policy")}
 
 
+def without_nulls(value: Any) -> Any:
+    """Drop null-valued keys at every depth: bentoml reads e.g. ``imageBuildTimeout`` as a plain int."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value
+
+
+def extras(value: object, where: str) -> dict[str, Any] | None:
+    """A service's ``extras`` (advanced overrides) as echoed back: no nulls, integers where bentoml wants them."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise SandboxError(400, f"{where}.extras must be an object")
+    for key in ("bento_function_overrides", "bento_request_overrides"):
+        if value.get(key) is not None and not isinstance(value[key], dict):
+            raise SandboxError(400, f"{where}.extras.{key} must be an object")
+    timeout = (value.get("bento_request_overrides") or {}).get("imageBuildTimeout")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int)):
+        raise SandboxError(400, f"{where}.extras.bento_request_overrides.imageBuildTimeout must be an "
+                                f"integer (seconds), got {timeout!r}")
+    cleaned: dict[str, Any] = without_nulls(value)
+    return cleaned
+
+
+def canary(value: object) -> Any:
+    """``canary`` is echoed as sent, except that its services' extras lose their nulls too."""
+    if not isinstance(value, dict) or not isinstance(value.get("versions"), dict):
+        return value
+    out = dict(value, versions=dict(value["versions"]))
+    for version, conf in out["versions"].items():
+        if isinstance(conf, dict) and isinstance(conf.get("services"), dict):
+            services = {name: dict(svc, extras=extras(svc.get("extras"), f"canary.versions.{version}.{name}"))
+                        if isinstance(svc, dict) else svc for name, svc in conf["services"].items()}
+            out["versions"][version] = dict(conf, services=services)
+    return out
+
+
 def _services(
     value: object, entry: str, known_services: Iterable[str], instance_types: Iterable[str]
 ) -> dict[str, dict[str, Any]]:
@@ -87,9 +126,13 @@ def _services(
             raise SandboxError(400, f"unknown instance type {itype!r}; available: {', '.join(sorted(types))}")
         conf["instance_type"] = itype
         conf["scaling"] = _scaling(conf.get("scaling"), name)
+        timeout = conf.get("cold_start_timeout")
+        if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int)):
+            raise SandboxError(400, f"services.{name}.cold_start_timeout must be an integer (seconds) or null")
         conf["envs"] = _env_list(conf.get("envs"), f"services.{name}.envs") or None
-        for key in ("deployment_strategy", "extras", "cold_start_timeout"):
+        for key in ("deployment_strategy", "cold_start_timeout"):
             conf.setdefault(key, None)
+        conf["extras"] = extras(conf.get("extras"), f"services.{name}")
         conf["config_overrides"] = conf.get("config_overrides") or {}
         out[name] = conf
     return out
@@ -110,7 +153,7 @@ def _check_required_envs(manifest: dict[str, Any], provided: set[str], secrets: 
     for name in secrets:
         keys = secret_env_keys(name)
         if keys is None:
-            raise not_found(f"secret {name!r}")
+            raise not_found(f"secret {name!r} in the deployment's cluster")
         provided.update(keys)
     missing = [
         e["name"] for e in manifest.get("envs") or []
@@ -152,7 +195,7 @@ def normalise_config(
         "labels": _labels(body.get("labels")),
         "secrets": secrets,
         "services": services,
-        "canary": body.get("canary"),
+        "canary": canary(body.get("canary")),
     }
 
 
