@@ -152,7 +152,7 @@ def test_a_file_that_keeps_changing_is_refused_and_never_written(
     plan: Plan = {("before", n): bentoml.rewrite(FULL[:next(cuts)]) for n in range(1, 400)}
     _script(monkeypatch, bentoml, plan)
     writes: list[Path] = []
-    monkeypatch.setattr(guard, "atomic_write", lambda target, text: writes.append(target))
+    monkeypatch.setattr(guard, "atomic_write", lambda target, text, **_: writes.append(target))
     with pytest.raises(ConfigError, match="kept changing") as info:
         config.save_context(OURS)
     assert "\n" not in str(info.value) and writes == []

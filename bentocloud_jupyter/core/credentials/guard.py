@@ -7,18 +7,20 @@ So, inside our lock (see :func:`write_guarded`):
 * a read that does not look complete (missing a final newline or the ``current_context_name`` line that
   both tools always write last, or not parsable) is re-read until it stays the same for
   :data:`QUIET_SECONDS`, for at most :data:`SETTLE_LIMIT_SECONDS`;
-* the file is read again just before our rename, and the change is redone from the new content if it
-  moved in between;
+* the file is read again just before our rename (after our temp file is written and fsynced), and
+  the change is redone from the new content if it moved in between;
 * a result that lacks a context the file had, other than those the caller removes on purpose, is
   refused.
 
-What cannot be prevented without ``bentoml``'s help: its own write racing ours may still lose the one
-context *it* was adding (it never re-reads), and it writes in place, so a stall of longer than the
-quiet spell in the middle of its write can still look settled.
+What cannot be prevented without ``bentoml``'s help: it writes from its own earlier read, so it can
+drop a context we saved meanwhile; a write of its that starts in the instant between our last check
+and our rename goes to the replaced file and is lost; and a ``bentoml`` stalled for longer than the
+quiet spell in the middle of its write looks settled.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable, Collection
@@ -32,7 +34,7 @@ from bentocloud_jupyter.core.errors import ConfigError
 __all__ = ["MAX_ATTEMPTS", "QUIET_SECONDS", "SETTLE_LIMIT_SECONDS", "Change", "read_settled", "refuse_loss",
            "write_guarded"]
 
-QUIET_SECONDS = 0.05
+QUIET_SECONDS = 0.1
 """How long a suspicious-looking file must stay unchanged before we believe it."""
 POLL_SECONDS = 0.01
 SETTLE_LIMIT_SECONDS = 1.5
@@ -92,7 +94,8 @@ def refuse_loss(before: Config, after: Config, removing: Collection[str], path: 
     if lost:
         names = ", ".join(repr(name) for name in lost)
         raise ConfigError(f"Refused to write {path}: it would drop the contexts {names}, which nothing asked "
-                          "to remove; the file was left unchanged. Try again.", path=str(path))
+                          "to remove; the file was left unchanged. Try again, and report it if it repeats.",
+                          path=str(path))
 
 
 def write_guarded(target: Path, change: Change) -> Config:
@@ -107,10 +110,15 @@ def write_guarded(target: Path, change: Change) -> Config:
         raw, before = read_settled(target)
         after, removing = change(before)
         refuse_loss(before, after, removing, target)
-        if read_raw(target) == raw:  # nobody wrote since our read: ``after`` is built on what is there
-            atomic_write(target, after.to_yaml())
+        # Renamed only if nobody wrote since our read, so ``after`` is built on what is there.
+        if atomic_write(target, after.to_yaml(), still_current=functools.partial(holds, target, raw)):
             return after
     raise kept_changing(target)
+
+
+def holds(path: Path, raw: bytes | None) -> bool:
+    """Whether the file still holds exactly ``raw`` (None: still missing)."""
+    return read_raw(path) == raw
 
 
 def kept_changing(path: Path) -> ConfigError:

@@ -14,7 +14,7 @@ import contextlib
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from bentocloud_jupyter.core.errors import ConfigError
@@ -102,8 +102,13 @@ def remove_stale_temps(target: Path) -> None:
             stale.unlink()
 
 
-def atomic_write(target: Path, text: str) -> None:
-    """temp file (0600) -> fsync -> rename over ``target`` -> fsync the folder."""
+def atomic_write(target: Path, text: str, still_current: Callable[[], bool] = lambda: True) -> bool:
+    """temp file (0600) -> fsync -> rename over ``target`` -> fsync the folder.
+
+    ``still_current`` is asked last, just before the rename: when it says False (someone else wrote
+    ``target`` meanwhile), the temp file is dropped, nothing changes, and the answer is False. Asked
+    after the slow part, so the gap it leaves to a writer that does not lock is as short as can be.
+    """
     fd, temp_name = tempfile.mkstemp(prefix=_temp_prefix(target), suffix=TEMP_SUFFIX, dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -111,6 +116,9 @@ def atomic_write(target: Path, text: str) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp_name, 0o600)
+        if not still_current():
+            os.unlink(temp_name)
+            return False
         os.replace(temp_name, target)
     except OSError as exc:
         with contextlib.suppress(OSError):
@@ -118,6 +126,7 @@ def atomic_write(target: Path, text: str) -> None:
         raise ConfigError(f"Could not write {target}: {exc.strerror or exc}. The previous file is intact.",
                           path=str(target)) from None
     fsync_folder(target.parent)
+    return True
 
 
 def fsync_folder(folder: Path) -> None:
