@@ -312,3 +312,15 @@ def test_a_rewrite_stores_the_flag_as_a_real_bool_and_keeps_unknown_keys() -> No
     config.save_context(OURS)
     text = path.read_text()
     assert f"{INSECURE_KEY}: false\n" in text and "custom: kept" in text
+
+
+def test_login_insecure_flags_its_context_in_one_locked_write(live: Any) -> None:
+    from bentocloud_jupyter.core.api import accounts
+
+    config.save_context(OURS)
+    accounts.login(live.url, live.token, context="lab", insecure=True)
+    saved = config.load_config()
+    assert saved.names == ["ours", "lab"]
+    lab, ours = saved.find("lab"), saved.find("ours")
+    assert lab is not None and lab.allows_insecure_http and ours is not None and not ours.allows_insecure_http
+    assert f"{INSECURE_KEY}: true\n" in config.credentials_path().read_text()
