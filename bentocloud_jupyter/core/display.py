@@ -8,6 +8,7 @@ these same fragments.
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -30,7 +31,10 @@ def esc(value: Any) -> str:
 
 
 def is_web_url(url: Any) -> bool:
-    parts = urlsplit(str(url or ""))
+    try:
+        parts = urlsplit(str(url or ""))
+    except ValueError:  # e.g. "http://[::1" from a hostile server: shown as text, never a link
+        return False
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
@@ -71,14 +75,24 @@ def text_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 
 def format_time(value: datetime | None) -> str:
-    """``YYYY-MM-DD HH:MM:SS`` in UTC, as bentoml prints deployment times."""
-    if value is None:
+    """``YYYY-MM-DD HH:MM:SS`` in UTC, as bentoml prints deployment times; "" for nothing or a time past UTC's range.
+
+    Never raises: a server's year 1 or 9999 with an offset does not fit in UTC (``OverflowError``).
+    """
+    if not isinstance(value, datetime):
         return ""
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    try:
+        utc = value.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        return ""
+    return (f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d} "  # strftime writes year 1 as "1" on glibc
+            f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}")
 
 
 def format_duration(seconds: float) -> str:
-    """``42s``, ``3m05s``, ``1h02m``."""
+    """``42s``, ``3m05s``, ``1h02m``; "" for NaN or infinity (never raises)."""
+    if not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
+        return ""
     seconds = max(0, int(seconds))
     if seconds < 60:
         return f"{seconds}s"

@@ -109,9 +109,12 @@ def deployment_summary(d: Deployment) -> dict[str, Any]:
 
 
 def render_summaries(summaries: Any, output: str) -> TextOutput:
+    """``-o json``/``-o yaml`` text; anything that is no JSON value is written as its text, never a TypeError."""
+    text = json.dumps(summaries, indent=2, ensure_ascii=False, default=str)
     if output == "yaml":
-        return TextOutput(yaml.safe_dump(summaries, sort_keys=False, allow_unicode=True).rstrip(), "yaml")
-    return TextOutput(json.dumps(summaries, indent=2, ensure_ascii=False), "json")
+        plain = json.loads(text)
+        return TextOutput(yaml.safe_dump(plain, sort_keys=False, allow_unicode=True).rstrip(), "yaml")
+    return TextOutput(text, "json")
 
 
 def _scaling(d: Deployment) -> str:

@@ -51,6 +51,7 @@ from bentocloud_jupyter.core.deployments.schema import (
     shape_object,
 )
 from bentocloud_jupyter.core.errors import InvalidInputError
+from bentocloud_jupyter.core.rest.models import manifest_envs as usable_envs
 
 __all__ = ["STRATEGIES", "DeployOptions", "build_create_request", "build_update_request", "describe_request",
            "load_config_source", "parse_bool", "parse_envs", "parse_labels"]
@@ -285,7 +286,7 @@ def build_create_request(options: DeployOptions, entry_service: str, manifest_en
     Raises:
         InvalidInputError: bad options or config, no bento, bad scaling, or required envs missing.
     """
-    manifest = list(manifest_envs or [])
+    manifest = list(usable_envs(manifest_envs))  # a server's odd envs (not objects, no name) are skipped
     source = load_config_source(options)
     if source is None:
         cfg = _flags_config(options, entry_service, create=True)

@@ -1,17 +1,33 @@
 """Typed views of BentoCloud's JSON: small frozen dataclasses built with ``from_api()``.
 
 They keep what a notebook user looks at, ignore unknown fields and tolerate missing optional ones, and
-keep the whole payload in ``raw`` (left out of the repr) for anything else. A payload missing a field
-we cannot do without raises ``KeyError``/``TypeError``; the client turns that into a
-:class:`~.errors.ProtocolError`.
+keep the whole payload in ``raw`` (left out of the repr) for anything else. Every name, size, date and
+number goes through :mod:`.fields` first: an odd value (a string size, a date that overflows once in
+UTC, a list where an object belongs) becomes None or empty and the record stays usable. A payload
+missing a field we cannot do without (or with a name that is no name) raises ``KeyError``/``TypeError``/
+``ValueError``; the client turns that into one :class:`~.errors.ProtocolError` line.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Generic, TypeVar
+
+from bentocloud_jupyter.core.rest.fields import (
+    MAX_SIZE,
+    count,
+    flag,
+    labels,
+    name,
+    obj,
+    optional_text,
+    seq,
+    text,
+    texts,
+    when,
+)
 
 __all__ = [
     "ApiToken",
@@ -24,7 +40,9 @@ __all__ = [
     "Page",
     "Secret",
     "User",
+    "manifest_envs",
     "parse_time",
+    "record",
 ]
 
 T = TypeVar("T")
@@ -38,22 +56,19 @@ SETTLED_STATUSES = READY_STATUSES | FAILED_STATUSES | STOPPED_STATUSES
 
 
 def parse_time(value: Any) -> datetime | None:
-    """ISO-8601 as BentoCloud sends it (``Z``, offsets, up to 9 fractional digits); None when empty."""
-    if not value:
-        return None
-    text = str(value).strip().replace(" ", "T", 1)
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    if "." in text:  # Python < 3.11 accepts at most 6 fractional digits
-        head, _, rest = text.partition(".")
-        digits = len(rest) - len(rest.lstrip("0123456789"))
-        text = f"{head}.{rest[:min(digits, 6)]:0<6}{rest[digits:]}"
-    parsed = datetime.fromisoformat(text)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    """ISO-8601 as BentoCloud sends it, in UTC; None when empty, malformed or out of range (:func:`.fields.when`)."""
+    return when(value)
 
 
-def _labels(raw: JSON) -> dict[str, str]:
-    return {str(item["key"]): str(item.get("value", "")) for item in raw.get("labels") or []}
+def record(raw: Any) -> JSON:
+    """The JSON object a model is built from.
+
+    Raises:
+        TypeError: the answer is not an object (the client reports a ProtocolError).
+    """
+    if not isinstance(raw, Mapping):
+        raise TypeError("expected an object")
+    return raw
 
 
 @dataclass(frozen=True)
@@ -76,8 +91,9 @@ class User:
 
     @classmethod
     def from_api(cls, raw: JSON) -> User:
-        return cls(str(raw["name"]), str(raw.get("email") or ""), str(raw.get("first_name") or ""),
-                   str(raw.get("last_name") or ""), raw)
+        raw = record(raw)
+        return cls(name(raw["name"]), text(raw.get("email")), text(raw.get("first_name")),
+                   text(raw.get("last_name")), raw)
 
     @property
     def display_name(self) -> str:
@@ -94,7 +110,8 @@ class Organization:
 
     @classmethod
     def from_api(cls, raw: JSON) -> Organization:
-        return cls(str(raw["name"]), str(raw.get("uid") or ""), str(raw.get("description") or ""), raw)
+        raw = record(raw)
+        return cls(name(raw["name"]), text(raw.get("uid")), text(raw.get("description")), raw)
 
 
 @dataclass(frozen=True)
@@ -107,8 +124,9 @@ class Cluster:
 
     @classmethod
     def from_api(cls, raw: JSON) -> Cluster:
-        return cls(str(raw["name"]), str(raw.get("description") or ""),
-                   str(raw.get("organization_name") or ""), raw.get("is_first"), raw)
+        raw = record(raw)
+        return cls(name(raw["name"]), text(raw.get("description")), text(raw.get("organization_name")),
+                   flag(raw.get("is_first")), raw)
 
 
 @dataclass(frozen=True)
@@ -125,12 +143,13 @@ class InstanceType:
 
     @classmethod
     def from_api(cls, raw: JSON) -> InstanceType:
-        config = raw.get("config") or {}
-        requests = (config.get("resources") or {}).get("requests") or {}
-        gpu_config = config.get("gpu_config") or {}
-        return cls(str(raw.get("display_name") or raw["name"]), str(raw.get("description") or ""),
-                   str(config.get("group") or ""), str(config.get("price") or ""), requests.get("cpu"),
-                   requests.get("memory"), requests.get("gpu"), gpu_config.get("type"), raw)
+        raw = record(raw)
+        config = obj(raw.get("config"))
+        requests = obj(obj(config.get("resources")).get("requests"))
+        return cls(text(raw.get("display_name")) or name(raw["name"]), text(raw.get("description")),
+                   text(config.get("group")), text(config.get("price")), optional_text(requests.get("cpu")),
+                   optional_text(requests.get("memory")), optional_text(requests.get("gpu")),
+                   optional_text(obj(config.get("gpu_config")).get("type")), raw)
 
 
 @dataclass(frozen=True)
@@ -155,27 +174,28 @@ class Deployment:
 
     @classmethod
     def from_api(cls, raw: JSON) -> Deployment:
-        revision = raw.get("latest_revision") or {}
-        target = _main_target(revision.get("targets") or [])
-        config = target.get("config") or {}
-        service = _entry_service_config(config.get("services") or {})
-        scaling = service.get("scaling") or {}
+        raw = record(raw)
+        revision = obj(raw.get("latest_revision"))
+        target = _main_target(seq(revision.get("targets")))
+        config = obj(target.get("config"))
+        service = _entry_service_config(obj(config.get("services")))
+        scaling = obj(service.get("scaling"))
         cluster = raw.get("cluster")
         return cls(
-            name=str(raw["name"]),
-            status=str(raw["status"]),
-            cluster=str(cluster.get("name", "")) if isinstance(cluster, Mapping) else str(cluster or ""),
+            name=name(raw["name"]),
+            status=name(raw["status"], "status"),
+            cluster=text(cluster.get("name")) if isinstance(cluster, Mapping) else text(cluster),
             bento=_bento_tag(target.get("bento")),
-            urls=tuple(str(u) for u in raw.get("urls") or ()),
-            revision=str(revision.get("name") or revision.get("uid") or ""),
-            instance_type=service.get("instance_type"),
-            scaling_min=scaling.get("min_replicas"),
-            scaling_max=scaling.get("max_replicas"),
-            access_authorization=bool(config.get("access_authorization")),
-            labels=_labels(raw),
-            creator=str((raw.get("creator") or {}).get("name") or ""),
-            created_at=parse_time(raw.get("created_at")),
-            updated_at=parse_time(raw.get("updated_at")) or parse_time(raw.get("created_at")),
+            urls=texts(raw.get("urls")),
+            revision=text(revision.get("name")) or text(revision.get("uid")),
+            instance_type=optional_text(service.get("instance_type")),
+            scaling_min=count(scaling.get("min_replicas")),
+            scaling_max=count(scaling.get("max_replicas")),
+            access_authorization=flag(config.get("access_authorization")) is True,
+            labels=labels(raw.get("labels")),
+            creator=text(obj(raw.get("creator")).get("name")),
+            created_at=when(raw.get("created_at")),
+            updated_at=when(raw.get("updated_at")) or when(raw.get("created_at")),
             raw=raw,
         )
 
@@ -199,22 +219,50 @@ class Deployment:
 
 
 def _main_target(targets: list[Any]) -> JSON:
-    present = [t for t in targets if t]
+    present: list[JSON] = [t for t in targets if isinstance(t, Mapping) and t]
     if len(present) == 1:
-        return present[0]  # type: ignore[no-any-return]
+        return present[0]
     return next((t for t in present if t.get("name") == "main"), present[0] if present else {})
 
 
 def _entry_service_config(services: Mapping[str, Any]) -> JSON:
-    return next(iter(services.values()), None) or {}
+    return obj(next(iter(services.values()), None))
 
 
 def _bento_tag(bento: Any) -> str:
-    if not bento:
-        return ""
-    repository = (bento.get("repository") or {}).get("name", "")
-    version = bento.get("version") or bento.get("name") or ""
-    return f"{repository}:{version}" if repository else str(version)
+    if isinstance(bento, str):
+        return text(bento)
+    bento = obj(bento)
+    repository = text(obj(bento.get("repository")).get("name"))
+    version = text(bento.get("version")) or text(bento.get("name"))
+    return f"{repository}:{version}" if repository else version
+
+
+def manifest_envs(value: Any) -> tuple[dict[str, Any], ...]:
+    """A manifest's ``envs`` as objects with a text ``name`` (and a text ``value``/``stage`` when given).
+
+    Anything else a server may put there (a string, a number, an object instead of the list, items
+    without a name) is skipped, so required-env checks and ``%deploy`` never trip over it.
+    """
+    out = []
+    for item in seq(value):
+        env = obj(item)
+        env_name = text(env.get("name"))
+        if not env_name:
+            continue
+        clean: dict[str, Any] = {"name": env_name}
+        if text(env.get("value")):
+            clean["value"] = text(env.get("value"))
+        if text(env.get("stage")):
+            clean["stage"] = text(env.get("stage"))
+        out.append(clean)
+    return tuple(out)
+
+
+def _model_tags(value: Any) -> tuple[str, ...]:
+    """A manifest's ``models``: tags as text, or objects carrying a ``tag``; anything else skipped."""
+    tags = (item if isinstance(item, str) else obj(item).get("tag") for item in seq(value))
+    return tuple(t for t in (text(tag) for tag in tags if isinstance(tag, str)) if t)
 
 
 @dataclass(frozen=True)
@@ -241,23 +289,23 @@ class Bento:
 
     @classmethod
     def from_api(cls, raw: JSON, repository: str | None = None) -> Bento:
-        manifest = raw.get("manifest") or {}
-        repo = repository or (raw.get("repository") or {}).get("name") or manifest.get("name") or ""
+        raw = record(raw)
+        manifest = obj(raw.get("manifest"))
+        repo = repository or text(obj(raw.get("repository")).get("name")) or text(manifest.get("name"))
         return cls(
-            repository=str(repo), version=str(raw.get("version") or raw["name"]),
-            description=str(raw.get("description") or ""),
-            entry_service=str(manifest.get("entry_service") or ""),
-            envs=tuple(manifest.get("envs") or ()), models=tuple(manifest.get("models") or ()),
-            size_bytes=manifest.get("size_bytes"), upload_status=str(raw.get("upload_status") or ""),
-            image_build_status=str(raw.get("image_build_status") or ""),
-            created_at=parse_time(raw.get("created_at")), labels=_labels(raw),
-            has_manifest=bool(raw.get("manifest")), raw=raw)
+            repository=text(repo), version=text(raw.get("version")) or name(raw["name"], "version"),
+            description=text(raw.get("description")), entry_service=text(manifest.get("entry_service")),
+            envs=manifest_envs(manifest.get("envs")), models=_model_tags(manifest.get("models")),
+            size_bytes=count(manifest.get("size_bytes"), MAX_SIZE), upload_status=text(raw.get("upload_status")),
+            image_build_status=text(raw.get("image_build_status")),
+            created_at=when(raw.get("created_at")), labels=labels(raw.get("labels")),
+            has_manifest=bool(manifest), raw=raw)
 
     @property
     def required_envs(self) -> list[str]:
         """Manifest envs that a deployment must provide (no default value, needed at runtime)."""
-        return [str(e["name"]) for e in self.envs
-                if not e.get("value") and e.get("stage", "all") != "build"]
+        return [text(e.get("name")) for e in self.envs if isinstance(e, Mapping) and text(e.get("name"))
+                and not e.get("value") and e.get("stage", "all") != "build"]
 
 
 @dataclass(frozen=True)
@@ -277,11 +325,12 @@ class Model:
 
     @classmethod
     def from_api(cls, raw: JSON, repository: str | None = None) -> Model:
-        manifest = raw.get("manifest") or {}
-        repo = repository or (raw.get("repository") or {}).get("name") or ""
-        return cls(str(repo), str(raw.get("version") or raw["name"]), str(manifest.get("module") or ""),
-                   manifest.get("size_bytes"), str(raw.get("upload_status") or ""),
-                   parse_time(raw.get("created_at")), _labels(raw), raw)
+        raw = record(raw)
+        manifest = obj(raw.get("manifest"))
+        repo = repository or text(obj(raw.get("repository")).get("name"))
+        return cls(text(repo), text(raw.get("version")) or name(raw["name"], "version"),
+                   text(manifest.get("module")), count(manifest.get("size_bytes"), MAX_SIZE),
+                   text(raw.get("upload_status")), when(raw.get("created_at")), labels(raw.get("labels")), raw)
 
 
 @dataclass(frozen=True)
@@ -296,10 +345,10 @@ class Secret:
 
     @classmethod
     def from_api(cls, raw: JSON) -> Secret:
-        content = raw.get("content") or {}
-        return cls(str(raw["name"]), str(content.get("type") or "env"),
-                   tuple(str(item["key"]) for item in content.get("items") or ()),
-                   str(raw.get("description") or ""), raw)
+        raw = record(raw)
+        content = obj(raw.get("content"))
+        keys = tuple(key for key in (text(obj(item).get("key")) for item in seq(content.get("items"))) if key)
+        return cls(name(raw["name"]), text(content.get("type")) or "env", keys, text(raw.get("description")), raw)
 
     @property
     def env_keys(self) -> tuple[str, ...]:
@@ -321,6 +370,7 @@ class ApiToken:
 
     @classmethod
     def from_api(cls, raw: JSON) -> ApiToken:
-        return cls(str(raw["name"]), str(raw.get("uid") or ""), str(raw.get("description") or ""),
-                   tuple(raw.get("scopes") or ()), parse_time(raw.get("expired_at")),
-                   parse_time(raw.get("last_used_at")), {k: v for k, v in raw.items() if k != "token"})
+        raw = record(raw)
+        return cls(name(raw["name"]), text(raw.get("uid")), text(raw.get("description")),
+                   texts(raw.get("scopes")), when(raw.get("expired_at")), when(raw.get("last_used_at")),
+                   {k: v for k, v in raw.items() if k != "token"})
