@@ -58,7 +58,9 @@ def _browser_token(endpoint: str, timeout: float, insecure: bool) -> Token:
 
     from bentocloud_jupyter.core.credentials import auth
     from bentocloud_jupyter.core.display import esc, link
+    from bentocloud_jupyter.core.rest.durations import MAX_REQUEST_TIMEOUT, check_duration
 
+    timeout = check_duration(timeout, maximum=MAX_REQUEST_TIMEOUT)
     flow = auth.start_browser_login(endpoint, insecure=insecure)
     display(HTML(f"<div>Open {link(flow.url)} and approve the new token (waiting "
                  f"{esc(int(timeout * 10))} s; interrupt the kernel to cancel).</div>"), raw=False)

@@ -15,7 +15,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
-from traitlets import Bool, Float, Unicode, observe
+from traitlets import Bool, Float, TraitError, Unicode, observe, validate
 from traitlets.config import Configurable
 
 from bentocloud_jupyter.core.errors import BentoCloudError
@@ -41,6 +41,16 @@ class BentoCloudMagics(Magics, Configurable):
     widgets = Bool(True, help="Show panels as widgets where the front end renders them.").tag(config=True)
 
     _applied: tuple[float, float] | None = None  # set before traitlets' config observers may run
+
+    @validate("poll_interval", "timeout", "watch_timeout")
+    def _check_seconds(self, proposal: Any) -> float:
+        """A bad ``%config`` value is refused in one line and the setting keeps its old value."""
+        from bentocloud_jupyter.core.rest.durations import check_duration
+
+        try:
+            return check_duration(proposal["value"], proposal["trait"].name)
+        except BentoCloudError as exc:
+            raise TraitError(exc.words("magic")) from None
 
     @observe("poll_interval", "timeout")
     def _settings_changed(self, change: Any) -> None:

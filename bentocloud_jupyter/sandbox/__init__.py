@@ -72,7 +72,8 @@ paced over the build, heartbeats, ``EOF``). Pods are derived from the status (:m
 
 Deployed services (:mod:`.services`): ``{url}/_svc/{name}`` serves ``/readyz``, ``/livez``,
 ``/docs.json`` (OpenAPI 3), ``/schema.json`` (BentoML's service schema, so ``bentoml.SyncHTTPClient``,
-``AsyncHTTPClient`` and ``Deployment.get_client()`` work) and the seeded bentos' APIs, deterministically: summarizer ``POST
+``AsyncHTTPClient`` and ``Deployment.get_client()`` work) and the seeded bentos' APIs, deterministically:
+summarizer ``POST
 /summarize`` ``{"text"}`` -> ``{"summary"}``, iris_classifier ``POST /classify`` ``{"input_data":
 [[4 numbers]]}`` -> ``[class ids]``, llm-chat ``POST /chat`` ``{"prompt"}`` -> ``{"reply"}``; 503 unless
 running, 401 without ``Authorization: Bearer <token>`` under ``access_authorization``, 400 on a bad body.

@@ -77,18 +77,12 @@ def browser_login_timeout(source: str) -> bool:
 
 # Crashes this fuzz found in files of other findings: (finding, what breaks and where, which lines).
 # The random runs skip those lines; FOUND pins them as xfail(strict=False) until the finding is fixed.
-KNOWN: list[tuple[str, str, Callable[[str], bool]]] = [
-    (F6, "login --browser --timeout inf: OverflowError at ipython/frontend.py:64 in _browser_token "
-         "(int(timeout * 10) before the timeout is checked)", browser_login_timeout),
-    (F11, "login --endpoint 'http://[::1': ValueError 'Invalid IPv6 URL' at core/rest/http.py:175 in "
-          "normalize_endpoint (urlsplit raises before the URL is judged)",
-     lambda source: " login" in source and "[::1" in source),
-]
+KNOWN: list[tuple[str, str, Callable[[str], bool]]] = []  # all fixed: the lines below are plain cases now
 NOTES: list[str] = []  # what each clean cell ended in (for BCJ_FUZZ_VERBOSE)
 
 
 def pinned(finding: str, *lines: str) -> list[Any]:
-    return [pytest.param(text, id=text[:60], marks=pytest.mark.xfail(reason=finding, strict=False)) for text in lines]
+    return [pytest.param(text, id=f"{finding}: {text[:60]}") for text in lines]
 
 
 FOUND = [
@@ -99,7 +93,7 @@ FOUND = [
             "%bentocloud login --browser --timeout 0 --endpoint 'http://[::1'"),
 ]
 # Inputs the issue names for findings 6 and 11 that crashed on the commit before those fixes (checked
-# with this test); they pass in the tree as it is now (XPASS) and can become plain cases once merged.
+# with this test): kept as plain cases, so they can never crash again.
 NAMED_BY_THE_ISSUE = [
     *pinned(F6, "%bentocloud login --timeout nan --api-token x --endpoint {url}",
             "%bentocloud login --timeout -1 --api-token x --endpoint {url}"),
@@ -204,7 +198,7 @@ def test_random_lines(prefix: str, fuzz_shell: InteractiveShell, sandbox: Any, d
 @pytest.mark.parametrize("source", FOUND + NAMED_BY_THE_ISSUE)
 def test_pinned_lines(source: str, fuzz_shell: InteractiveShell, sandbox: Any, deployed: str,
                       capsys: pytest.CaptureFixture[str]) -> None:
-    """Lines the fuzz found crashing in files owned by other findings (xfail until those are fixed)."""
+    """Lines the fuzz found crashing, and the issue's own odd inputs: each ends in one clean line now."""
     log_in(sandbox)
     assert judge_cell(fuzz_shell, capsys, source.format(url=sandbox.url), sandbox.token) is None
 

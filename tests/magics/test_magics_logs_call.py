@@ -84,7 +84,9 @@ def test_follow_updates_one_display_until_unwatched(logged_in: Cell, shell: Inte
             await asyncio.sleep(0.02)
         assert logfollow.following() == [name]
         stopped = logged_in(f"%bentocloud unwatch {name}")
-        await asyncio.sleep(0.05)
+        settle = time.monotonic() + 5  # the cancelled stream closes its websocket, then redraws once more
+        while "stopped" not in repr(shell.display_pub.outputs[-1:]) and time.monotonic() < settle:  # type: ignore
+            await asyncio.sleep(0.02)
         return run, stopped, [*outputs, *shell.display_pub.outputs]  # type: ignore[attr-defined]
 
     run, stopped, outputs = asyncio.run(main())

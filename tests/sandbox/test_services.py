@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from support import create, wait_raw_status
+from support import FakeClock, create, wait_raw_status
 
 from bentocloud_jupyter.sandbox import Sandbox
 
@@ -81,7 +81,7 @@ def test_access_authorization(sandbox: Sandbox, client: httpx.Client) -> None:
     assert httpx.post(f"{public}/summarize", json=body).status_code == 200
 
 
-def test_not_running_is_503(client: httpx.Client) -> None:
+def test_not_running_is_503(client: httpx.Client, clock: FakeClock) -> None:  # frozen: it stays deploying
     create(client, name="early", bento="summarizer:v3")
     resp = httpx.post(f"{client.base_url}/_svc/early/summarize", json={"text": "x"})
     assert resp.status_code == 503 and "not running" in resp.json()["error"]

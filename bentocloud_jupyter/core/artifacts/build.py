@@ -24,9 +24,12 @@ _BUILT = re.compile(r'Bento\(tag="([^"]+)"\)|__tag__:(\S+)')
 
 def is_project_folder(value: str) -> bool:
     """True for a folder that ``bentoml build`` can build (a ``bentofile.yaml`` or a ``service.py``)."""
-    path = Path(value).expanduser()
-    return path.is_dir() and any((path / name).exists() for name in ("bentofile.yaml", "service.py",
-                                                                       "pyproject.toml"))
+    try:
+        path = Path(value).expanduser()
+        return path.is_dir() and any((path / name).exists() for name in ("bentofile.yaml", "service.py",
+                                                                           "pyproject.toml"))
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte: not a folder
+        return False
 
 
 def build_bento(path: str, echo: Callable[[str], None] = print) -> str:

@@ -29,7 +29,7 @@ from bentocloud_jupyter.core.hints import Hint, sentence
 from bentocloud_jupyter.core.rest.client import AsyncBentoCloudClient, BentoCloudClient
 from bentocloud_jupyter.core.rest.durations import MAX_REQUEST_TIMEOUT, MAX_WATCH_TIMEOUT, check_duration
 from bentocloud_jupyter.core.rest.models import Organization, User
-from bentocloud_jupyter.core.tokens import Token
+from bentocloud_jupyter.core.tokens import Token, sendable_token
 
 __all__ = ["MAX_POLL_INTERVAL", "Approval", "BrowserLogin", "LoginResult", "login", "start_browser_login"]
 
@@ -91,7 +91,7 @@ def login(endpoint: str = DEFAULT_ENDPOINT, api_token: str | Token | None = None
     if api_token is None or not Token(api_token):
         raise InvalidInputError("No API token given; create one at your BentoCloud console (API Tokens page) "
                                 "or use the browser login.")
-    token = Token(api_token)
+    token = sendable_token(api_token)
     with BentoCloudClient(endpoint, token, timeout=timeout, insecure=insecure, transport=transport) as client:
         user = client.current_user()
         organization = client.current_organization()

@@ -198,7 +198,7 @@ def _read_yaml(path: str) -> object:
     except FileNotFoundError:
         raise InvalidInputError(f"config file {path} does not exist (relative paths start at {os.getcwd()}); "
                                 "check the path") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path (UnicodeDecodeError is one too)
         raise InvalidInputError(f"cannot read config file {path} ({exc}); it must be readable UTF-8") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -341,7 +341,7 @@ def build_update_request(current: dict[str, Any], options: DeployOptions,
     try:
         cluster = str(current["cluster"]["name"])
         base = {k: v for k, v in _current_config(current).items() if v is not None}
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, AttributeError) as exc:
         raise InvalidInputError(f"the current deployment is missing {exc}; fetch it again") from None
     base = shape_object(base, "update", "current deployment", fill=False, strict=False)
     source = load_config_source(options)

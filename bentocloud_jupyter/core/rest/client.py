@@ -39,7 +39,7 @@ from bentocloud_jupyter.core.rest.http import (
     transport_error,
 )
 from bentocloud_jupyter.core.rest.models import Deployment, Page
-from bentocloud_jupyter.core.tokens import Token
+from bentocloud_jupyter.core.tokens import Token, sendable_token
 
 __all__ = ["DEFAULT_TIMEOUT", "AsyncBentoCloudClient", "BentoCloudClient"]
 
@@ -158,7 +158,7 @@ class _ClientBase:
     def _headers(self) -> dict[str, str]:
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if self.token is not None:
-            headers["X-YATAI-API-TOKEN"] = self.token.reveal()
+            headers["X-YATAI-API-TOKEN"] = sendable_token(self.token).reveal()
         return headers
 
     def _http_kwargs(self, transport: Any) -> dict[str, Any]:

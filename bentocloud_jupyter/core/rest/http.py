@@ -172,7 +172,11 @@ def normalize_endpoint(endpoint: str, *, allow_insecure: bool = False) -> str:
         InsecureEndpointError: plain http to a host that is not this machine, without ``allow_insecure``.
     """
     text = (endpoint or "").strip()
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018  (raises on a port that is not a number)
+    except ValueError:
+        raise InvalidInputError(f"{text!r} is not a valid URL; give one like https://cloud.bentoml.com") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInputError(f"{text!r} is not a BentoCloud URL; give one like https://cloud.bentoml.com")
     if parts.username or parts.password:
