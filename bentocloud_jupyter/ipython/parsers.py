@@ -82,7 +82,7 @@ def split_line(line: str) -> list[str]:
         raise InvalidInputError(f"Cannot parse the line: {exc} (check your quotes)") from None
 
 
-def _parser(prog: str, description: str, kind: type[MagicArgumentParser] = MagicArgumentParser) -> MagicArgumentParser:
+def new_parser(prog: str, description: str, kind: type[MagicArgumentParser] = MagicArgumentParser) -> MagicArgumentParser:
     return kind(prog=prog, description=description, add_help=True, allow_abbrev=False)
 
 
@@ -142,15 +142,15 @@ def token_arg(value: str) -> Token:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _context(parser: argparse.ArgumentParser) -> None:
+def add_context(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--context", default=None, metavar="NAME", help="credentials context to use")
 
 
-def _cluster(parser: argparse.ArgumentParser) -> None:
+def add_cluster(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cluster", default=None, metavar="C", help="cluster name (default: the default cluster)")
 
 
-def _waiting(parser: argparse.ArgumentParser) -> None:
+def add_waiting(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--wait", action=argparse.BooleanOptionalAction, default=False,
                         help="block until it settles (for headless runs); default: return at once")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",
@@ -166,7 +166,7 @@ def _deploy_options(parser: argparse.ArgumentParser, *, create: bool) -> None:
     else:
         parser.add_argument("name", help="deployment to update")
         parser.add_argument("--bento", default=None, type=bento_arg, help="switch to this bento (name:version)")
-    _cluster(parser)
+    add_cluster(parser)
     parser.add_argument("--access-authorization", default=None, metavar="BOOL",
                         help="require a token to call the endpoint (true/false)")
     parser.add_argument("--scaling-min", type=int, default=None, metavar="N", help="minimum replicas")
@@ -182,13 +182,13 @@ def _deploy_options(parser: argparse.ArgumentParser, *, create: bool) -> None:
     parser.add_argument("-f", "--config-file", default=None, type=path_arg, metavar="PATH",
                         help="YAML deployment config")
     parser.add_argument("--config-dict", default=None, metavar="JSON", help="JSON deployment config")
-    _waiting(parser)
+    add_waiting(parser)
     parser.add_argument("--dry-run", action="store_true", help="show the request instead of sending it")
-    _context(parser)
+    add_context(parser)
 
 
 def _login() -> MagicArgumentParser:
-    p = _parser("%bentocloud login", "Log in to BentoCloud and save the token as a context.", SecretArgumentParser)
+    p = new_parser("%bentocloud login", "Log in to BentoCloud and save the token as a context.", SecretArgumentParser)
     p.add_argument("--endpoint", default=DEFAULT_ENDPOINT, metavar="URL")
     p.add_argument("--context", default=None, metavar="NAME", help="context to save into (default: the current)")
     p.add_argument("--api-token", default=None, type=token_arg, metavar="TOKEN",
@@ -200,14 +200,14 @@ def _login() -> MagicArgumentParser:
     return p
 
 
-def _simple(prog: str, description: str, *args: Callable[[argparse.ArgumentParser], None]) -> MagicArgumentParser:
-    p = _parser(prog, description)
+def simple_parser(prog: str, description: str, *args: Callable[[argparse.ArgumentParser], None]) -> MagicArgumentParser:
+    p = new_parser(prog, description)
     for add in args:
         add(p)
     return p
 
 
-def _name_arg(optional: bool = False) -> Callable[[argparse.ArgumentParser], None]:
+def name_arg(optional: bool = False) -> Callable[[argparse.ArgumentParser], None]:
     def add(p: argparse.ArgumentParser) -> None:
         if optional:
             p.add_argument("context", nargs="?", default=None, help="context to remove (default: the current)")
@@ -217,26 +217,26 @@ def _name_arg(optional: bool = False) -> Callable[[argparse.ArgumentParser], Non
 
 
 def _deployments() -> MagicArgumentParser:
-    p = _parser("%bentocloud deployments", "List deployments.")
-    _cluster(p)
+    p = new_parser("%bentocloud deployments", "List deployments.")
+    add_cluster(p)
     p.add_argument("--all", action="store_true", help="every cluster")
     p.add_argument("--search", default=None, metavar="Q", help="name contains Q")
     p.add_argument("--label", dest="labels", action="append", default=None, metavar="K=V", help="filter by label")
     p.add_argument("-o", "--output", default="table", choices=("table", "json", "yaml"))
-    _context(p)
+    add_context(p)
     return p
 
 
-def _output(p: argparse.ArgumentParser) -> None:
+def add_output(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", default="table", choices=("table", "json", "yaml"))
 
 
-def _yes(p: argparse.ArgumentParser) -> None:
+def add_yes(p: argparse.ArgumentParser) -> None:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
 
 def _sandbox() -> MagicArgumentParser:
-    p = _parser("%bentocloud sandbox", "Start a local BentoCloud sandbox in this kernel and switch to it.")
+    p = new_parser("%bentocloud sandbox", "Start a local BentoCloud sandbox in this kernel and switch to it.")
     p.add_argument("--port", type=port_arg, default=0, metavar="P", help="port on 127.0.0.1 (default: any free)")
     p.add_argument("--speed", type=speed_arg, default=1.0, metavar="X", help="run the lifecycle X times faster")
     p.add_argument("--stop", action="store_true", help="stop it and switch back to the previous context")
@@ -244,93 +244,93 @@ def _sandbox() -> MagicArgumentParser:
 
 
 def _push() -> MagicArgumentParser:
-    p = _parser("%bentocloud push", "Push a bento (with its models) or a model from the local store.")
+    p = new_parser("%bentocloud push", "Push a bento (with its models) or a model from the local store.")
     p.add_argument("tag", help="name:version (or name for the latest) in the local store")
     p.add_argument("--force", action="store_true", help="upload again even if already on BentoCloud")
-    _context(p)
+    add_context(p)
     return p
 
 
 def _pull() -> MagicArgumentParser:
-    p = _parser("%bentocloud pull", "Pull a bento (with its models) or a model into the local store.")
+    p = new_parser("%bentocloud pull", "Pull a bento (with its models) or a model into the local store.")
     p.add_argument("tag", help="name:version (or name for the latest) on BentoCloud")
     p.add_argument("--output", default=None, type=path_arg, metavar="PATH", help="save the archive to PATH instead")
     p.add_argument("--force", action="store_true", help="replace a local copy")
-    _context(p)
+    add_context(p)
     return p
 
 
 def _logs() -> MagicArgumentParser:
-    p = _parser("%bentocloud logs", "Recent log lines of a deployment's containers (the image build's while it "
+    p = new_parser("%bentocloud logs", "Recent log lines of a deployment's containers (the image build's while it "
                 "builds); --follow streams them live under the cell.")
     p.add_argument("name")
     p.add_argument("--follow", action="store_true", help="keep streaming (stop with the Stop button or unwatch)")
     p.add_argument("--tail", type=int, default=DEFAULT_TAIL, metavar="N",
                    help=f"lines to read back per container (default {DEFAULT_TAIL})")
-    _cluster(p)
-    _context(p)
+    add_cluster(p)
+    add_context(p)
     return p
 
 
 def _call() -> MagicArgumentParser:
-    p = _parser("%bentocloud call", "Call an API of a ready deployment and show the response and its latency.")
+    p = new_parser("%bentocloud call", "Call an API of a ready deployment and show the response and its latency.")
     p.add_argument("name", help="deployment")
     p.add_argument("api_name", metavar="API", help="API name, e.g. summarize")
     body = p.add_mutually_exclusive_group()
     body.add_argument("--json", default=None, metavar="JSON", help="""JSON body, e.g. '{"text": "hi"}'""")
     body.add_argument("--file", default=None, type=path_arg, metavar="PATH", help="send this file's bytes as the body")
-    _context(p)
+    add_context(p)
     return p
 
 
 def _unwatch() -> MagicArgumentParser:
-    p = _parser("%bentocloud unwatch", "Stop live status displays and log streams.")
+    p = new_parser("%bentocloud unwatch", "Stop live status displays and log streams.")
     p.add_argument("name", nargs="?", default=None)
     p.add_argument("--all", action="store_true")
     return p
 
 
 def _update() -> MagicArgumentParser:
-    p = _parser("%bentocloud update", "Change a deployment (merged into its current configuration).")
+    p = new_parser("%bentocloud update", "Change a deployment (merged into its current configuration).")
     _deploy_options(p, create=False)
     return p
 
 
 def _build_deploy() -> MagicArgumentParser:
-    p = _parser("%deploy", "Deploy a bento from BentoCloud (the options of `bentoml deploy`).")
+    p = new_parser("%deploy", "Deploy a bento from BentoCloud (the options of `bentoml deploy`).")
     _deploy_options(p, create=True)
     return p
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {
     "login": Subcommand(_login(), "log in and save a context", "frontend.login"),
-    "logout": Subcommand(_simple("%bentocloud logout", "Remove a context.", _name_arg(optional=True)),
+    "logout": Subcommand(simple_parser("%bentocloud logout", "Remove a context.", name_arg(optional=True)),
                          "remove a context", "api.logout"),
-    "contexts": Subcommand(_simple("%bentocloud contexts", "List saved contexts."), "list contexts (picker panel)",
+    "contexts": Subcommand(simple_parser("%bentocloud contexts", "List saved contexts."), "list contexts (picker panel)",
                            "api.contexts"),
-    "use": Subcommand(_simple("%bentocloud use", "Switch the current context.", _name_arg()),
+    "use": Subcommand(simple_parser("%bentocloud use", "Switch the current context.", name_arg()),
                       "switch the current context", "api.use_context"),
-    "whoami": Subcommand(_simple("%bentocloud whoami", "Who am I, where, and why.", _context),
+    "whoami": Subcommand(simple_parser("%bentocloud whoami", "Who am I, where, and why.", add_context),
                          "show the resolved identity", "api.whoami"),
     "deployments": Subcommand(_deployments(), "list deployments", "api.list_deployments"),
-    "get": Subcommand(_simple("%bentocloud get", "Show one deployment.", _name_arg(), _cluster, _output, _context),
+    "get": Subcommand(simple_parser("%bentocloud get", "Show one deployment.", name_arg(), add_cluster, add_output, add_context),
                       "show one deployment", "api.get"),
-    "status": Subcommand(_simple("%bentocloud status", "Live status of a deployment.", _name_arg(), _cluster,
-                                 _waiting, _context), "live status of a deployment", "api.status"),
+    "status": Subcommand(simple_parser("%bentocloud status", "Live status of a deployment.", name_arg(), add_cluster,
+                                 add_waiting, add_context), "live status of a deployment", "api.status"),
     "update": Subcommand(_update(), "change a deployment", "api.update", ("progress",)),
-    "terminate": Subcommand(_simple("%bentocloud terminate", "Stop a deployment.", _name_arg(), _cluster, _waiting,
-                                    _context), "stop a deployment", "api.terminate"),
-    "delete": Subcommand(_simple("%bentocloud delete", "Delete a deployment.", _name_arg(), _cluster, _yes,
-                                 _context), "delete a deployment", "frontend.delete"),
-    "instance-types": Subcommand(_simple("%bentocloud instance-types", "List instance types.", _cluster, _context),
+    "terminate": Subcommand(simple_parser("%bentocloud terminate", "Stop a deployment.", name_arg(), add_cluster, add_waiting,
+                                    add_context), "stop a deployment", "api.terminate"),
+    "delete": Subcommand(simple_parser("%bentocloud delete", "Delete a deployment.", name_arg(), add_cluster, add_yes,
+                                 add_context), "delete a deployment", "frontend.delete"),
+    "instance-types": Subcommand(simple_parser("%bentocloud instance-types", "List instance types.", add_cluster, add_context),
                                  "list instance types", "api.instance_types"),
-    "clusters": Subcommand(_simple("%bentocloud clusters", "List clusters.", _context), "list clusters",
+    "clusters": Subcommand(simple_parser("%bentocloud clusters", "List clusters.", add_context), "list clusters",
                            "api.clusters"),
     "push": Subcommand(_push(), "push a bento or model from the local store", "api.push", ("progress",)),
     "pull": Subcommand(_pull(), "pull a bento or model into the local store", "api.pull", ("progress",)),
-    "bentos": Subcommand(_simple("%bentocloud bentos", "List bentos on BentoCloud.", _context), "list bentos",
+    "bentos": Subcommand(simple_parser("%bentocloud bentos", "List bentos on BentoCloud.", add_context), "list bentos",
                          "api.bentos"),
-    "models": Subcommand(_simple("%bentocloud models", "List models on BentoCloud.", _context), "list models",
+    "models": Subcommand(simple_parser("%bentocloud models", "List models on BentoCloud.", add_context), "list models",
                          "api.models"),
     "logs": Subcommand(_logs(), "recent (or live) log lines of a deployment", "api.logs"),
     "call": Subcommand(_call(), "call an API of a ready deployment", "api.call"),
@@ -351,3 +351,9 @@ def help_text() -> str:
               "", "Settings: %config BentoCloudMagics  (poll_interval, timeout, context, widgets, and",
               "          watch_timeout: the default --timeout of commands that watch or --wait)"]
     return "\n".join(lines)
+
+
+# Organisation-level subcommands (secrets, API tokens) live in their own table module.
+from bentocloud_jupyter.ipython.org_parsers import ORG_SUBCOMMANDS  # noqa: E402  (it builds on the helpers above)
+
+SUBCOMMANDS.update(ORG_SUBCOMMANDS)
