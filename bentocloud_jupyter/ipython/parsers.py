@@ -82,7 +82,8 @@ def split_line(line: str) -> list[str]:
         raise InvalidInputError(f"Cannot parse the line: {exc} (check your quotes)") from None
 
 
-def new_parser(prog: str, description: str, kind: type[MagicArgumentParser] = MagicArgumentParser) -> MagicArgumentParser:
+def new_parser(prog: str, description: str,
+               kind: type[MagicArgumentParser] = MagicArgumentParser) -> MagicArgumentParser:
     return kind(prog=prog, description=description, add_help=True, allow_abbrev=False)
 
 
@@ -306,23 +307,27 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "login": Subcommand(_login(), "log in and save a context", "frontend.login"),
     "logout": Subcommand(simple_parser("%bentocloud logout", "Remove a context.", name_arg(optional=True)),
                          "remove a context", "api.logout"),
-    "contexts": Subcommand(simple_parser("%bentocloud contexts", "List saved contexts."), "list contexts (picker panel)",
+    "contexts": Subcommand(simple_parser("%bentocloud contexts", "List saved contexts."),
+                           "list contexts (picker panel)",
                            "api.contexts"),
     "use": Subcommand(simple_parser("%bentocloud use", "Switch the current context.", name_arg()),
                       "switch the current context", "api.use_context"),
     "whoami": Subcommand(simple_parser("%bentocloud whoami", "Who am I, where, and why.", add_context),
                          "show the resolved identity", "api.whoami"),
     "deployments": Subcommand(_deployments(), "list deployments", "api.list_deployments"),
-    "get": Subcommand(simple_parser("%bentocloud get", "Show one deployment.", name_arg(), add_cluster, add_output, add_context),
+    "get": Subcommand(simple_parser("%bentocloud get", "Show one deployment.", name_arg(), add_cluster, add_output,
+                                    add_context),
                       "show one deployment", "api.get"),
     "status": Subcommand(simple_parser("%bentocloud status", "Live status of a deployment.", name_arg(), add_cluster,
                                  add_waiting, add_context), "live status of a deployment", "api.status"),
     "update": Subcommand(_update(), "change a deployment", "api.update", ("progress",)),
-    "terminate": Subcommand(simple_parser("%bentocloud terminate", "Stop a deployment.", name_arg(), add_cluster, add_waiting,
+    "terminate": Subcommand(simple_parser("%bentocloud terminate", "Stop a deployment.", name_arg(), add_cluster,
+                                          add_waiting,
                                     add_context), "stop a deployment", "api.terminate"),
     "delete": Subcommand(simple_parser("%bentocloud delete", "Delete a deployment.", name_arg(), add_cluster, add_yes,
                                  add_context), "delete a deployment", "frontend.delete"),
-    "instance-types": Subcommand(simple_parser("%bentocloud instance-types", "List instance types.", add_cluster, add_context),
+    "instance-types": Subcommand(simple_parser("%bentocloud instance-types", "List instance types.", add_cluster,
+                                               add_context),
                                  "list instance types", "api.instance_types"),
     "clusters": Subcommand(simple_parser("%bentocloud clusters", "List clusters.", add_context), "list clusters",
                            "api.clusters"),
