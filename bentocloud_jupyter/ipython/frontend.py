@@ -1,5 +1,6 @@
 """The few commands that belong to the notebook rather than the core: hidden prompts, confirmations,
-the in-kernel sandbox, and stopping live displays. Each takes its parser's keywords, like a core verb."""
+the in-kernel sandbox, stopping live displays, and secrets' prompts and a new token's reveal
+(:mod:`.org_frontend`). Each takes its parser's keywords, like a core verb."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from IPython.core.error import StdinNotImplementedError
 from bentocloud_jupyter.core.errors import InvalidInputError
 from bentocloud_jupyter.core.messages import Message
 from bentocloud_jupyter.core.tokens import Token, sendable_token
+from bentocloud_jupyter.ipython.org_frontend import api_token, secret
 
-__all__ = ["delete", "login", "sandbox", "unwatch"]
+__all__ = ["api_token", "delete", "login", "sandbox", "secret", "unwatch"]
 
 LOGIN_LINE_NOTICE = (
     "The token you typed is now stored in this notebook and in the IPython history. "

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bentocloud_jupyter.core import api
+from bentocloud_jupyter.ipython import frontend
 from bentocloud_jupyter.ipython.parsers import DEPLOY_PARSER, SUBCOMMANDS
 
 # subcommand -> (verb, parser destinations that exist only in the magic)
@@ -32,6 +33,12 @@ TWINS: dict[str, tuple[Callable[..., Any], set[str]]] = {
     "models": (api.models, set()),
     "logs": (api.logs, set()),
     "call": (api.call, set()),
+    "start": (__import__("bentocloud_jupyter.core.api.deployments", fromlist=["start"]).start, set()),
+    "apply": (__import__("bentocloud_jupyter.core.api.applying", fromlist=["apply"]).apply, set()),
+    "secrets": (api.secrets, set()),
+    "secret": (frontend.secret, set()),  # each action's parser vs its verb: tests/magics/test_magics_secrets_tokens.py
+    "api-tokens": (api.api_tokens, set()),
+    "api-token": (frontend.api_token, set()),
 }
 
 

@@ -8,7 +8,8 @@ returns a value that displays itself; a verb that starts something to follow say
 
 Rooms: ``accounts`` (login, contexts), ``deployments``, ``platform`` (clusters, instance types),
 ``artifacts`` (push, pull, bentos, models), ``serving`` (logs, calls), ``following`` (live watches),
-``settings`` (configure), ``sandbox`` (the local emulator).
+``settings`` (configure), ``sandbox`` (the local emulator), ``secrets`` and ``tokens`` (the organisation's
+secrets and API tokens).
 
 >>> import bentocloud_jupyter as bc                                   # doctest: +SKIP
 >>> bc.deploy("summarizer:v3", name="summarizer", scaling_max=3, wait=True)
@@ -38,10 +39,14 @@ from bentocloud_jupyter.core.api.deployments import (
 )
 from bentocloud_jupyter.core.api.following import follow_deployment, start_watch, unwatch, watched
 from bentocloud_jupyter.core.api.platform import clusters, instance_types
+from bentocloud_jupyter.core.api.secrets import apply_secret, create_secret, delete_secret, secrets
 from bentocloud_jupyter.core.api.serving import call, logs, openapi
 from bentocloud_jupyter.core.api.settings import configure
+from bentocloud_jupyter.core.api.tokens import api_tokens, create_api_token, delete_api_token, get_api_token
 
 __all__ = ["OUTPUTS", "bentos", "call", "clusters", "configure", "contexts", "credentials_file", "delete", "deploy",
            "follow_deployment", "get", "instance_types", "list_deployments", "login", "logout", "logs", "models",
            "openapi", "pull", "push", "start_browser_login", "start_watch", "status", "terminate", "unwatch",
            "update", "use_context", "watched", "whoami"]
+__all__ += ["api_tokens", "apply_secret", "create_api_token", "create_secret", "delete_api_token", "delete_secret",
+            "get_api_token", "secrets"]

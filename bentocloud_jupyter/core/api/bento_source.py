@@ -81,10 +81,30 @@ def resolve_bento(client: BentoCloudClient, tag: str, progress: ProgressFactory 
 
 
 def secret_env_keys(client: BentoCloudClient, names: Iterable[str], cluster: str | None) -> list[str]:
-    """The env keys the named secrets provide (they satisfy the bento's required envs)."""
+    """The env keys the named secrets provide (they satisfy the bento's required envs), once each is known
+    to live in the deployment's cluster (BentoCloud refuses a secret of another cluster): checked before sending.
+
+    Raises:
+        NotFoundError: a secret that does not exist there (with a hint to list them).
+    """
     keys: list[str] = []
+    target = cluster
     for secret in names:
-        keys += client.get_secret(secret, cluster).env_keys
+        try:
+            found = client.get_secret(secret, cluster)
+        except NotFoundError:
+            found = None
+        if found is not None and not cluster and found.cluster:
+            if target is None:  # the default cluster is where a deployment without --cluster goes
+                clusters = client.list_clusters()
+                first = [c.name for c in clusters if c.is_first] or [c.name for c in clusters[:1]]
+                target = first[0] if first else found.cluster
+            found = found if found.cluster == target else None
+        if found is None:
+            where = f"cluster {target!r}" if target else "the target cluster"
+            raise NotFoundError(f"No secret {secret!r} in {where}: a deployment can only use secrets of its own "
+                                "cluster. Nothing was sent.", status=404, hint=Hint("secrets", why="to list them"))
+        keys += found.env_keys
     return keys
 
 

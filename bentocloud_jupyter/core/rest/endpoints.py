@@ -1,8 +1,9 @@
 """Every BentoCloud REST endpoint we use, each written once as a :class:`~.http.Call` builder.
 
 The sync and async clients bind these functions as their methods, so paths, query parameters and
-parsing live here only. Query values follow ``bentoml``: v2 calls always carry ``cluster`` (empty when
-not given); the server treats empty values as absent.
+parsing live here only (secrets and API tokens in :mod:`.org_endpoints`, re-exported here). Query
+values follow ``bentoml``: v2 calls always carry ``cluster`` (empty when not given); the server treats
+empty values as absent.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from urllib.parse import quote
 from bentocloud_jupyter.core.errors import NotFoundError, ProtocolError
 from bentocloud_jupyter.core.rest.http import Call
 from bentocloud_jupyter.core.rest.models import (
-    ApiToken,
     Bento,
     Cluster,
     Deployment,
@@ -22,8 +22,18 @@ from bentocloud_jupyter.core.rest.models import (
     Model,
     Organization,
     Page,
-    Secret,
     User,
+)
+from bentocloud_jupyter.core.rest.org_endpoints import (  # secrets and API tokens: their own module
+    create_api_token,
+    create_secret,
+    delete_api_token,
+    delete_secret,
+    get_api_token,
+    get_secret,
+    list_api_tokens,
+    list_secrets,
+    update_secret,
 )
 
 T = TypeVar("T")
@@ -37,12 +47,17 @@ __all__ = [
     "MAX_COUNT",
     "MAX_PAGES",
     "Pager",
+    "create_api_token",
     "create_deployment",
     "create_item",
     "create_repository",
+    "create_secret",
     "current_organization",
     "current_user",
+    "delete_api_token",
     "delete_deployment",
+    "delete_secret",
+    "get_api_token",
     "get_bento",
     "get_cluster",
     "get_deployment",
@@ -61,11 +76,18 @@ __all__ = [
     "list_secrets",
     "login_code",
     "login_token",
+    "page_of",
     "terminate_deployment",
     "update_bento",
     "update_deployment",
+    "update_secret",
     "void_update_deployment",
 ]
+
+
+def page_of(parse_item: Any) -> Any:
+    """The parser of a list answer (``items``, paging numbers clamped) whose items ``parse_item`` reads."""
+    return _page(parse_item)
 
 
 def _seg(value: str) -> str:
@@ -259,26 +281,6 @@ def _first(body: Mapping[str, Any], parse: Any, what: str) -> Any:
 
 def _newest_first(items: list[Any]) -> list[Any]:
     return sorted(items, key=lambda item: item.created_at.timestamp() if item.created_at else 0.0, reverse=True)
-
-
-# ---------------------------------------------------------------------------------- secrets and tokens
-
-
-def list_secrets(search: str | None = None, start: int = 0, count: int = 100) -> Call[Page[Secret]]:
-    """Organisation secrets (names and keys; values are never shown)."""
-    params = {"start": str(start), "count": str(count), "search": search or "", "q": "", "all": "true"}
-    return Call("GET", "/api/v1/org_secrets", _page(Secret.from_api), params=params, what="secrets")
-
-
-def get_secret(name: str, cluster: str | None = None) -> Call[Secret]:
-    return Call("GET", f"/api/v1/org_secrets/{_seg(name)}", Secret.from_api,
-                params={"cluster": cluster} if cluster else None, what=f"secret {name!r}")
-
-
-def list_api_tokens(search: str | None = None) -> Call[Page[ApiToken]]:
-    """API tokens of the organisation (metadata only)."""
-    params = {"start": "0", "count": "100", **({"search": search} if search else {})}
-    return Call("GET", "/api/v1/api_tokens", _page(ApiToken.from_api), params=params, what="API tokens")
 
 
 # ------------------------------------------------------------------------------------- push and pull
