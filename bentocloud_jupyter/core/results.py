@@ -17,14 +17,15 @@ from typing import Any
 import yaml
 
 from bentocloud_jupyter.core.credentials.config import ENV_CONTEXT_NAME, Context, ResolvedContext
+from bentocloud_jupyter.core.deployments.plan import ChangePlan
 from bentocloud_jupyter.core.deployments.watch import Goal, Outcome, WatchState
 from bentocloud_jupyter.core.display import badge, esc, format_duration, format_time, html_table, link, text_table
 from bentocloud_jupyter.core.hints import sentence
 from bentocloud_jupyter.core.messages import Message, TextOutput, safe_repr
 from bentocloud_jupyter.core.rest.models import Deployment, Organization, User
 
-__all__ = ["ContextsView", "DeploymentView", "DeploymentsView", "DryRun", "Follow", "Message", "StatusView",
-           "TableView", "TextOutput", "WhoAmI", "deployment_summary", "html_of"]
+__all__ = ["ChangePlan", "ContextsView", "DeploymentView", "DeploymentsView", "DryRun", "Follow", "Message",
+           "StatusView", "TableView", "TextOutput", "WhoAmI", "deployment_summary", "html_of"]
 
 
 def html_of(view: Any) -> str:
@@ -105,7 +106,29 @@ def deployment_summary(d: Deployment) -> dict[str, Any]:
             "created_at": format_time(d.created_at), "updated_at": format_time(d.updated_at),
             "revision": d.revision, "instance_type": d.instance_type,
             "scaling": {"min_replicas": d.scaling_min, "max_replicas": d.scaling_max},
-            "access_authorization": d.access_authorization, "labels": dict(d.labels), "created_by": d.creator}
+            "access_authorization": d.access_authorization, "labels": dict(d.labels), "created_by": d.creator,
+            "entry_service": d.entry_service, "strategy": d.strategy,
+            "envs": [{"name": k, "value": v} for k, v in d.envs], "secrets": list(d.secrets),
+            "services": {svc.name: svc.summary() for svc in d.services}}
+
+
+def _pairs(envs: Sequence[tuple[str, str]]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in envs)
+
+
+def _config_lines(d: Deployment) -> list[tuple[str, str]]:
+    """The card's configuration rows: the entry service's strategy and envs, secrets by name, other services."""
+    entry = d.services[0] if d.services else None
+    lines = [("strategy", d.strategy or "(default)"), ("access auth", "on" if d.access_authorization else "off")]
+    if len(d.services) > 1:
+        lines.insert(0, ("entry service", d.entry_service))
+    envs = _pairs(d.envs) + (f"; {entry.name}: {_pairs(entry.envs)}" if entry and entry.envs else "")
+    lines += [("envs", envs.lstrip("; ")), ("secrets", ", ".join(d.secrets))]
+    others = [f"{svc.name}: {svc.instance_type or '(default)'}, {svc.scaling}"
+              + (f", {svc.strategy}" if svc.strategy else "") + (f", envs {_pairs(svc.envs)}" if svc.envs else "")
+              for svc in d.services[1:]]
+    lines.append(("other services", "; ".join(others)))
+    return [(key, value) for key, value in lines if value]
 
 
 def render_summaries(summaries: Any, output: str) -> TextOutput:
@@ -147,12 +170,16 @@ class Follow:
 
 @dataclass(frozen=True)
 class DeploymentView:
-    """One deployment, as a small card; ``follow`` says what a live display should watch next."""
+    """One deployment, as a small card; ``follow`` says what a live display should watch next.
+
+    ``changes`` is what ``apply`` changed (current vs new, per field), shown above the card.
+    """
 
     deployment: Deployment
     note: str = ""
     previous_revision: str | None = None
     follow: Follow | None = field(default=None, repr=False, compare=False)
+    changes: ChangePlan | None = field(default=None, repr=False, compare=False)
 
     def _fields(self) -> list[tuple[str, str, bool]]:
         d = self.deployment
@@ -160,6 +187,7 @@ class DeploymentView:
         return [("status", badge(d.status), True), ("bento", esc(d.bento), True),
                 ("cluster", esc(d.cluster), True), ("revision", esc(d.revision), True),
                 ("instance type", esc(d.instance_type or ""), True), ("scaling", esc(scaling), True),
+                *((key, esc(value), True) for key, value in _config_lines(d)),
                 ("URL", link(d.url) if d.url and d.is_ready else esc(d.url or ""), True),
                 ("created", esc(format_time(d.created_at)), True)]
 
@@ -169,16 +197,18 @@ class DeploymentView:
         head = f"Deployment {d.name!r}: {d.status}"
         rows = [f"  {k:>13}: {v}" for k, v in (("bento", d.bento), ("cluster", d.cluster),
                                                 ("revision", d.revision), ("instance type", d.instance_type or ""),
-                                                ("scaling", _scaling(d)),
+                                                ("scaling", _scaling(d)), *_config_lines(d),
                                                 ("URL", d.url or ""), ("created", format_time(d.created_at)))]
-        return "\n".join([head, *rows] + ([self.note] if self.note else []))
+        plan = [repr(self.changes)] if self.changes is not None else []
+        return "\n".join([*plan, head, *rows] + ([self.note] if self.note else []))
 
     @safe_repr
     def _repr_html_(self) -> str:
         rows = "".join(f"<tr><th style='text-align:left'>{esc(k)}</th><td style='text-align:left'>{v}</td></tr>"
                        for k, v, _ in self._fields())
         note = f"<div>{esc(self.note)}</div>" if self.note else ""
-        return f"<div><b>{esc(self.deployment.name)}</b><table>{rows}</table>{note}</div>"
+        plan = self.changes._repr_html_() if self.changes is not None else ""
+        return f"<div>{plan}<b>{esc(self.deployment.name)}</b><table>{rows}</table>{note}</div>"
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ _loaded: dict[int, Any] = {}
 
 
 def load(ipython: Any) -> None:
-    """Register ``%bentocloud``/``%deploy`` and their completers; a second load changes nothing."""
+    """Register ``%bentocloud``, ``%deploy`` (line and cell) and the completers; a second load changes nothing."""
     if id(ipython) in _loaded:
         return
     from bentocloud_jupyter.ipython.completion import complete_bentocloud, complete_deploy

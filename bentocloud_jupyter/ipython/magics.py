@@ -1,4 +1,4 @@
-"""``%bentocloud SUBCOMMAND ...`` and ``%deploy BENTO ...``: parse, one verb, present.
+"""``%bentocloud SUBCOMMAND ...``, ``%deploy BENTO ...`` and the ``%%deploy`` cell: parse, one verb, present.
 
 Every subcommand is an entry of :data:`~.parsers.SUBCOMMANDS` (parser, summary, verb); the magic only fills
 in what the notebook owns (the default context, the default ``--timeout``, a progress display), runs the
@@ -14,19 +14,29 @@ import importlib
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from traitlets import Bool, Float, TraitError, Unicode, observe, validate
 from traitlets.config import Configurable
 
 from bentocloud_jupyter.core.errors import BentoCloudError
 from bentocloud_jupyter.core.messages import Message
 from bentocloud_jupyter.ipython import words as _wording  # noqa: F401  (registers the magics' wording of hints)
-from bentocloud_jupyter.ipython.parsers import DEPLOY, SUBCOMMANDS, HelpRequested, Subcommand, help_text, split_line
+from bentocloud_jupyter.ipython.parsers import (
+    CELL_DEPLOY,
+    DEPLOY,
+    SUBCOMMANDS,
+    HelpRequested,
+    Subcommand,
+    help_text,
+    split_line,
+)
 
 __all__ = ["BentoCloudMagics"]
 
 _OWN_CONTEXT = {"frontend.login", "api.logout"}  # their context is what to save into / remove, not whom to ask
-_VERB_MODULES = {"api": "bentocloud_jupyter.core.api", "frontend": "bentocloud_jupyter.ipython.frontend"}
+_VERB_MODULES = {"api": "bentocloud_jupyter.core.api", "frontend": "bentocloud_jupyter.ipython.frontend",
+                 "deployments": "bentocloud_jupyter.core.api.deployments",
+                 "applying": "bentocloud_jupyter.core.api.applying"}
 
 
 @magics_class
@@ -71,27 +81,57 @@ class BentoCloudMagics(Magics, Configurable):
         """Deploy a bento from BentoCloud: `%deploy BENTO -n NAME [options]` (see `%deploy --help`)."""
         return self._run(DEPLOY, self._split(line))
 
+    @cell_magic("deploy")  # type: ignore[arg-type]  # IPython types the named form loosely
+    def deploy_cell(self, line: str, cell: str) -> Any:
+        """`%%deploy [NAME] [--dry-run] [--wait]`: the cell body is the deployment config in YAML.
+
+        Running the cell creates the deployment, or shows what changes (current vs new, field by field) and
+        replaces its configuration; running it again applies it again (nothing sent when nothing changed).
+        """
+        return self._run(CELL_DEPLOY, self._split(line), body=cell)
+
     def _split(self, line: str) -> list[str]:
         try:
             return split_line(line)
         except BentoCloudError as exc:
             raise UsageError(exc.words("magic")) from None
 
-    def _run(self, command: Subcommand, words: list[str]) -> Any:
+    def _run(self, command: Subcommand, words: list[str], body: str | None = None) -> Any:
         """Parse, run the one verb, present; our errors become one magic-worded line."""
         try:
             kwargs = vars(command.parser.parse_args(words))
         except HelpRequested as shown:
             return Message(shown.text)
         try:
+            if body is not None:
+                kwargs["config_dict"] = self._cell_config(body, kwargs.get("name"))
             self._apply_settings()
             verb = self._verb(command)
             result = verb(**self._fill(command, kwargs, words))
             from bentocloud_jupyter.ipython.present import present
 
+            self._show_changes(result)
             return present(result, use_widgets=self.widgets)
         except BentoCloudError as exc:
             raise UsageError(exc.words("magic")) from None
+
+    def _cell_config(self, body: str, name: str | None) -> dict[str, Any]:
+        """The ``%%deploy`` body as a config mapping; it must name the deployment, so a re-run updates it."""
+        from bentocloud_jupyter.core.deployments.bento_args import load_config_text
+
+        config = load_config_text(body)
+        if not name and not config.get("name"):
+            raise UsageError("%%deploy: name the deployment (`%%deploy NAME`, or name: in the cell), so that "
+                             "running the cell again updates it instead of creating another")
+        return config
+
+    def _show_changes(self, result: Any) -> None:
+        """A change that is followed live shows its plan (current vs new) above the live status."""
+        changes = getattr(result, "changes", None)
+        if changes is not None and getattr(result, "follow", None) is not None:
+            from IPython.display import display
+
+            display(changes)
 
     def _verb(self, command: Subcommand) -> Any:
         room, _, name = command.verb.partition(".")

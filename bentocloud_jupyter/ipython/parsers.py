@@ -14,12 +14,13 @@ import shlex
 from collections.abc import Callable
 from typing import Any, NamedTuple, NoReturn
 
-from bentocloud_jupyter.core.defaults import DEFAULT_ENDPOINT, DEFAULT_TAIL, DEFAULT_TIMEOUT, LOGIN_TIMEOUT, STRATEGIES
+from bentocloud_jupyter.core.defaults import DEFAULT_ENDPOINT, DEFAULT_TAIL, DEFAULT_TIMEOUT, LOGIN_TIMEOUT
 from bentocloud_jupyter.core.errors import InvalidInputError
 from bentocloud_jupyter.core.tokens import Token, redact, sendable_token
 
-__all__ = ["DEPLOY", "DEPLOY_PARSER", "SUBCOMMANDS", "HelpRequested", "MagicArgumentParser", "SecretArgumentParser",
-           "Subcommand", "bento_arg", "path_arg", "port_arg", "speed_arg", "split_line", "token_arg"]
+__all__ = ["CELL_DEPLOY", "CELL_DEPLOY_PARSER", "DEPLOY", "DEPLOY_PARSER", "SUBCOMMANDS", "HelpRequested",
+           "MagicArgumentParser", "SecretArgumentParser", "Subcommand", "bento_arg", "path_arg", "port_arg",
+           "speed_arg", "split_line", "token_arg"]
 
 
 class Subcommand(NamedTuple):
@@ -158,36 +159,6 @@ def add_waiting(parser: argparse.ArgumentParser) -> None:
                         help=f"seconds to wait at most (default {DEFAULT_TIMEOUT:g})")
 
 
-def _deploy_options(parser: argparse.ArgumentParser, *, create: bool) -> None:
-    """The options of ``bentoml deploy``, same names and meanings."""
-    if create:
-        parser.add_argument("bento", nargs="?", default=None, type=bento_arg,
-                            help="bento on BentoCloud: name:version, or name")
-        parser.add_argument("-n", "--name", default=None, help="deployment name (default: chosen by BentoCloud)")
-    else:
-        parser.add_argument("name", help="deployment to update")
-        parser.add_argument("--bento", default=None, type=bento_arg, help="switch to this bento (name:version)")
-    add_cluster(parser)
-    parser.add_argument("--access-authorization", default=None, metavar="BOOL",
-                        help="require a token to call the endpoint (true/false)")
-    parser.add_argument("--scaling-min", type=int, default=None, metavar="N", help="minimum replicas")
-    parser.add_argument("--scaling-max", type=int, default=None, metavar="N", help="maximum replicas")
-    parser.add_argument("--instance-type", default=None, metavar="T", help="see %%bentocloud instance-types")
-    parser.add_argument("--strategy", default=None, choices=STRATEGIES, help="rollout strategy")
-    parser.add_argument("--label", dest="labels", action="append", default=None, metavar="K=V",
-                        help="deployment label (repeatable)")
-    parser.add_argument("--env", dest="envs", action="append", default=None, metavar="K[=V]",
-                        help="environment variable; K alone copies the kernel's value (repeatable)")
-    parser.add_argument("--secret", dest="secrets", action="append", default=None, metavar="NAME",
-                        help="organisation secret to attach (repeatable)")
-    parser.add_argument("-f", "--config-file", default=None, type=path_arg, metavar="PATH",
-                        help="YAML deployment config")
-    parser.add_argument("--config-dict", default=None, metavar="JSON", help="JSON deployment config")
-    add_waiting(parser)
-    parser.add_argument("--dry-run", action="store_true", help="show the request instead of sending it")
-    add_context(parser)
-
-
 def _login() -> MagicArgumentParser:
     p = new_parser("%bentocloud login", "Log in to BentoCloud and save the token as a context.", SecretArgumentParser)
     p.add_argument("--endpoint", default=DEFAULT_ENDPOINT, metavar="URL")
@@ -291,18 +262,6 @@ def _unwatch() -> MagicArgumentParser:
     return p
 
 
-def _update() -> MagicArgumentParser:
-    p = new_parser("%bentocloud update", "Change a deployment (merged into its current configuration).")
-    _deploy_options(p, create=False)
-    return p
-
-
-def _build_deploy() -> MagicArgumentParser:
-    p = new_parser("%deploy", "Deploy a bento from BentoCloud (the options of `bentoml deploy`).")
-    _deploy_options(p, create=True)
-    return p
-
-
 SUBCOMMANDS: dict[str, Subcommand] = {
     "login": Subcommand(_login(), "log in and save a context", "frontend.login"),
     "logout": Subcommand(simple_parser("%bentocloud logout", "Remove a context.", name_arg(optional=True)),
@@ -320,7 +279,6 @@ SUBCOMMANDS: dict[str, Subcommand] = {
                       "show one deployment", "api.get"),
     "status": Subcommand(simple_parser("%bentocloud status", "Live status of a deployment.", name_arg(), add_cluster,
                                  add_waiting, add_context), "live status of a deployment", "api.status"),
-    "update": Subcommand(_update(), "change a deployment", "api.update", ("progress",)),
     "terminate": Subcommand(simple_parser("%bentocloud terminate", "Stop a deployment.", name_arg(), add_cluster,
                                           add_waiting,
                                     add_context), "stop a deployment", "api.terminate"),
@@ -343,22 +301,29 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "unwatch": Subcommand(_unwatch(), "stop live status displays and log streams", "frontend.unwatch"),
 }
 
-DEPLOY_PARSER = _build_deploy()
-DEPLOY = Subcommand(DEPLOY_PARSER, "deploy a bento", "api.deploy", ("progress",))
-
-
 def help_text() -> str:
     """The overview shown by ``%bentocloud help``."""
     width = max(len(name) for name in SUBCOMMANDS)
     lines = ["Usage: %bentocloud SUBCOMMAND [options]   (add --help to any subcommand)", ""]
     lines += [f"  {name:<{width}}  {entry.summary}" for name, entry in SUBCOMMANDS.items()]
     lines += ["", "  %deploy BENTO [options]   deploy a bento (see %deploy --help)",
+              "  %%deploy [NAME] [--dry-run] [--wait]   apply the YAML deployment config in the cell",
               "", "Settings: %config BentoCloudMagics  (poll_interval, timeout, context, widgets, and",
               "          watch_timeout: the default --timeout of commands that watch or --wait)"]
     return "\n".join(lines)
 
 
-# Organisation-level subcommands (secrets, API tokens) live in their own table module.
-from bentocloud_jupyter.ipython.org_parsers import ORG_SUBCOMMANDS  # noqa: E402  (it builds on the helpers above)
+# Deployment-config subcommands (update, start, apply, %deploy, %%deploy) and the organisation-level ones
+# (secrets, API tokens) live in their own table modules, which build on the helpers above.
+from bentocloud_jupyter.ipython.deploy_parsers import (  # noqa: E402
+    CELL_DEPLOY,
+    CELL_DEPLOY_PARSER,
+    DEPLOY,
+    DEPLOY_PARSER,
+    after_status,
+)
+
+after_status(SUBCOMMANDS)
+from bentocloud_jupyter.ipython.org_parsers import ORG_SUBCOMMANDS  # noqa: E402
 
 SUBCOMMANDS.update(ORG_SUBCOMMANDS)

@@ -1,4 +1,4 @@
-"""Verbs over deployments: list, get, status, deploy, update, terminate, delete.
+"""Verbs over deployments: list, get, status, deploy, update, start, terminate, delete (``apply``: :mod:`.applying`).
 
 A verb that starts something to follow returns a :class:`~.results.DeploymentView` whose ``follow`` carries
 the name, cluster, goal, previous revision, deadline, resolved context and the snapshot in hand, so a front
@@ -10,8 +10,10 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from bentocloud_jupyter.core.api.bento_args_build import prebuild, unused_args_note
 from bentocloud_jupyter.core.api.bento_source import (
     ProgressFactory,
     resolve_bento,
@@ -22,6 +24,8 @@ from bentocloud_jupyter.core.api.bento_source import (
     dry_run as dry_run_request,
 )
 from bentocloud_jupyter.core.credentials.config import ResolvedContext
+from bentocloud_jupyter.core.deployments.bento_args import parse_bento_args
+from bentocloud_jupyter.core.deployments.current import current_body
 from bentocloud_jupyter.core.deployments.options import (
     DeployOptions,
     build_create_request,
@@ -32,10 +36,12 @@ from bentocloud_jupyter.core.deployments.options import (
 from bentocloud_jupyter.core.deployments.watch import DEFAULT_TIMEOUT, Goal, WatchState, wait_for
 from bentocloud_jupyter.core.errors import DeploymentFailed, InvalidInputError
 from bentocloud_jupyter.core.hints import Hint
+from bentocloud_jupyter.core.rest.client import BentoCloudClient
 from bentocloud_jupyter.core.rest.durations import MAX_WATCH_TIMEOUT, check_duration
 from bentocloud_jupyter.core.rest.models import Deployment
 from bentocloud_jupyter.core.rest.session import client_for
 from bentocloud_jupyter.core.results import (
+    ChangePlan,
     DeploymentsView,
     DeploymentView,
     DryRun,
@@ -46,7 +52,8 @@ from bentocloud_jupyter.core.results import (
     render_summaries,
 )
 
-__all__ = ["OUTPUTS", "delete", "deploy", "get", "list_deployments", "status", "terminate", "update"]
+__all__ = ["OUTPUTS", "Watching", "create_with", "delete", "deploy", "get", "list_deployments", "options_from",
+           "send_update", "start", "status", "terminate", "update"]
 
 OUTPUTS = ("table", "json", "yaml")
 _EXAMPLE = Hint("deploy", {"bento": "summarizer:v3", "name": "my-deployment"})
@@ -107,30 +114,37 @@ def deploy(bento: str | None = None, name: str | None = None, cluster: str | Non
            scaling_max: int | None = None, instance_type: str | None = None, strategy: str | None = None,
            labels: Sequence[str] | None = (), envs: Sequence[str] | None = (), secrets: Sequence[str] | None = (),
            config_file: str | None = None, config_dict: Mapping[str, Any] | str | None = None,
+           args: Sequence[str] | None = (), arg_file: str | None = None,
            wait: bool = False, timeout: float = DEFAULT_TIMEOUT, dry_run: bool = False,
            context: str | None = None, *, progress: ProgressFactory | None = None) -> DeploymentView | DryRun:
     """Create a deployment of a bento on BentoCloud (the options of ``bentoml deploy``).
 
     ``bento`` is ``name[:version]``, a bento only in the local store (pushed first, shown by ``progress``) or a
-    project folder (built first). Required envs are checked before anything is sent. Returns at once, with
-    what to follow, unless ``wait``; ``dry_run`` only shows the request.
+    project folder (built first, with the bento arguments ``args``/``arg_file`` as ``bentoml deploy`` hands
+    them to the build). Required envs are checked before anything is sent. Returns at once, with what to
+    follow, unless ``wait``; ``dry_run`` only shows the request.
 
     Raises:
-        InvalidInputError: bad options, a path that is no project, missing required envs.
+        InvalidInputError: bad options or bento arguments, a path that is no project, missing required envs.
         NotFoundError: no such bento or secret. DeploymentFailed, WatchTimeout: with ``wait``.
     """
     check_timeout(timeout)
     started = time.monotonic()
-    options = DeployOptions(bento=bento, name=name, cluster=cluster, access_authorization=access_authorization,
-                            scaling_min=scaling_min, scaling_max=scaling_max, instance_type=instance_type,
-                            strategy=strategy, envs=tuple(envs or ()), labels=tuple(labels or ()),
-                            secrets=tuple(secrets or ()),
-                            config_file=config_file, config_dict=_copy(config_dict))
+    options, bento_args = options_from(locals()), parse_bento_args(args, arg_file)
     source = load_config_source(options) or {}
     if not (bento or source.get("bento")) and not (config_file or config_dict):
         raise InvalidInputError("Which bento?", hint=_EXAMPLE)
     client, resolved = client_for(context)
-    remote = resolve_bento(client, str(source.get("bento") or options.bento or ""), progress)
+    return create_with(client, resolved, options, bento_args, Watching(wait, timeout, started), dry_run, progress)
+
+
+def create_with(client: BentoCloudClient, resolved: ResolvedContext, options: DeployOptions,
+                bento_args: Mapping[str, Any], watching: Watching, dry_run: bool = False,
+                progress: ProgressFactory | None = None) -> DeploymentView | DryRun:
+    """The second half of :func:`deploy` (also ``apply`` of a deployment that does not exist yet)."""
+    source = load_config_source(options) or {}
+    tag = str(source.get("bento") or options.bento or "")
+    remote = resolve_bento(client, prebuild(tag, bento_args), progress)
     keys = secret_env_keys(client, options.secrets or source.get("secrets") or (),
                            options.cluster or source.get("cluster"))
     body, target_cluster = build_create_request(with_bento(options, remote.tag), remote.entry_service,
@@ -138,10 +152,12 @@ def deploy(bento: str | None = None, name: str | None = None, cluster: str | Non
     if dry_run:
         return dry_run_request(body, target_cluster, remote.entry_service)
     created = client.create_deployment(body, target_cluster)
-    if wait:
-        return DeploymentView(wait_for(client, WatchState(created.name, timeout=timeout), created.cluster))
-    return DeploymentView(created, follow=_follow(resolved, created, created.cluster, Goal.READY,
-                                                  started + timeout))
+    note = unused_args_note(tag, bento_args)
+    if watching.wait:
+        return DeploymentView(wait_for(client, WatchState(created.name, timeout=watching.timeout), created.cluster),
+                              note=note)
+    return DeploymentView(created, note=note, follow=_follow(resolved, created, created.cluster, Goal.READY,
+                                                             watching.deadline))
 
 
 def update(name: str, bento: str | None = None, cluster: str | None = None,
@@ -149,39 +165,68 @@ def update(name: str, bento: str | None = None, cluster: str | None = None,
            scaling_max: int | None = None, instance_type: str | None = None, strategy: str | None = None,
            labels: Sequence[str] | None = (), envs: Sequence[str] | None = (), secrets: Sequence[str] | None = (),
            config_file: str | None = None, config_dict: Mapping[str, Any] | str | None = None,
+           args: Sequence[str] | None = (), arg_file: str | None = None,
            wait: bool = False, timeout: float = DEFAULT_TIMEOUT, dry_run: bool = False,
            context: str | None = None, *, progress: ProgressFactory | None = None) -> DeploymentView | DryRun:
     """Change a deployment; the given values are merged into its current configuration.
 
     With ``wait`` it blocks until the *new* revision is ready (never the old one); without, the result
-    says to follow the new revision.
+    says to follow the new revision. ``args``/``arg_file`` go to the build when ``bento`` is a project folder.
 
     Raises:
         NotFoundError: no such deployment or bento. DeploymentFailed, WatchTimeout: with ``wait``.
     """
     check_timeout(timeout)
     started = time.monotonic()
-    options = DeployOptions(bento=bento, cluster=cluster, access_authorization=access_authorization,
-                            scaling_min=scaling_min, scaling_max=scaling_max, instance_type=instance_type,
-                            strategy=strategy, envs=tuple(envs or ()), labels=tuple(labels or ()),
-                            secrets=tuple(secrets or ()),
-                            config_file=config_file, config_dict=_copy(config_dict))
+    options, bento_args = options_from({**locals(), "name": None}), parse_bento_args(args, arg_file)
     client, resolved = client_for(context)
     current = client.get_deployment(name, cluster)
     tag = str((load_config_source(options) or {}).get("bento") or options.bento or current.bento)
-    remote = resolve_bento(client, tag, progress)
+    remote = resolve_bento(client, prebuild(tag, bento_args), progress)
     body, target_cluster = build_update_request(dict(current.raw), with_bento(options, remote.tag),
                                                 remote.entry_service)
     if dry_run:
         return dry_run_request(body, target_cluster, remote.entry_service, "PUT", f"/api/v2/deployments/{name}")
-    updated = client.update_deployment(name, body, target_cluster)
-    if wait:
-        updated = wait_for(client, WatchState(name, previous_revision=current.revision, timeout=timeout),
-                           target_cluster)
-    follow = None if wait else _follow(resolved, updated, updated.cluster or target_cluster, Goal.READY,
-                                       started + timeout, current.revision)
-    return DeploymentView(updated, note=f"New revision {updated.revision} (was {current.revision}).",
-                          previous_revision=current.revision, follow=follow)
+    return send_update(client, resolved, current, body, target_cluster, Watching(wait, timeout, started),
+                       unused_args_note(tag, bento_args))
+
+
+def start(name: str, cluster: str | None = None, wait: bool = False, timeout: float = DEFAULT_TIMEOUT,
+          context: str | None = None) -> DeploymentView:
+    """Restart a terminated deployment: an update with its current configuration (as ``bentoml deployment
+    start`` means to; bentoml 1.4.40's own fails with "verify() must be called first"). The result follows
+    the new revision to running; with ``wait``, blocks until it is.
+
+    Raises:
+        NotFoundError: no such deployment. InvalidInputError: it is not terminated.
+        DeploymentFailed, WatchTimeout: with ``wait``.
+    """
+    check_timeout(timeout)
+    started = time.monotonic()
+    client, resolved = client_for(context)
+    current = client.get_deployment(name, cluster)
+    if current.status != "terminated":
+        soon = " (it is terminating: wait until it is terminated)" if current.status == "terminating" else ""
+        raise InvalidInputError(f"deployment {name!r} is {current.status}, not terminated: only a terminated "
+                                f"deployment can be started{soon}", hint=Hint("status", {"name": name}))
+    body, target_cluster = current_body(dict(current.raw), fill=True)
+    return send_update(client, resolved, current, body, target_cluster, Watching(wait, timeout, started),
+                       f"Starting {name!r} again.")
+
+
+def send_update(client: BentoCloudClient, resolved: ResolvedContext, current: Deployment, body: Mapping[str, Any],
+                cluster: str, watching: Watching, note: str = "", changes: ChangePlan | None = None) -> DeploymentView:
+    """PUT the body, then follow (or, with ``wait``, wait for) the *new* revision to ready."""
+    name = current.name
+    updated = client.update_deployment(name, body, cluster)
+    if watching.wait:
+        updated = wait_for(client, WatchState(name, previous_revision=current.revision, timeout=watching.timeout),
+                           cluster)
+    follow = None if watching.wait else _follow(resolved, updated, updated.cluster or cluster, Goal.READY,
+                                                watching.deadline, current.revision)
+    revision = f"New revision {updated.revision} (was {current.revision})."
+    return DeploymentView(updated, note=" ".join(filter(None, [note, revision])),
+                          previous_revision=current.revision, follow=follow, changes=changes)
 
 
 def terminate(name: str, cluster: str | None = None, wait: bool = False, timeout: float = DEFAULT_TIMEOUT,
@@ -221,6 +266,32 @@ def check_timeout(timeout: float) -> None:
 
 def _copy(value: Mapping[str, Any] | str | None) -> dict[str, Any] | str | None:
     return copy.deepcopy(dict(value)) if isinstance(value, Mapping) else value
+
+
+_OPTION_KEYS = ("bento", "name", "cluster", "access_authorization", "scaling_min", "scaling_max", "instance_type",
+                "strategy", "envs", "labels", "secrets", "config_file", "config_dict")
+
+
+def options_from(values: Mapping[str, Any]) -> DeployOptions:
+    """The :class:`DeployOptions` of a verb's keywords (None lists empty; the caller's dict copied, never mutated)."""
+    given = {key: values[key] for key in _OPTION_KEYS if key in values}
+    for key in ("envs", "labels", "secrets"):
+        given[key] = tuple(given.get(key) or ())
+    given["config_dict"] = _copy(given.get("config_dict"))
+    return DeployOptions(**given)
+
+
+@dataclass(frozen=True)
+class Watching:
+    """A verb's ``wait``/``timeout`` and when it started (the follow's deadline counts from then)."""
+
+    wait: bool
+    timeout: float
+    started: float
+
+    @property
+    def deadline(self) -> float:
+        return self.started + self.timeout
 
 
 def _follow(resolved: ResolvedContext, deployment: Deployment, cluster: str | None, goal: Goal, deadline: float,

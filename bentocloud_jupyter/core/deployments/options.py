@@ -35,6 +35,7 @@ from typing import Any
 import yaml
 
 from bentocloud_jupyter.core.defaults import STRATEGIES
+from bentocloud_jupyter.core.deployments.current import current_body, deep_merge
 from bentocloud_jupyter.core.deployments.schema import (
     ROUTE_TYPES as ROUTE_TYPES,  # re-exported: part of this module's public API
 )
@@ -53,7 +54,8 @@ from bentocloud_jupyter.core.deployments.schema import (
 from bentocloud_jupyter.core.errors import InvalidInputError
 from bentocloud_jupyter.core.rest.models import manifest_envs as usable_envs
 
-__all__ = ["STRATEGIES", "DeployOptions", "build_create_request", "build_update_request", "describe_request",
+__all__ = ["STRATEGIES", "DeployOptions", "build_create_request", "build_replace_request", "build_update_request",
+           "describe_request",
            "load_config_source", "parse_bool", "parse_envs", "parse_labels"]
 
 _FLAGS = {"access_authorization": "--access-authorization", "scaling_min": "--scaling-min",
@@ -301,33 +303,6 @@ def build_create_request(options: DeployOptions, entry_service: str, manifest_en
     return body, None if cluster is None else check_scalar(cluster, "str", "cluster")
 
 
-def _current_config(current: dict[str, Any]) -> dict[str, Any]:
-    """bentoml's reading of a deployment: the main target's config, other targets as canary versions."""
-    name = current.get("name", "?")
-    targets = list((current.get("latest_revision") or {}).get("targets") or [])
-    routing = (current.get("manifest") or {}).get("routing")
-    canary = {"route_type": routing.get("route_type"), "route_by": routing.get("route_by")} if routing else None
-    weights = (routing or {}).get("weights") or {}
-    main = targets[0] if len(targets) == 1 else None
-    for target in targets if len(targets) > 1 else []:
-        if target is not None and target.get("name") == "main":
-            main = target
-        elif target is not None:
-            config, bento = target.get("config") or {}, target.get("bento")
-            canary = canary or {}
-            canary.setdefault("versions", {})[target.get("name")] = {
-                "services": config.get("services") or {}, "envs": config.get("envs"), "secrets": config.get("secrets"),
-                "bento": f"{bento['repository']['name']}:{bento['version']}" if bento else None,
-                "weight": weights.get(target.get("name"))}
-    if main is None or not main.get("config") or not main.get("bento"):
-        raise InvalidInputError(f"deployment {name!r} has no main target with a config and a bento yet; "
-                                "wait until it has one, or create it again")
-    config, bento = main["config"], main["bento"]
-    return {"services": config.get("services") or {}, "access_authorization": config.get("access_authorization"),
-            "envs": config.get("envs"), "secrets": config.get("secrets"),
-            "bento": f"{bento['repository']['name']}:{bento['name']}", "canary": canary}
-
-
 def build_update_request(current: dict[str, Any], options: DeployOptions,
                          entry_service: str) -> tuple[dict[str, Any], str]:
     """The UpdateDeployment body (the current config deep-merged with the options) and its cluster.
@@ -338,26 +313,41 @@ def build_update_request(current: dict[str, Any], options: DeployOptions,
     Raises:
         InvalidInputError: bad options/config, a deployment without a usable target, or bad scaling.
     """
-    try:
-        cluster = str(current["cluster"]["name"])
-        base = {k: v for k, v in _current_config(current).items() if v is not None}
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise InvalidInputError(f"the current deployment is missing {exc}; fetch it again") from None
-    base = shape_object(base, "update", "current deployment", fill=False, strict=False)
+    base, cluster = current_body(current)
     source = load_config_source(options)
     patch = _flags_config(options, entry_service, create=False) if source is None else source
     for key in ("cluster", "name", "dev"):
         patch.pop(key, None)
-    merged = _deep_merge(base, shape_object(patch, "update", "", fill=False, strict=True))
+    merged = deep_merge(base, shape_object(patch, "update", "", fill=False, strict=True))
     return finish_body(shape_object(merged, "update", "", fill=True, strict=False)), cluster
 
 
-def _deep_merge(base: Any, update: Any) -> Any:
-    if not isinstance(base, dict) or not isinstance(update, dict):
-        return update
-    for key, value in update.items():
-        base[key] = _deep_merge(base[key], value) if isinstance(base.get(key), dict) else value
-    return base
+def build_replace_request(current: dict[str, Any], options: DeployOptions, entry_service: str,
+                          manifest_envs: list[dict[str, Any]] | None = None,
+                          secret_env_keys: Iterable[str] = ()) -> tuple[dict[str, Any], str]:
+    """``apply`` to an existing deployment: the given config *replaces* the current one (no merge).
+
+    What it leaves out takes its default, as in a new deployment, except the bento and the cluster: a
+    config without them keeps the deployment's own (bentoml refuses a file without a cluster instead).
+
+    Raises:
+        InvalidInputError: bad options/config, another name or cluster than the deployment's, missing envs.
+    """
+    base, cluster = current_body(current)
+    source = load_config_source(options)
+    cfg = _flags_config(options, entry_service, create=False) if source is None else source
+    given, name = cfg.pop("cluster", None) or options.cluster, cfg.pop("name", None)
+    cfg.pop("dev", None)
+    if given is not None and given != cluster:
+        raise InvalidInputError(f"deployment {current.get('name')!r} runs in cluster {cluster!r}, not {given!r}; a "
+                                "deployment cannot move: drop the cluster, or give the new one another name")
+    if name is not None and name != current.get("name"):
+        raise InvalidInputError(f"the config names {name!r}, not {current.get('name')!r}; remove one of them")
+    cfg["bento"] = cfg.get("bento") or base["bento"]
+    cfg["services"] = cfg.get("services") or {entry_service: {}}  # what the server does with none: said, not implied
+    body = finish_body(shape_object(cfg, "update", "", fill=True, strict=True))
+    _check_required_envs(body, list(usable_envs(manifest_envs)), set(secret_env_keys))
+    return body, cluster
 
 
 def describe_request(body: Mapping[str, Any], cluster: str | None) -> str:

@@ -28,6 +28,7 @@ from bentocloud_jupyter.core.rest.fields import (
     texts,
     when,
 )
+from bentocloud_jupyter.core.rest.service_config import ServiceConfig, entry_service_name, env_pairs, service_configs
 
 __all__ = [
     "ApiToken",
@@ -39,6 +40,7 @@ __all__ = [
     "Organization",
     "Page",
     "Secret",
+    "ServiceConfig",
     "User",
     "manifest_envs",
     "parse_time",
@@ -154,7 +156,11 @@ class InstanceType:
 
 @dataclass(frozen=True)
 class Deployment:
-    """A deployment as the list and get endpoints return it, flattened to its main target."""
+    """A deployment as the list and get endpoints return it, flattened to its main target.
+
+    ``instance_type`` and the scaling are the bento's entry service's; ``services`` has every service
+    (the entry first), ``envs``/``secrets`` the deployment-wide ones (secrets by name: values never come back).
+    """
 
     name: str
     status: str
@@ -170,6 +176,11 @@ class Deployment:
     creator: str = ""
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    entry_service: str = ""
+    strategy: str | None = None
+    services: tuple[ServiceConfig, ...] = ()
+    envs: tuple[tuple[str, str], ...] = ()
+    secrets: tuple[str, ...] = ()
     raw: JSON = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -178,7 +189,9 @@ class Deployment:
         revision = obj(raw.get("latest_revision"))
         target = _main_target(seq(revision.get("targets")))
         config = obj(target.get("config"))
-        service = _entry_service_config(obj(config.get("services")))
+        services = obj(config.get("services"))
+        entry = entry_service_name(services, target)
+        service = obj(services.get(entry))
         scaling = obj(service.get("scaling"))
         cluster = raw.get("cluster")
         return cls(
@@ -196,6 +209,9 @@ class Deployment:
             creator=text(obj(raw.get("creator")).get("name")),
             created_at=when(raw.get("created_at")),
             updated_at=when(raw.get("updated_at")) or when(raw.get("created_at")),
+            entry_service=entry, strategy=optional_text(service.get("deployment_strategy")),
+            services=service_configs(services, entry), envs=env_pairs(config.get("envs")),
+            secrets=texts(config.get("secrets")),
             raw=raw,
         )
 
@@ -223,10 +239,6 @@ def _main_target(targets: list[Any]) -> JSON:
     if len(present) == 1:
         return present[0]
     return next((t for t in present if t.get("name") == "main"), present[0] if present else {})
-
-
-def _entry_service_config(services: Mapping[str, Any]) -> JSON:
-    return obj(next(iter(services.values()), None))
 
 
 def _bento_tag(bento: Any) -> str:
