@@ -103,7 +103,7 @@ def test_bad_input_is_one_line_and_sends_nothing(sbx_context: Any, kwargs: dict[
 
 
 def test_unknown_token_names_the_listing(sbx_context: Any) -> None:
-    with pytest.raises(NotFoundError, match="No API token with uid or name 'ghost'.*api_tokens"):
+    with pytest.raises(NotFoundError, match=r"No API token with uid or name 'ghost'.*api_tokens"):
         bc.delete_api_token("ghost")
 
 

@@ -48,7 +48,7 @@ def test_create_list_apply_delete_never_show_values(sbx_context: Any, tmp_path: 
     assert "applied" in repr(applied) and applied.secret.keys == ("HF_TOKEN",) and applied.secret.stage == "all"
     assert stored["hf-api"].content["items"][0]["value"] == "rotated-value-never-shown"
     again = bc.apply_secret("cfg-api", [f"app.json=@{mounted}"])  # apply keeps type, path and cluster
-    assert again.secret.mount_as == "file" and again.secret.path == "/etc/app" and again.secret.cluster == "aws-us-west-2"
+    assert (again.secret.mount_as, again.secret.path, again.secret.cluster) == ("file", "/etc/app", "aws-us-west-2")
     fresh = bc.apply_secret("new-api", ["A=apply-created-value"])
     assert "created" in repr(fresh) and "new-api" in stored
     assert "deleted from cluster 'aws-us-west-2'" in repr(bc.delete_secret("cfg-api"))
@@ -94,9 +94,9 @@ def test_bad_input_is_one_line_and_sends_nothing(sbx_context: Any, tmp_path: Pat
 
 
 def test_unknown_secret_to_delete_names_the_listing(sbx_context: Any) -> None:
-    with pytest.raises(NotFoundError, match="No secret 'ghost'.*secrets"):
+    with pytest.raises(NotFoundError, match=r"No secret 'ghost'.*secrets"):
         bc.delete_secret("ghost")
-    with pytest.raises(NotFoundError, match="No secret 'openai' in cluster 'aws-us-west-2'"):
+    with pytest.raises(NotFoundError, match=r"No secret 'openai' in cluster 'aws-us-west-2'"):
         bc.delete_secret("openai", cluster="aws-us-west-2")
     assert "openai" in sbx_context.state.secrets
 
@@ -104,9 +104,9 @@ def test_unknown_secret_to_delete_names_the_listing(sbx_context: Any) -> None:
 def test_deploy_checks_the_secret_lives_in_the_target_cluster(sbx_context: Any) -> None:
     bc.create_secret("west-key", ["OPENAI_API_KEY=sk-west-never-shown"], cluster="aws-us-west-2")
     before = sbx_context.stats()["by_route"].get("POST /api/v2/deployments", 0)
-    with pytest.raises(NotFoundError, match="No secret 'west-key' in cluster 'gcp-us-central-1'.*own cluster"):
+    with pytest.raises(NotFoundError, match=r"No secret 'west-key' in cluster 'gcp-us-central-1'.*own cluster"):
         bc.deploy("llm-chat:v1", name="chat-east", secrets=["west-key"])
-    with pytest.raises(NotFoundError, match="No secret 'nope'"):
+    with pytest.raises(NotFoundError, match=r"No secret 'nope'"):
         bc.deploy("llm-chat:v1", name="chat-east", secrets=["nope"], cluster="aws-us-west-2")
     assert sbx_context.stats()["by_route"].get("POST /api/v2/deployments", 0) == before
     made = bc.deploy("llm-chat:v1", name="chat-west", secrets=["west-key"], cluster="aws-us-west-2")

@@ -99,7 +99,7 @@ def _content(pairs: list[KeyValue], type: str, stage: str, path: str | None, nam
 
 
 def create_secret(name: str, key_vals: KeyVals = None, type: str = "env", path: str | None = None,
-                  stage: str = "runtime", cluster: str | None = None, from_file: Sequence[str] | None = None,
+                  stage: str = "runtime", cluster: str | None = None, from_file: Sequence[str] | None = (),
                   description: str | None = None, context: str | None = None) -> SecretView:
     """Create a secret from ``KEY=VALUE`` / ``KEY=@FILE`` items and dotenv files (values are never shown).
 
@@ -111,11 +111,11 @@ def create_secret(name: str, key_vals: KeyVals = None, type: str = "env", path: 
     client, _ = client_for(context)
     if cluster:
         check_cluster(client, cluster)
-    return SecretView(client.create_secret(name, content, description, cluster), "created")
+    return SecretView(client.create_secret(name, {"description": description, "content": content}, cluster), "created")
 
 
 def apply_secret(name: str, key_vals: KeyVals = None, type: str | None = None, path: str | None = None,
-                 stage: str | None = None, cluster: str | None = None, from_file: Sequence[str] | None = None,
+                 stage: str | None = None, cluster: str | None = None, from_file: Sequence[str] | None = (),
                  description: str | None = None, context: str | None = None) -> SecretView:
     """Create the secret, or replace its content if it exists (type, stage and path kept unless given)."""
     pairs = _pairs(key_vals, from_file)
@@ -128,7 +128,8 @@ def apply_secret(name: str, key_vals: KeyVals = None, type: str | None = None, p
     kind = type or existing.mount_as
     kept_path = existing.path if kind == existing.mount_as == "file" else None
     content = _content(pairs, kind, stage or existing.stage or "runtime", path or kept_path, name)
-    updated = client.update_secret(name, content, description, cluster or existing.cluster or None)
+    updated = client.update_secret(name, {"description": description, "content": content},
+                                   cluster or existing.cluster or None)
     return SecretView(updated, "applied")
 
 

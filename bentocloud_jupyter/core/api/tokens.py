@@ -23,6 +23,7 @@ from bentocloud_jupyter.core.messages import Message, TextOutput
 from bentocloud_jupyter.core.org_views import ApiTokensView, ApiTokenView, NewTokenView, summaries_text, token_summary
 from bentocloud_jupyter.core.rest.client import BentoCloudClient
 from bentocloud_jupyter.core.rest.endpoints import Pager
+from bentocloud_jupyter.core.rest.org_endpoints import api_token_body
 from bentocloud_jupyter.core.rest.org_models import ApiTokenDetails, NewApiToken
 from bentocloud_jupyter.core.rest.session import client_for
 
@@ -133,7 +134,7 @@ def _check_file(output_file: str) -> Path:
     return target
 
 
-def create_api_token(name: str, scopes: Sequence[str] | None = None, expires: str | datetime | None = None,
+def create_api_token(name: str, scopes: Sequence[str] | None = (), expires: str | datetime | None = None,
                      description: str | None = None, save_as: str | None = None, output_file: str | None = None,
                      context: str | None = None) -> NewTokenView:
     """Create a token and keep it as asked: a validated context (``save_as``), a 0600 file, or this result.
@@ -149,7 +150,7 @@ def create_api_token(name: str, scopes: Sequence[str] | None = None, expires: st
     if save_as is not None and (not save_as.strip() or save_as == resolved.context.name):
         raise InvalidInputError(f"--save-as needs a new context name, not {save_as!r} (the one in use). "
                                 "Nothing was sent.")
-    made: NewApiToken = client.create_api_token(name, description, wanted, expired_at)
+    made: NewApiToken = client.create_api_token(api_token_body(name, description, wanted, expired_at))
     try:
         kept = [_save(made, save_as, resolved.context.endpoint, resolved.context.allows_insecure_http)
                 if save_as else "", _write(made, target) if target else ""]

@@ -18,8 +18,8 @@ from bentocloud_jupyter.core.rest.models import Page
 from bentocloud_jupyter.core.rest.org_models import ApiTokenDetails, NewApiToken, SecretDetails
 from bentocloud_jupyter.core.tokens import Token
 
-__all__ = ["create_api_token", "create_secret", "delete_api_token", "delete_secret", "get_api_token", "get_secret",
-           "list_api_tokens", "list_secrets", "secret_content", "update_secret"]
+__all__ = ["api_token_body", "create_api_token", "create_secret", "delete_api_token", "delete_secret", "get_api_token",
+           "get_secret", "list_api_tokens", "list_secrets", "secret_content", "update_secret"]
 
 SecretItems = Iterable[tuple[str, "str | Token", "str | None"]]
 """``(key, value, sub_path)`` triples."""
@@ -64,20 +64,17 @@ def secret_content(type: str, items: SecretItems, stage: str | None, path: str |
     return {"type": type, "path": path, "stage": stage, "items": rows}
 
 
-def create_secret(name: str, content: Mapping[str, Any], description: str | None = None,
-                  cluster: str | None = None) -> Call[SecretDetails]:
-    """Create a secret (a name is unique in the organisation); ``content`` from :func:`secret_content`."""
-    body = {"name": name, "description": description, "content": dict(content)}
-    return Call("POST", "/api/v1/org_secrets", SecretDetails.from_api, params=_cluster(cluster), json=body,
-                what=f"secret {name!r}")
+def create_secret(name: str, body: Mapping[str, Any], cluster: str | None = None) -> Call[SecretDetails]:
+    """Create a secret (a name is unique in the organisation): ``body`` holds ``content`` (from
+    :func:`secret_content`) and ``description``."""
+    return Call("POST", "/api/v1/org_secrets", SecretDetails.from_api, params=_cluster(cluster),
+                json={**dict(body), "name": name}, what=f"secret {name!r}")
 
 
-def update_secret(name: str, content: Mapping[str, Any], description: str | None = None,
-                  cluster: str | None = None) -> Call[SecretDetails]:
-    """Replace a secret's content as a whole (what ``bentoml secret apply`` sends)."""
-    body = {"description": description, "content": dict(content)}
+def update_secret(name: str, body: Mapping[str, Any], cluster: str | None = None) -> Call[SecretDetails]:
+    """Replace a secret's content as a whole (what ``bentoml secret apply`` sends): ``content``, ``description``."""
     return Call("PATCH", f"/api/v1/org_secrets/{_seg(name)}", SecretDetails.from_api, params=_cluster(cluster),
-                json=body, what=f"secret {name!r}")
+                json=dict(body), what=f"secret {name!r}")
 
 
 def delete_secret(name: str, cluster: str | None = None) -> Call[None]:
@@ -92,20 +89,26 @@ def list_api_tokens(search: str | None = None, start: int = 0, count: int = 100)
     return Call("GET", "/api/v1/api_tokens", _page(ApiTokenDetails.from_api), params=params, what="API tokens")
 
 
-def create_api_token(name: str, description: str | None = None, scopes: Iterable[str] | None = None,
-                     expired_at: datetime | None = None) -> Call[NewApiToken]:
-    """Create a token; the answer is the only one that carries it. ``expired_at`` must carry a time zone."""
+def api_token_body(name: str, description: str | None = None, scopes: Iterable[str] | None = None,
+                   expired_at: datetime | None = None) -> dict[str, Any]:
+    """The body of :func:`create_api_token` (``CreateApiTokenSchema``); ``expired_at`` must carry a time zone."""
     if expired_at is not None and expired_at.tzinfo is None:
         raise ValueError("expired_at needs a time zone")
-    body = {"name": name, "description": description, "scopes": list(scopes) if scopes is not None else None,
+    return {"name": name, "description": description, "scopes": list(scopes) if scopes is not None else None,
             "expired_at": expired_at.isoformat() if expired_at is not None else None}
-    return Call("POST", "/api/v1/api_tokens", NewApiToken.from_api, json=body, what=f"API token {name!r}")
 
 
-def get_api_token(uid: str) -> Call[ApiTokenDetails]:
-    return Call("GET", f"/api/v1/api_tokens/{_seg(uid)}", ApiTokenDetails.from_api, what=f"API token {uid!r}")
+def create_api_token(body: Mapping[str, Any]) -> Call[NewApiToken]:
+    """Create a token from :func:`api_token_body`; the answer is the only one that carries the token."""
+    return Call("POST", "/api/v1/api_tokens", NewApiToken.from_api, json=dict(body),
+                what=f"API token {body.get('name')!r}")
 
 
-def delete_api_token(uid: str) -> Call[None]:
-    """Revoke a token (the answer's body is not read)."""
-    return Call("DELETE", f"/api/v1/api_tokens/{_seg(uid)}", _nothing, what=f"API token {uid!r}")
+def get_api_token(name: str) -> Call[ApiTokenDetails]:
+    """One token's metadata; ``name`` is its uid (the path segment bentoml's ``api-token get`` takes)."""
+    return Call("GET", f"/api/v1/api_tokens/{_seg(name)}", ApiTokenDetails.from_api, what=f"API token {name!r}")
+
+
+def delete_api_token(name: str) -> Call[None]:
+    """Revoke a token; ``name`` is its uid (the answer's body is not read)."""
+    return Call("DELETE", f"/api/v1/api_tokens/{_seg(name)}", _nothing, what=f"API token {name!r}")
