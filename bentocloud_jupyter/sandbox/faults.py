@@ -1,6 +1,7 @@
 """Fault injection, request statistics, and the uvicorn protocol that can drop connections.
 
-Faults apply to the REST API (``/api/...``) only (the two transfer knobs also to ``/_storage``); admin
+Faults apply to the REST API (``/api/...``) only (the transfer knobs also to ``/_storage``, and the
+network model ``storage_bandwidth``/``storage_rtt`` to every storage transfer, see :mod:`.network`); admin
 routes (``/_sandbox/...``) are exempt so a test can always read stats or switch faults off. Counters
 (``fail_next`` and friends) are decremented atomically, so "the next N requests" holds under concurrency.
 """
@@ -22,6 +23,8 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from bentocloud_jupyter.sandbox.network import is_storage_path, shaped
+
 _COUNTERS = ("fail_next", "rate_limit_next", "drop_next")
 
 
@@ -40,6 +43,9 @@ class Faults:
     drop_upload_after: while > 0, any upload body (proxy ``PUT .../upload`` or a presigned storage PUT)
         longer than this many bytes has its TCP connection aborted after that many bytes were received.
     presign_forbidden: every presigned storage request (PUT and GET) answers 403 ``AccessDenied``.
+    storage_bandwidth: bytes per second per connection for storage transfers (presigned, multipart and
+        proxy upload/download bodies, both ways); 0 means unlimited.
+    storage_rtt: seconds waited before each storage response (one round trip per request).
     """
 
     latency: float = 0.0
@@ -52,6 +58,8 @@ class Faults:
     expire_tokens: bool = False
     drop_upload_after: int = 0
     presign_forbidden: bool = False
+    storage_bandwidth: float = 0.0
+    storage_rtt: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     def take(self, name: str) -> bool:
@@ -201,10 +209,22 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         self.stats.record(f"{scope['method']} {self._template(scope)}", scope.get("client"))
-        if not path.startswith("/api/"):
-            await self.app(scope, receive, send)
-            return
         faults = self.get_faults()
+        if is_storage_path(path) and (faults.storage_bandwidth > 0 or faults.storage_rtt > 0):
+            bandwidth, rtt = faults.storage_bandwidth, faults.storage_rtt
+
+            async def inner(scope: Scope, receive: Receive, send: Send) -> None:
+                await shaped(self.app, scope, receive, send, bandwidth, rtt)
+            await self.faulted(inner, path, faults, scope, receive, send)
+            return
+        await self.faulted(self.app, path, faults, scope, receive, send)
+
+    async def faulted(self, app: ASGIApp, path: str, faults: Faults, scope: Scope, receive: Receive,
+                      send: Send) -> None:
+        """The API fault knobs, then ``app`` (storage routes go straight to ``app``)."""
+        if not path.startswith("/api/"):
+            await app(scope, receive, send)
+            return
         if faults.take("drop_next") and await drop_connection(scope):
             return
         if faults.latency > 0:
@@ -218,5 +238,4 @@ class FaultMiddleware:
             await send_json(send, status, {"error": f"simulated server error {status} (sandbox fault injection)",
                                            "code": status}, {"x-trace-id": secrets.token_hex(8)})
             return
-        await self.app(scope, receive, send)
-
+        await app(scope, receive, send)

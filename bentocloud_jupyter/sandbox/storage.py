@@ -22,8 +22,9 @@ import os
 import secrets
 import shutil
 import tempfile
+import threading
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -39,11 +40,21 @@ class UploadDropped(Exception):
 
 
 class Blobs:
-    """Archives on disk plus URL signing; ``root`` is None until :meth:`open`."""
+    """Archives on disk plus URL signing; ``root`` is None until :meth:`open`.
+
+    ``received`` counts every upload body byte that reached storage (cut-off bodies included), so a
+    test can prove how much a resumed push sent again.
+    """
 
     def __init__(self) -> None:
         self.secret = secrets.token_bytes(32)
         self.root: Path | None = None
+        self.received = 0
+        self._count_lock = threading.Lock()
+
+    def count_received(self, nbytes: int) -> None:
+        with self._count_lock:
+            self.received += nbytes
 
     def open(self) -> None:
         if self.root is None:
@@ -108,8 +119,11 @@ class Blobs:
         return ""
 
 
-async def receive_to(stream: AsyncIterator[bytes], target: Path, limit: int) -> tuple[int, str]:
+async def receive_to(stream: AsyncIterator[bytes], target: Path, limit: int,
+                     count: Callable[[int], None] | None = None) -> tuple[int, str]:
     """Write a request body to ``target`` atomically; returns (size, quoted md5 ETag).
+
+    ``count`` is told the size of every chunk received (the byte counter of :class:`Blobs`).
 
     ``limit`` > 0 raises :class:`UploadDropped` once the body grows past that many bytes (the caller
     then aborts the connection); the partial file is always removed on failure.
@@ -121,6 +135,8 @@ async def receive_to(stream: AsyncIterator[bytes], target: Path, limit: int) -> 
     try:
         with open(partial, "wb") as out:
             async for chunk in stream:
+                if count is not None:
+                    count(len(chunk) if not limit else min(len(chunk), max(0, limit - size)))
                 if limit and size + len(chunk) > limit:
                     keep = chunk[: limit - size]
                     out.write(keep)

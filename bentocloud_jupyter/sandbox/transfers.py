@@ -13,7 +13,9 @@ The sandbox knob ``transfer_mode`` decides what create/update/GET answer in ``tr
 
 Storage URLs (``/_storage/...``) are unauthenticated and checked by signature only; errors there are
 S3-style XML. Faults: ``drop_upload_after`` cuts any upload body (proxy or presigned) after N bytes by
-aborting the TCP connection; ``presign_forbidden`` makes every storage request answer 403.
+aborting the TCP connection; ``presign_forbidden`` makes every storage request answer 403;
+``storage_bandwidth``/``storage_rtt`` shape every storage transfer (:mod:`.network`). Presigned and
+proxy GETs honour ``Range`` (206 with ``Content-Range``, as S3 does; starlette's ``FileResponse``).
 """
 
 from __future__ import annotations
@@ -117,7 +119,8 @@ async def proxy_upload(request: Request) -> Response:
     if rec.upload_status != "uploading":
         uploads.start_upload(c.store, rec)
     try:
-        await receive_to(request.stream(), c.blobs.archive(rec.uid), c.get_faults().drop_upload_after)
+        await receive_to(request.stream(), c.blobs.archive(rec.uid), c.get_faults().drop_upload_after,
+                         c.blobs.count_received)
     except UploadDropped as exc:
         uploads.mark(c.store, rec, "failed", f"proxy upload interrupted: {exc}")
         await drop_connection(request.scope)
@@ -185,7 +188,8 @@ async def storage(request: Request) -> Response:
 async def _storage_put(request: Request, c: Context, target: Path) -> tuple[Response, int]:
     """(response, size): 200 with the object's ``ETag``, or a dropped connection."""
     try:
-        size, etag = await receive_to(request.stream(), target, c.get_faults().drop_upload_after)
+        size, etag = await receive_to(request.stream(), target, c.get_faults().drop_upload_after,
+                                      c.blobs.count_received)
     except UploadDropped:
         await drop_connection(request.scope)
         return Response(status_code=400), 0  # the connection is gone: nobody reads this
