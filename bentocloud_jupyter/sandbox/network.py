@@ -15,6 +15,8 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 STORAGE_SUFFIXES = ("/upload", "/download")
+clock = time.monotonic  # module attributes, so a test can run the model on a fake clock
+pause = asyncio.sleep
 
 
 def is_storage_path(path: str) -> bool:
@@ -33,13 +35,13 @@ class Pacer:
     async def pace(self, nbytes: int) -> None:
         if self.rate <= 0 or nbytes <= 0:
             return
-        now = time.monotonic()
+        now = clock()
         if self.started is None:
             self.started = now
         self.passed += nbytes
         due = self.started + self.passed / self.rate
         if due > now:
-            await asyncio.sleep(due - now)
+            await pause(due - now)
 
 
 async def shaped(app: ASGIApp, scope: Scope, receive: Receive, send: Send, bandwidth: float, rtt: float) -> None:
@@ -54,7 +56,7 @@ async def shaped(app: ASGIApp, scope: Scope, receive: Receive, send: Send, bandw
 
     async def paced_send(message: Message) -> None:
         if message.get("type") == "http.response.start" and rtt > 0:
-            await asyncio.sleep(rtt)
+            await pause(rtt)
         await send(message)
         if message.get("type") == "http.response.body":
             await outbound.pace(len(message.get("body", b"")))

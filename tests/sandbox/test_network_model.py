@@ -40,8 +40,8 @@ def test_pacer_waits_bytes_over_rate(monkeypatch: pytest.MonkeyPatch) -> None:
         slept.append(seconds)
         now[0] += seconds
 
-    monkeypatch.setattr(network.time, "monotonic", lambda: now[0])
-    monkeypatch.setattr(network.asyncio, "sleep", fake_sleep)
+    monkeypatch.setattr(network, "clock", lambda: now[0])
+    monkeypatch.setattr(network, "pause", fake_sleep)
     pacer = network.Pacer(1000.0)
 
     async def run() -> None:
@@ -62,8 +62,8 @@ def test_shaped_app_waits_one_rtt_per_response_and_paces_both_ways(monkeypatch: 
     async def fake_sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    monkeypatch.setattr(network.asyncio, "sleep", fake_sleep)
-    monkeypatch.setattr(network.time, "monotonic", lambda: 0.0)  # time stands still: every byte waits
+    monkeypatch.setattr(network, "pause", fake_sleep)
+    monkeypatch.setattr(network, "clock", lambda: 0.0)  # time stands still: every byte waits
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         await receive()
