@@ -21,6 +21,7 @@ import yaml
 
 from bentocloud_jupyter.core.artifacts.archive import extract_safely
 from bentocloud_jupyter.core.artifacts.progress import NoProgress, Progress, format_bytes
+from bentocloud_jupyter.core.artifacts.ranged import ranged_download
 from bentocloud_jupyter.core.artifacts.staging import clean_stale, remove, staging_area
 from bentocloud_jupyter.core.artifacts.store import LocalStore, parse_tag
 from bentocloud_jupyter.core.artifacts.tags import is_tag_part, server_part, server_tag, shown, within
@@ -180,20 +181,22 @@ def presign_download(client: BentoCloudClient, kind: str, name: str, version: st
 
 def download(client: BentoCloudClient, area: Path, kind: str, name: str, version: str,
              url: str, progress: Progress) -> Path:
-    """Stream the archive into the staging ``area`` (presigned ``url``, or the proxy download when empty)."""
+    """Fetch the archive into the staging ``area``: presigned ``url`` ranged and parallel, else the proxy stream."""
     target = area / "archive.tar"
     label = f"{kind} {name}:{version}"
     try:
-        with target.open("wb") as handle, client.download(url or item_path(kind, name, version, "download"),
-                                                          presigned=bool(url)) as response:
-            progress.start(label, content_length(response.headers.get("content-length")))
-            for chunk in response.iter_bytes(CHUNK_SIZE):
-                handle.write(chunk)
-                progress.advance(label, len(chunk))
+        if url:
+            ranged_download(client, url, target, label, progress)
+        else:
+            with target.open("wb") as handle, client.download(item_path(kind, name, version, "download")) as response:
+                progress.start(label, content_length(response.headers.get("content-length")))
+                for chunk in response.iter_bytes(CHUNK_SIZE):
+                    handle.write(chunk)
+                    progress.advance(label, len(chunk))
     except BaseException:
         progress.finish(label, "failed")
         raise
-    progress.finish(label, "downloaded")
+    progress.finish(label, f"downloaded ({format_bytes(target.stat().st_size)})")
     return target
 
 
