@@ -7,7 +7,9 @@
 * websockets (:mod:`.ws`): pod lists and log tails;
 * fake deployed services (:mod:`.services`): ``/_svc/{name}/...``;
 * admin (no auth, loopback clients only, exempt from faults): ``/_sandbox/faults``, ``/_sandbox/config``,
-  ``/_sandbox/reset``, ``/_sandbox/stats``, ``/_sandbox/deployments/{name}``.
+  ``/_sandbox/reset``, ``/_sandbox/stats``, ``/_sandbox/deployments/{name}``, ``/_sandbox/latency`` (the
+  services' latency model, :mod:`.latency`: GET rules and counters, POST ``{"deployment", "api", "base",
+  "jitter", "per_replica", "cold_start", "seed"}`` sets one rule, DELETE clears rules and counters).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
-from bentocloud_jupyter.sandbox import shapes, uploads
+from bentocloud_jupyter.sandbox import latency, shapes, uploads
 from bentocloud_jupyter.sandbox.api import Context, api_routes, arg, body_json, ctx
 from bentocloud_jupyter.sandbox.faults import FaultMiddleware, Faults, Stats
 from bentocloud_jupyter.sandbox.orgsecrets import secret_routes
@@ -107,12 +109,35 @@ async def admin_config(request: Request) -> Response:
     return JSONResponse({"transfer_mode": store.transfer_mode})
 
 
+async def admin_latency(request: Request) -> Response:
+    """The services' latency model: read it, set one rule (POST), or clear it (DELETE)."""
+    _loopback_only(request)
+    model = latency.model_for(ctx(request).store)
+    if request.method == "DELETE":
+        model.reset()
+    elif request.method == "POST":
+        values = await body_json(request)
+        if not isinstance(values, dict):
+            raise SandboxError(400, "send a JSON object: {\"deployment\": \"*\", \"api\": \"*\", \"base\": 0.05, ...}")
+        target = {k: values.pop(k, "*") for k in ("deployment", "api")}
+        seed = values.pop("seed", None)
+        if not all(isinstance(v, str) and v for v in target.values()) or not (
+                seed is None or (isinstance(seed, int) and not isinstance(seed, bool))):
+            raise SandboxError(400, "deployment and api must be names (or \"*\"), seed an integer")
+        try:
+            model.set(target["deployment"], target["api"], seed=seed, **values)
+        except (TypeError, ValueError) as exc:
+            raise SandboxError(400, str(exc)) from None
+    return JSONResponse(model.snapshot())
+
+
 async def admin_reset(request: Request) -> Response:
     """Faults back to defaults; with ``{"state": true}`` the store is reseeded too."""
     _loopback_only(request)
     c = ctx(request)
     body = await body_json(request)
     c.get_faults().reset()
+    latency.model_for(c.store).reset()
     if isinstance(body, dict) and body.get("state"):
         c.store.reset()
         c.blobs.clear()
@@ -160,6 +185,7 @@ def create_app(store: Store, get_faults: Callable[[], Faults], stats: Stats, blo
         Route("/_sandbox/reset", admin_reset, methods=["POST"]),
         Route("/_sandbox/stats", admin_stats, methods=["GET", "DELETE"]),
         Route("/_sandbox/deployments/{name}", admin_deployment, methods=["GET"]),
+        Route("/_sandbox/latency", admin_latency, methods=["GET", "POST", "DELETE"]),
     ]
     app = Starlette(routes=routes, exception_handlers={SandboxError: on_sandbox_error,
                                                        HTTPException: on_http_error})

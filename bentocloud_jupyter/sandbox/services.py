@@ -11,7 +11,8 @@
 Everything but the probes (documents included) answers 503 ``{"error": ...}`` unless the deployment is running, and 401
 without ``Authorization: Bearer <valid sandbox token>`` when the deployment has
 ``access_authorization: true``. Each call appends a bentoml-style access-log line that api-server pod
-log tails show.
+log tails show. Served API calls take as long as the per-API latency model says (:mod:`.latency`: base,
+jitter, a concurrency limit per replica, a cold start after scale-to-zero); by default they answer at once.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bentocloud_jupyter.sandbox import svcapis
+from bentocloud_jupyter.sandbox import latency, svcapis
 from bentocloud_jupyter.sandbox.api import ctx
 from bentocloud_jupyter.sandbox.records import DeploymentRecord, SandboxError
 
@@ -70,7 +71,11 @@ async def call(request: Request) -> Response:
         dep = store.get_deployment(name)
     except SandboxError:
         return _error(404, f"deployment {name!r}: record not found")
+    with store.lock:
+        cold = store.status(dep)[0] == "scaled-to-zero"
     status = store.touch_service(name)
+    if cold:
+        latency.model_for(store).woken(name)
     with store.lock:
         rev = dep.latest
         bento = store.bentos[rev.bento_repo][rev.bento_version]
@@ -79,6 +84,9 @@ async def call(request: Request) -> Response:
     entry = str(manifest.get("entry_service") or rev.bento_repo)
     response = _answer(request, path, status, protected, rev.bento_repo, rev.bento_version, manifest,
                        bento.description, await request.body())
+    if path not in DOCUMENTS and response.status_code in (200, 400):  # served: the latency model applies
+        bounds = latency.scaling_bounds(rev.config, entry)
+        await latency.model_for(store).serve(name, path, bounds)
     _log(request, dep, entry, response.status_code, len(response.body), started)
     return response
 
