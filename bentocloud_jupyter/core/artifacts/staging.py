@@ -22,11 +22,12 @@ from pathlib import Path
 
 from bentocloud_jupyter.core.artifacts.store import LocalStore
 
-__all__ = ["OWNER_FILE", "STALE_AFTER", "clean_stale", "pid_alive", "staging_area"]
+__all__ = ["JOURNALS", "OWNER_FILE", "STALE_AFTER", "clean_stale", "pid_alive", "staging_area"]
 
 STALE_AFTER = 3600.0
 OWNER_FILE = "owner.json"
-LEGACY_ARCHIVES = "bentocloud-*.tar"  # pull and push archives of older versions, in $BENTOML_HOME/tmp
+LEGACY_ARCHIVES = "bentocloud-*.tar"
+JOURNALS = "journals"  # pull and push archives of older versions, in $BENTOML_HOME/tmp
 
 
 @contextlib.contextmanager
@@ -103,7 +104,8 @@ def stale_candidates(store: LocalStore) -> Iterator[tuple[Path, bool]]:
     """Every leftover a transfer may have left: (path, whether it has an owner file)."""
     if store.staging.is_dir() and not store.staging.is_symlink():
         for area in store.staging.iterdir():
-            yield area, True
+            if area.name != JOURNALS:  # push journals outlive transfers (see .journal)
+                yield area, True
     if store.tmp.is_dir():
         for archive in store.tmp.glob(LEGACY_ARCHIVES):
             yield archive, False

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bentocloud_jupyter.core.artifacts.archive import write_archive
+from bentocloud_jupyter.core.artifacts.multipart import PART_ATTEMPTS, PART_THREADS, Multipart
 from bentocloud_jupyter.core.artifacts.progress import NoProgress, Progress
 from bentocloud_jupyter.core.artifacts.pulling import CHUNK_SIZE, PullResult, pull
 from bentocloud_jupyter.core.artifacts.staging import clean_stale, staging_area
@@ -41,11 +42,11 @@ from bentocloud_jupyter.core.errors import (
 from bentocloud_jupyter.core.rest.client import BentoCloudClient
 from bentocloud_jupyter.core.rest.endpoints import item_path
 
-__all__ = ["CHUNK_SIZE", "FINISH_ATTEMPTS", "PART_SIZE", "NoProgress", "Progress", "PullResult", "PushResult",
+__all__ = ["CHUNK_SIZE", "FINISH_ATTEMPTS", "PART_ATTEMPTS", "PART_SIZE", "PART_THREADS",
+           "NoProgress", "Progress", "PullResult", "PushResult",
            "pull", "push"]
 
 PART_SIZE = 100 * 1024 * 1024
-PART_ATTEMPTS = 3
 FINISH_ATTEMPTS = 4  # "finish upload (success)": a passing 5xx must not leave the remote `uploading`
 FINISH_BACKOFF = 0.5  # seconds before the second attempt, doubled after each failure
 FINISH_MAX_WAIT = 10.0  # the longest Retry-After honoured between two attempts
@@ -108,6 +109,7 @@ class _Pusher:
     force: bool = False
     threads: int = 4
     part_size: int = PART_SIZE
+    part_threads: int = PART_THREADS
     _repo_lock: threading.Lock = field(default_factory=threading.Lock)
     cancelled: threading.Event = field(default_factory=threading.Event)
 
@@ -146,7 +148,7 @@ class _Pusher:
             remote = self.client.update_bento(bento.name, bento.version, update)
         with staging_area(self.store, "push") as area:
             archive = write_archive(bento.path, area, exclude_models=True)
-            mode = self._transfer("bento", bento.name, bento.version, remote, archive)
+            mode = self._transfer("bento", bento.name, bento.version, remote, archive, bento.path)
             return PushResult("bento", bento.tag, mode, archive.stat().st_size, models)
 
     def model(self, tag: str) -> PushResult:
@@ -162,7 +164,7 @@ class _Pusher:
             return PushResult("model", model.tag, "record-only")
         with staging_area(self.store, "push") as area:
             archive = write_archive(model.path, area, exclude_models=False)
-            mode = self._transfer("model", model.name, model.version, remote, archive)
+            mode = self._transfer("model", model.name, model.version, remote, archive, model.path)
             return PushResult("model", model.tag, mode, archive.stat().st_size)
 
     def _check_absent_models(self, tags: list[str], bento: str) -> None:
@@ -186,8 +188,9 @@ class _Pusher:
         except NotFoundError:
             return None
 
-    def _transfer(self, kind: str, name: str, version: str, remote: dict[str, Any], archive: Path) -> str:
-        strategy, url = remote.get("transmission_strategy"), ""
+    def _transfer(self, kind: str, name: str, version: str, remote: dict[str, Any], archive: Path,
+                  source: Path) -> str:
+        strategy, url, note = remote.get("transmission_strategy"), "", ""
         if strategy is None:
             url = str(self.client.item_action(kind, name, version, "presign_upload_url").get("presigned_upload_url")
                       or "")
@@ -201,7 +204,7 @@ class _Pusher:
             elif mode == "presigned":
                 self.client.storage_put(url, self.chunks(archive, label), size)
             else:
-                self._multipart(kind, name, version, archive, label)
+                note = self._multipart(kind, name, version, archive, label, source)
             if mode != "proxy":  # a proxy upload is marked done by the server itself (as bentoml expects)
                 self._finish(kind, name, version)
         except BaseException as exc:
@@ -211,7 +214,7 @@ class _Pusher:
                 self.client.item_action(kind, name, version, "finish_upload", {"status": "failed", "reason": reason})
             self.progress.finish(label, f"failed: {reason}")
             raise
-        self.progress.finish(label, f"pushed ({mode}, {_size(size)})")
+        self.progress.finish(label, f"pushed ({mode}, {_size(size)}{'; ' + note if note else ''})")
         return mode
 
     def _finish(self, kind: str, name: str, version: str) -> None:
@@ -232,32 +235,10 @@ class _Pusher:
             time.sleep(wait_for)
             delay *= 2
 
-    def _multipart(self, kind: str, name: str, version: str, archive: Path, label: str) -> None:
-        upload_id = str(self.client.item_action(kind, name, version, "start_multipart_upload").get("upload_id") or "")
-        if not upload_id:
-            raise InvalidInputError("BentoCloud did not start the multipart upload (no upload id); try again.")
-        size = archive.stat().st_size
-        count = max(1, -(-size // self.part_size))
-
-        def send(number: int) -> dict[str, Any]:
-            start = (number - 1) * self.part_size
-            length = min(self.part_size, size - start)
-            for attempt in range(1, PART_ATTEMPTS + 1):
-                url = str(self.client.item_action(kind, name, version, "presign_multipart_upload_url",
-                                                  {"upload_id": upload_id, "part_number": number})
-                          .get("presigned_upload_url") or "")
-                try:
-                    etag = self.client.storage_put(url, self.chunks(archive, label, start, length), length)
-                    return {"part_number": number, "etag": etag}
-                except BentoCloudError:
-                    self.progress.advance(label, -length)  # the retry sends these bytes again
-                    if attempt == PART_ATTEMPTS:
-                        raise
-            raise AssertionError("unreachable")  # pragma: no cover
-
-        parts = self.run_all(send, range(1, count + 1))
-        self.client.item_action(kind, name, version, "complete_multipart_upload",
-                                {"parts": parts, "upload_id": upload_id})
+    def _multipart(self, kind: str, name: str, version: str, archive: Path, label: str, source: Path) -> str:
+        upload = Multipart(self.client, self.store, self.progress, self.cancelled, self.chunks, (kind, name, version),
+                           self.part_size, self.part_threads)
+        return upload.run(archive, source, label)
 
 
 def next_wait(exc: BentoCloudError, delay: float) -> float:
@@ -281,13 +262,16 @@ def unfinished(exc: BentoCloudError, label: str, attempts: int) -> BentoCloudErr
 
 def push(client: BentoCloudClient, tag: str, *, kind: str = "bento", force: bool = False,
          store: LocalStore | None = None, progress: Progress | None = None, threads: int = 4,
-         part_size: int = PART_SIZE) -> PushResult:
+         part_size: int = PART_SIZE, part_threads: int = PART_THREADS) -> PushResult:
     """Push a bento (with its models) or a model from the local store.
+
+    ``threads`` models go at once, and ``part_threads`` parts of each multipart upload; an interrupted
+    multipart push continues from its journal when pushed again (:mod:`.multipart`).
 
     Raises:
         NotFoundError: not in the local store. InvalidInputError: a corrupt ``bento.yaml``/``model.yaml``.
         APIError, TransportError: the upload failed (BentoCloud was told, with the reason).
     """
-    pusher = _Pusher(client, store or LocalStore(), progress or NoProgress(), force, threads, part_size)
+    pusher = _Pusher(client, store or LocalStore(), progress or NoProgress(), force, threads, part_size, part_threads)
     clean_stale(pusher.store)
     return pusher.bento(tag) if kind == "bento" else pusher.model(tag)
