@@ -1,5 +1,5 @@
 """Parsers of the commands that take a deployment config: ``%deploy``, ``update``, ``apply``, ``start`` and the
-``%%deploy`` cell magic; merged into :data:`~.parsers.SUBCOMMANDS` by :mod:`.parsers` (import it from there).
+``%%deploy`` cell magic; merged into :data:`~.parsers.SUBCOMMANDS` by :mod:`.parsers`.
 
 The options are ``bentoml deploy``'s, same names and meanings, including the bento arguments ``--arg``
 and ``--arg-file``; destination names follow the verbs' keywords (a test checks that they agree).
@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from bentocloud_jupyter.core.defaults import STRATEGIES
-from bentocloud_jupyter.ipython.parsers import (
+from bentocloud_jupyter.ipython.parser_kit import (
     MagicArgumentParser,
     Subcommand,
     add_cluster,

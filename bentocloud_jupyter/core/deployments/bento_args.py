@@ -78,7 +78,9 @@ def parse_bento_args(args: Iterable[str] | None = (), arg_file: str | None = Non
         InvalidInputError: an item that is not ``KEY=VALUE``, or a bad ``--arg-file`` (one line, nothing sent).
     """
     items = (args,) if isinstance(args, str) else tuple(args or ())
-    out = read_yaml_mapping(os.fspath(arg_file), "--arg-file") if arg_file not in (None, "") else {}
+    if arg_file is not None and not isinstance(arg_file, (str, os.PathLike)):
+        raise InvalidInputError(f"--arg-file expects the path of a YAML file, not {type(arg_file).__name__}")
+    out = read_yaml_mapping(os.fspath(arg_file), "--arg-file") if arg_file else {}
     for item in items:
         out.update(_pairs(item))
     return out
