@@ -143,3 +143,36 @@ def test_apply_bad_input_is_one_line_and_nothing_sent(sbx_context: Any, tmp_path
     with pytest.raises(InvalidInputError, match="Which bento"):
         apply(name="absent-and-no-bento", config_dict={"access_authorization": True})
     assert _writes(sbx_context) == before
+
+
+def test_bento_args_reach_the_build_of_a_project_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+    import io
+
+    import yaml
+
+    from bentocloud_jupyter.core.api import bento_args_build
+
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "service.py").write_text("# a project\n", encoding="utf-8")
+    seen: dict[str, Any] = {}
+
+    class FakeBuild:
+        def __init__(self, command: list[str], **kwargs: Any) -> None:
+            seen["argv"] = command
+            seen["args"] = yaml.safe_load(Path(command[command.index("--arg-file") + 1]).read_text("utf-8"))
+            self.stdout = io.StringIO('Successfully built Bento(tag="proj:abc123").\n')
+            self.returncode = 0
+
+        def wait(self) -> int:
+            return 0
+
+    monkeypatch.setattr(bento_args_build.subprocess, "Popen", FakeBuild)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object())
+    assert bento_args_build.prebuild(str(project), {"model": "large", "n": 3}) == "proj:abc123"
+    assert seen["argv"][2:5] == ["bentoml", "build", str(project)] and seen["args"] == {"model": "large", "n": 3}
+    assert not Path(seen["argv"][-1]).exists()  # the private arguments file is gone
+    assert bento_args_build.prebuild("summarizer:v3", {"model": "large"}) == "summarizer:v3"
+    assert "built already" in bento_args_build.unused_args_note("summarizer:v3", {"model": "large"})
+    assert bento_args_build.unused_args_note(str(project), {"model": "large"}) == ""
