@@ -174,6 +174,16 @@ class LatencyModel:
         finally:
             await self._release(pool)
 
+    async def warm(self, deployment: str, bounds: tuple[int, int]) -> None:
+        """A readiness probe: when a cold start is due or under way, answer only once it is over."""
+        pool = self.pool(deployment)
+        if pool.waking is not None or pool.cold_pending:
+            rule = self.rule(deployment, "*")
+            if rule == ApiLatency():
+                pool.cold_pending = False
+                return
+            await self._wake(pool, rule, bounds)
+
     async def _wake(self, pool: ReplicaPool, rule: ApiLatency, bounds: tuple[int, int]) -> None:
         if pool.waking is None:
             pool.waking = asyncio.get_running_loop().create_future()

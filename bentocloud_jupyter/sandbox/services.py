@@ -28,6 +28,7 @@ from starlette.routing import Route
 from bentocloud_jupyter.sandbox import latency, svcapis
 from bentocloud_jupyter.sandbox.api import ctx
 from bentocloud_jupyter.sandbox.records import DeploymentRecord, SandboxError
+from bentocloud_jupyter.sandbox.state import Store
 
 LOG_LIMIT = 1000  # access-log lines kept per deployment
 DOCUMENTS = ("/docs.json", "/schema.json")  # OpenAPI for people, BentoML's schema for its HTTP clients
@@ -40,13 +41,27 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
 async def probe(request: Request) -> Response:
     """``/readyz``: 200 while the deployment serves (traffic wakes a scaled-to-zero one), else 503."""
     name = request.path_params["name"]
+    store = ctx(request).store
     try:
-        status = ctx(request).store.touch_service(name)
+        dep = store.get_deployment(name)
+        with store.lock:
+            cold = store.status(dep)[0] == "scaled-to-zero"
+        status = store.touch_service(name)
     except SandboxError:
         return JSONResponse({"error": f"deployment {name!r}: record not found", "code": 404}, status_code=404)
+    if cold:
+        latency.model_for(store).woken(name)
     if status == "running":
+        await latency.model_for(store).warm(name, _bounds(store, dep))
         return Response("ok", media_type="text/plain")
     return Response(f"deployment is {status}", status_code=503, media_type="text/plain")
+
+
+def _bounds(store: Store, dep: DeploymentRecord) -> tuple[int, int]:
+    with store.lock:
+        rev = dep.latest
+        manifest = store.bentos[rev.bento_repo][rev.bento_version].manifest or {}
+        return latency.scaling_bounds(rev.config, str(manifest.get("entry_service") or rev.bento_repo))
 
 
 def _log(request: Request, dep: DeploymentRecord, entry: str, status: int, size: int, started: float) -> None:

@@ -9,7 +9,7 @@ returns a value that displays itself; a verb that starts something to follow say
 Rooms: ``accounts`` (login, contexts), ``deployments``, ``platform`` (clusters, instance types),
 ``artifacts`` (push, pull, bentos, models), ``serving`` (logs, calls), ``following`` (live watches),
 ``settings`` (configure), ``sandbox`` (the local emulator), ``secrets`` and ``tokens`` (the organisation's
-secrets and API tokens).
+secrets and API tokens), ``evaluate`` (map and bench: many calls at once).
 
 >>> import bentocloud_jupyter as bc                                   # doctest: +SKIP
 >>> bc.deploy("summarizer:v3", name="summarizer", scaling_max=3, wait=True)
@@ -37,6 +37,7 @@ from bentocloud_jupyter.core.api.deployments import (
     terminate,
     update,
 )
+from bentocloud_jupyter.core.api.evaluate import map
 from bentocloud_jupyter.core.api.following import follow_deployment, start_watch, unwatch, watched
 from bentocloud_jupyter.core.api.platform import clusters, instance_types
 from bentocloud_jupyter.core.api.secrets import apply_secret, create_secret, delete_secret, secrets
@@ -50,3 +51,4 @@ __all__ = ["OUTPUTS", "bentos", "call", "clusters", "configure", "contexts", "cr
            "update", "use_context", "watched", "whoami"]
 __all__ += ["api_tokens", "apply_secret", "create_api_token", "create_secret", "delete_api_token", "delete_secret",
             "get_api_token", "secrets"]
+__all__ += ["map"]

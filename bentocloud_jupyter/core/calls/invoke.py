@@ -45,8 +45,9 @@ from bentocloud_jupyter.core.rest.http import USER_AGENT, is_loopback, more_time
 from bentocloud_jupyter.core.rest.models import Deployment
 from bentocloud_jupyter.core.tokens import Token, sendable_token
 
-__all__ = ["ApiSpec", "CallResult", "OpenAPIView", "acall", "aopenapi", "call", "openapi", "parse_openapi",
-           "schema_kind"]
+__all__ = ["ApiSpec", "CallRequest", "CallResult", "Exchange", "OpenAPIView", "acall", "aopenapi", "call",
+           "call_exchange", "http_options", "openapi", "parse_openapi", "probe_exchange", "schema_kind",
+           "spec_exchange"]
 
 R = TypeVar("R")
 
@@ -294,6 +295,33 @@ async def _arun(exchange: _Exchange[R]) -> R:
         except httpx.HTTPError as exc:
             raise exchange.failed(exc) from None
         return exchange.read(response, (time.perf_counter() - started) * 1000)
+
+
+# ----------------------------------------------- the same exchanges for engines that own their client (batch)
+
+Exchange = _Exchange
+CallRequest = _Call
+
+
+def call_exchange(deployment: Deployment, ctx: Context, request: CallRequest) -> Exchange[CallResult]:
+    """One API call as an exchange, for a driver that sends many on one client. Raises: as :func:`_target`."""
+    return _call_exchange(deployment, ctx, request)
+
+
+def spec_exchange(deployment: Deployment, ctx: Context) -> Exchange[OpenAPIView]:
+    """The ``docs.json`` fetch as an exchange. Raises: as :func:`_target`."""
+    return _spec_exchange(deployment, ctx)
+
+
+def probe_exchange(deployment: Deployment, ctx: Context) -> Exchange[int]:
+    """``GET /readyz`` (it wakes a scaled-to-zero deployment), read as its status code."""
+    target = _target(deployment, ctx)
+    return _Exchange(target, "GET", "readyz", "its readiness probe", lambda response, _: response.status_code)
+
+
+def http_options() -> dict[str, Any]:
+    """The httpx client options every deployment call uses (session timeout, no redirects, no proxies)."""
+    return _http_options()
 
 
 # ------------------------------------------------------------------------------------------------ verbs

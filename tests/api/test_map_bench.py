@@ -1,0 +1,156 @@
+"""bc.map: concurrent calls in input order, failures recorded, retries as advised, wake from zero, Stop; bad input."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from support import ready, wait_status
+
+from bentocloud_jupyter.core.api.evaluate import map as bc_map
+from bentocloud_jupyter.core.calls.batch import Batch
+from bentocloud_jupyter.core.calls.outcomes import STOPPED, MapResult
+from bentocloud_jupyter.core.calls.planning import plan
+from bentocloud_jupyter.core.errors import InvalidInputError, NotFoundError, NotReadyError
+from bentocloud_jupyter.sandbox.latency import model_for
+
+TEXTS = [{"text": f"Sentence {i}. And more."} for i in range(12)]
+
+
+@pytest.fixture
+def sbx(sbx_context: Any) -> Iterator[Any]:
+    model = model_for(sbx_context.state)
+    model.reset()
+    yield sbx_context
+    model.reset()
+
+
+def _service_calls(sandbox: Any, route: str = "POST /_svc/{name}/{path:path}") -> int:
+    return int(sandbox.stats()["by_route"].get(route, 0))
+
+
+def test_map_blocks_without_a_loop_and_keeps_input_order(sbx: Any) -> None:
+    ready("map-sum")
+    model_for(sbx.state).set("map-sum", "summarize", base=0.02, jitter=0.05, per_replica=2, seed=1)
+    handle = bc_map("map-sum", "summarize", TEXTS, concurrency=4)
+    result = handle.result()
+    assert handle.done() and isinstance(result, MapResult) and len(result) == 12
+    assert result.outputs[:12] == [{"summary": f"Sentence {i}."} for i in range(12)]
+    assert [i.index for i in result] == list(range(12))
+    assert model_for(sbx.state).snapshot("map-sum")["peak_in_flight"] <= 4
+
+
+def test_failed_items_are_recorded_with_one_line(sbx: Any) -> None:
+    ready("map-iris", "iris_classifier:v1")
+    rows = [{"input_data": [[5.1, 3.5, 1.4, 0.2]]}, {"input_data": [[1, 2, 3]]}, {"input_data": [[6.3, 3.3, 6, 2.5]]}]
+    result = bc_map("map-iris", "classify", rows, concurrency=2).result()
+    assert result.outputs == [[0], None, [2]]
+    bad = result.failed
+    assert len(bad) == 1 and bad[0].status == 400 and "\n" not in (bad[0].error or "")
+    assert "1 failed (1x 400)" in result.summary() and "#1:" in repr(result)
+
+
+def test_on_a_running_loop_it_returns_a_handle_at_once(sbx: Any) -> None:
+    ready("map-loop")
+    model_for(sbx.state).set("map-loop", base=0.05)
+    seen: list[str] = []
+
+    async def main() -> tuple[MapResult, bool]:
+        handle = bc_map("map-loop", "summarize", TEXTS[:6], concurrency=3)
+        handle.progress.listeners.append(lambda p: seen.append(p.state))
+        early = handle.done()
+        with pytest.raises(NotReadyError, match="still running"):
+            handle.result()
+        return await handle, early
+
+    result, early = asyncio.run(main())
+    assert not early and len(result.outputs) == 6 and all(result.outputs)
+    assert seen[0] == "running" and seen[-1] == "done"
+
+
+def test_stop_cancels_the_rest(sbx: Any) -> None:
+    ready("map-stop")
+    model_for(sbx.state).set("map-stop", base=0.2)
+
+    async def main() -> MapResult:
+        handle = bc_map("map-stop", "summarize", TEXTS, concurrency=2)
+        handle.progress.listeners.append(lambda p: handle.stop() if p.done >= 2 else None)
+        return await handle
+
+    result = asyncio.run(main())
+    assert result.stopped and sum(i.ok for i in result) >= 2
+    assert sum(i.error == STOPPED for i in result) >= 8 and len(result) == 12
+
+
+def test_scaled_to_zero_is_woken_visibly(sbx: Any) -> None:
+    ready("map-zero", scaling_min=0, scaling_max=2)
+    wait_status("map-zero", {"scaled-to-zero"})
+    model_for(sbx.state).set("map-zero", base=0.01, cold_start=0.02)
+    states: list[str] = []
+
+    async def main() -> MapResult:
+        handle = bc_map("map-zero", "summarize", TEXTS[:4])
+        handle.progress.listeners.append(lambda p: states.append(p.state))
+        return await handle
+
+    result = asyncio.run(main())
+    assert all(result.outputs) and states[0] == "waking" and "done" in states
+    assert model_for(sbx.state).snapshot("map-zero")["cold_starts"] >= 1
+
+
+def test_429_and_503_are_retried_as_advised(sbx: Any) -> None:
+    ready("map-retry")
+    checked = plan("map-retry", "summarize", TEXTS[:3], concurrency=1, retries=2, timeout=5, context=None,
+                   cluster=None)
+    answers = iter([httpx.Response(429, headers={"Retry-After": "0"}, json={"error": "slow down"}),
+                    httpx.Response(503, headers={"Retry-After": "0"}, json={"error": "waking"}),
+                    *[httpx.Response(200, json={"summary": "ok"})] * 3])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return next(answers)
+
+    result = asyncio.run(Batch(checked, transport=httpx.MockTransport(handler)).run())
+    assert result.outputs == [{"summary": "ok"}] * 3 and result[0].attempts == 3
+    always = httpx.MockTransport(lambda r: httpx.Response(429, headers={"Retry-After": "0"}, json={"error": "no"}))
+    limited = asyncio.run(Batch(checked, transport=always).run())
+    assert [i.status for i in limited] == [429] * 3 and limited[0].attempts == 3 and "429" in (limited[0].error or "")
+
+
+@pytest.mark.parametrize(("args", "error", "words"), [
+    (("map-bad", "nope", [{"text": "x"}]), NotFoundError, "has no API 'nope' (its APIs: summarize)"),
+    (("map-bad", "summarize", [{"text": "x"}, {"txt": "x"}]), InvalidInputError, "input #1 does not match"),
+    (("map-bad", "summarize", [{"text": 3}]), InvalidInputError, "field 'text' should be string"),
+    (("map-bad", "summarize", ["{not json"]), InvalidInputError, "input #0"),
+    (("map-bad", "summarize", []), InvalidInputError, "inputs is empty"),
+    (("map-bad", "summarize", {"text": "x"}), InvalidInputError, "a list of bodies"),
+])
+def test_bad_input_is_one_line_and_nothing_is_sent(sbx: Any, args: tuple[Any, ...], error: type[Exception],
+                                                   words: str) -> None:
+    ready("map-bad")
+    before = _service_calls(sbx)
+    with pytest.raises(error) as caught:
+        bc_map(*args)
+    assert words in str(caught.value) and "\n" not in str(caught.value) and _service_calls(sbx) == before
+
+
+@pytest.mark.parametrize(("knobs", "words"), [({"concurrency": 0}, "concurrency must be"),
+                                              ({"concurrency": True}, "concurrency must be"),
+                                              ({"retries": -1}, "retries must be"),
+                                              ({"timeout": float("nan")}, "timeout must be")])
+def test_bad_knobs_are_refused(sbx: Any, knobs: dict[str, Any], words: str) -> None:
+    with pytest.raises(InvalidInputError, match=words):
+        bc_map("map-bad", "summarize", [{"text": "x"}], **knobs)
+
+
+def test_a_deployment_neither_running_nor_scaled_to_zero_is_refused(sbx: Any) -> None:
+    from bentocloud_jupyter.core.api.deployments import deploy, terminate
+
+    deploy("summarizer:v3", name="map-off", wait=True)
+    terminate("map-off", wait=True)
+    before = _service_calls(sbx)
+    with pytest.raises(NotReadyError, match="is terminated, neither running nor scaled to zero"):
+        bc_map("map-off", "summarize", [{"text": "x"}])
+    assert _service_calls(sbx) == before
