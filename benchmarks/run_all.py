@@ -1,6 +1,7 @@
 """Run every benchmark, each in its own interpreter, and print one markdown report.
 
 Usage: python benchmarks/run_all.py [--write-readme] [--kernel-python PATH] [--push-size-mb N | --skip-push]
+       [--network-size-mb N | --skip-network]
 
 With ``--write-readme`` the report also replaces the block between the ``results:start`` and
 ``results:end`` markers in benchmarks/README.md. Run it with an interpreter that has both this
@@ -9,7 +10,9 @@ project (``.[test]``) and ``bentoml==1.4.40`` installed, e.g. /work/main/.venv-c
 ``--kernel-python`` (default: ``$BCJ_BENCH_KERNEL_PYTHON``, else ``<repo>/.venv/bin/python`` when it
 exists, else this interpreter) and is reported as skipped when that interpreter lacks them.
 ``bench_push.py`` pushes a ``--push-size-mb`` model (default 500 MiB, ~1.5 min and ~2.5 GB of temporary
-disk); ``--skip-push`` leaves it out.
+disk); ``--skip-push`` leaves it out. ``bench_network.py`` pushes and pulls a ``--network-size-mb`` model
+(default 2048 MiB, ~3 min and ~14 GB of temporary disk) at 50 MB/s per connection and 50 ms round trip;
+``--skip-network`` leaves it out.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ["bench_import.py", "bench_load_ext.py", "bench_list.py", "bench_status_latency.py",
-           "bench_watch_requests.py", "bench_kernel_roundtrip.py", "bench_push.py"]
+           "bench_watch_requests.py", "bench_kernel_roundtrip.py", "bench_push.py", "bench_network.py"]
 KERNEL_SCRIPT = "bench_kernel_roundtrip.py"
 PUSH_SCRIPT = "bench_push.py"
+NETWORK_SCRIPT = "bench_network.py"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
 
@@ -71,6 +75,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--push-size-mb", type=int, default=500,
                         help=f"model size in MiB for {PUSH_SCRIPT} (default %(default)s)")
     parser.add_argument("--skip-push", action="store_true", help=f"do not run {PUSH_SCRIPT}")
+    parser.add_argument("--network-size-mb", type=int, default=2048,
+                        help=f"model size in MiB for {NETWORK_SCRIPT} (default %(default)s)")
+    parser.add_argument("--skip-network", action="store_true", help=f"do not run {NETWORK_SCRIPT}")
     args = parser.parse_args(argv)
     today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
     parts = [f"Measured {today} (UTC) with `benchmarks/run_all.py`."]
@@ -82,7 +89,11 @@ def main(argv: list[str] | None = None) -> None:
         if name == PUSH_SCRIPT and args.skip_push:
             parts.append(f"_{name} skipped (--skip-push)._")
             continue
+        if name == NETWORK_SCRIPT and args.skip_network:
+            parts.append(f"_{name} skipped (--skip-network)._")
+            continue
         extra = ["--size-mb", str(args.push_size_mb)] if name == PUSH_SCRIPT else []
+        extra = ["--size", str(args.network_size_mb)] if name == NETWORK_SCRIPT else extra
         output, elapsed = run_script(name, python, extra)
         parts.append(f"{output}\n\n_{name} took {elapsed:.0f} s._")
     report = "\n\n".join(parts)

@@ -41,6 +41,8 @@ class RangeHost(BaseHTTPRequestHandler):
         body, claimed = DATA[start:end + 1], f"bytes {start}-{end}/{len(DATA)}"
         if self.mode == "wrong":
             claimed = f"bytes 0-{len(body) - 1}/{len(DATA)}"
+        if self.mode == "resized" and start > 0:
+            claimed = f"bytes {start}-{end}/{10**15}"
         self.answer(206, body, {"Content-Range": claimed}, cut=self.mode == "short" and start > 0)
 
     def answer(self, status: int, body: bytes, headers: dict[str, str], cut: bool = False) -> None:
@@ -91,6 +93,12 @@ def test_a_host_without_ranges_is_read_as_one_stream(host: str, client: BentoClo
 def test_another_range_than_asked_is_refused(host: str, client: BentoCloudClient, tmp_path: Path) -> None:
     RangeHost.mode = "wrong"
     with pytest.raises(ProtocolError, match="another byte range"):
+        ranged.ranged_download(client, host, tmp_path / "a.tar", "x", ProgressBoard(), range_size=7000)
+
+
+def test_a_slice_announcing_another_size_is_refused(host: str, client: BentoCloudClient, tmp_path: Path) -> None:
+    RangeHost.mode = "resized"
+    with pytest.raises(ProtocolError, match="another size"):
         ranged.ranged_download(client, host, tmp_path / "a.tar", "x", ProgressBoard(), range_size=7000)
 
 

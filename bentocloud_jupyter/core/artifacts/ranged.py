@@ -47,6 +47,7 @@ class RangedFetch:
     label: str
     progress: Progress
     range_size: int = RANGE_SIZE
+    total: int = 0  # announced by the first answer; every slice must agree
     cancelled: threading.Event = field(default_factory=threading.Event)
     http: httpx.Client = field(init=False)
 
@@ -94,7 +95,10 @@ class RangedFetch:
             try:
                 response = opened or self.open(start, end)
                 opened = None
-                check_range(response, start, end)
+                if check_range(response, start, end) != self.total:
+                    response.close()
+                    raise ProtocolError("The storage service announced another size for a slice of the download; "
+                                        "refusing it.")
                 with self.target.open("r+b") as handle:
                     handle.seek(start)
                     written = self.copy(response, handle, end - start + 1)
@@ -137,12 +141,25 @@ def ranged_download(client: BentoCloudClient, url: str, target: Path, label: str
             progress.start(label, announced(first.headers.get("content-length")))
             with target.open("r+b") as handle:
                 return fetch.copy(first, handle, None)
-        total = check_range(first, 0, fetch.range_size - 1)
+        total = fetch.total = check_range(first, 0, fetch.range_size - 1)
         progress.start(label, total)
-        starts = range(0, total, fetch.range_size)
-        jobs: list[Callable[[], None]] = [lambda: fetch.slice(0, min(fetch.range_size, total) - 1, first)]
-        jobs += [functools.partial(fetch.slice, s, min(s + fetch.range_size, total) - 1) for s in starts[1:]]
-        run_jobs(jobs, streams, fetch.cancelled, progress)
+        starts = iter(range(fetch.range_size, total, fetch.range_size))  # lazy: a huge total costs no memory
+        lock = threading.Lock()
+
+        def worker(opened: httpx.Response | None = None) -> None:
+            if opened is not None:
+                fetch.slice(0, min(fetch.range_size, total) - 1, opened)
+            while not fetch.cancelled.is_set():
+                with lock:
+                    start = next(starts, None)
+                if start is None:
+                    return
+                fetch.slice(start, min(start + fetch.range_size, total) - 1)
+
+        count = min(streams, -(-total // fetch.range_size))
+        jobs: list[Callable[[], None]] = [functools.partial(worker, first)]
+        jobs += [worker] * (count - 1)
+        run_jobs(jobs, count, fetch.cancelled, progress)
         if target.stat().st_size != total:
             raise ProtocolError(f"The download has {target.stat().st_size} bytes, not the {total} announced; "
                                 "try again.")
