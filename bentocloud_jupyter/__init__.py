@@ -21,20 +21,50 @@ from typing import Any
 
 from bentocloud_jupyter._version import __version__
 
-__all__ = ["__version__", "bentos", "call", "clusters", "configure", "contexts", "delete", "deploy", "get",
-           "instance_types", "list_deployments", "load_ipython_extension", "login", "logout", "logs", "models",
-           "openapi", "pull", "push", "start_sandbox", "start_watch", "status", "stop_sandbox", "terminate",
-           "unload_ipython_extension", "unwatch", "update", "use_context", "watch", "whoami"]
+__all__ = [
+    "__version__",
+    "apply",
+    "bentos",
+    "call",
+    "clusters",
+    "configure",
+    "contexts",
+    "delete",
+    "deploy",
+    "get",
+    "instance_types",
+    "list_deployments",
+    "load_ipython_extension",
+    "login",
+    "logout",
+    "logs",
+    "models",
+    "openapi",
+    "pull",
+    "push",
+    "start",
+    "start_sandbox",
+    "start_watch",
+    "status",
+    "stop_sandbox",
+    "terminate",
+    "unload_ipython_extension",
+    "unwatch",
+    "update",
+    "use_context",
+    "watch",
+    "whoami",
+]
 __all__ += ["api_tokens", "apply_secret", "create_api_token", "create_secret", "delete_api_token", "delete_secret",
             "get_api_token", "secrets"]
-__all__ += ["map"]
+__all__ += ["bench", "map"]
 
-_API = {"bentos", "call", "clusters", "configure", "contexts", "delete", "deploy", "get", "instance_types",
+_API = {"apply", "bentos", "call", "clusters", "configure", "contexts", "delete", "deploy", "get", "instance_types",
         "list_deployments", "login", "logout", "logs", "models", "openapi", "pull", "push", "start_watch", "status",
         "terminate", "update", "use_context", "whoami"}
 _API |= {"api_tokens", "apply_secret", "create_api_token", "create_secret", "delete_api_token", "delete_secret",
          "get_api_token", "secrets"}
-_API |= {"map"}
+_API |= {"bench", "map"}
 _SANDBOX = {"start_sandbox", "stop_sandbox"}
 
 

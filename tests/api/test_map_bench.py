@@ -154,3 +154,93 @@ def test_a_deployment_neither_running_nor_scaled_to_zero_is_refused(sbx: Any) ->
     with pytest.raises(NotReadyError, match="is terminated, neither running nor scaled to zero"):
         bc_map("map-off", "summarize", [{"text": "x"}])
     assert _service_calls(sbx) == before
+
+
+# ------------------------------------------------------------------------------------------------ bench
+
+
+def test_bench_reports_requests_errors_percentiles_and_charts(sbx: Any) -> None:
+    from bentocloud_jupyter.core.api.evaluate import bench
+
+    ready("bench-sum")
+    model_for(sbx.state).set("bench-sum", "summarize", base=0.01, jitter=0.02, per_replica=2, seed=5)
+    report = bench("bench-sum", "summarize", {"text": "A <tag>. B."}, n=20, concurrency=4).result()
+    assert report.requests == 20 and report.errors == {} and report.throughput > 0
+    stats = report.stats()
+    assert 0 < stats["p50"] <= stats["p90"] <= stats["p99"] <= stats["max"]
+    text = repr(report)
+    assert "requests     20" in text and "p99" in text and "throughput" in text
+    html = report._repr_html_()
+    assert html.count("<svg") == 2 and "<tag>" not in html and html.count("<circle") == 20
+
+
+def test_bench_records_errors_by_status(sbx: Any) -> None:
+    from bentocloud_jupyter.core.api.evaluate import bench
+
+    ready("bench-iris", "iris_classifier:v1")
+    report = bench("bench-iris", "classify", '{"input_data": [[1, 2, 3]]}', n=6, concurrency=3).result()
+    assert report.requests == 6 and report.errors == {"400": 6}
+    assert "errors       400: 6" in repr(report)
+
+
+def test_bench_duration_stops_sending_new_calls(sbx: Any) -> None:
+    from bentocloud_jupyter.core.api.evaluate import bench
+
+    ready("bench-time")
+    model_for(sbx.state).set("bench-time", base=0.05)
+    report = bench("bench-time", "summarize", {"text": "x"}, concurrency=2, duration=0.3).result()
+    assert 1 <= report.requests < 1000 and len(report.run) == report.requests and report.errors == {}
+
+
+def test_bench_bad_knobs(sbx: Any) -> None:
+    from bentocloud_jupyter.core.api.evaluate import bench
+
+    for knobs, words in (({"n": 0}, "n must be"), ({"duration": -1}, "duration must be"),
+                         ({"concurrency": 0}, "concurrency must be")):
+        with pytest.raises(InvalidInputError, match=words):
+            bench("bench-none", "summarize", {"text": "x"}, **knobs)
+
+
+def test_to_dataframe_needs_pandas_and_gives_one_row_per_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import types
+
+    from bentocloud_jupyter.core.calls.bench_report import BenchReport, percentile
+    from bentocloud_jupyter.core.calls.outcomes import Item
+
+    run = MapResult("d", "a", (Item(0, 200, {}, None, 10.0), Item(1, 503, None, "busy", 30.0),
+                               Item(2, None, error=STOPPED)), elapsed=1.0, stopped=True)
+    report = BenchReport(run, 2)
+    assert report.requests == 2 and report.errors == {"503": 1} and report.throughput == 2.0
+    assert percentile([1, 2, 3, 4], 50) == 2 and percentile([], 99) == 0.0
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(InvalidInputError, match="needs pandas"):
+        report.to_dataframe()
+    fake = types.ModuleType("pandas")
+    fake.DataFrame = lambda rows: rows  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "pandas", fake)
+    rows = report.to_dataframe()
+    assert [r["status"] for r in rows] == [200, 503] and rows[1]["error"] == "busy"
+
+
+def test_bench_parser_matches_the_verb() -> None:
+    import inspect
+
+    from bentocloud_jupyter.core.api.evaluate import bench
+    from bentocloud_jupyter.ipython.eval_parsers import EVAL_SUBCOMMANDS
+
+    entry = EVAL_SUBCOMMANDS["bench"]
+    assert entry.verb == "api.bench"
+    parser = entry.parser
+    defaults = {a.dest: a.default for a in parser._actions if a.dest != "help"}
+    params = {n: p.default for n, p in inspect.signature(bench).parameters.items()}
+    assert set(defaults) == set(params)
+    assert all(defaults[n] == d for n, d in params.items() if d is not inspect.Parameter.empty)
+    args = parser.parse_args(["s", "summarize", "--json", '{"text": "a"}', "-n", "5", "-c", "2", "--duration",
+                              "30s"])
+    assert (args.n, args.concurrency, args.duration, args.json) == (5, 2, 30.0, '{"text": "a"}')
+    assert parser.parse_args(["s", "a", "--duration", "500ms"]).duration == 0.5
+    assert parser.parse_args(["s", "a", "--duration", "2m"]).duration == 120.0
+    for bad in (["s", "a", "-c", "0"], ["s", "a", "--duration", "soon"], ["s", "a", "-n", "-3"]):
+        with pytest.raises(Exception, match="not a"):
+            parser.parse_args(bad)

@@ -26,6 +26,7 @@ from bentocloud_jupyter.core.api.accounts import (
     use_context,
     whoami,
 )
+from bentocloud_jupyter.core.api.applying import apply
 from bentocloud_jupyter.core.api.artifacts import bentos, models, pull, push
 from bentocloud_jupyter.core.api.deployments import (
     OUTPUTS,
@@ -33,11 +34,12 @@ from bentocloud_jupyter.core.api.deployments import (
     deploy,
     get,
     list_deployments,
+    start,
     status,
     terminate,
     update,
 )
-from bentocloud_jupyter.core.api.evaluate import map
+from bentocloud_jupyter.core.api.evaluate import bench, map
 from bentocloud_jupyter.core.api.following import follow_deployment, start_watch, unwatch, watched
 from bentocloud_jupyter.core.api.platform import clusters, instance_types
 from bentocloud_jupyter.core.api.secrets import apply_secret, create_secret, delete_secret, secrets
@@ -45,10 +47,10 @@ from bentocloud_jupyter.core.api.serving import call, logs, openapi
 from bentocloud_jupyter.core.api.settings import configure
 from bentocloud_jupyter.core.api.tokens import api_tokens, create_api_token, delete_api_token, get_api_token
 
-__all__ = ["OUTPUTS", "bentos", "call", "clusters", "configure", "contexts", "credentials_file", "delete", "deploy",
-           "follow_deployment", "get", "instance_types", "list_deployments", "login", "logout", "logs", "models",
-           "openapi", "pull", "push", "start_browser_login", "start_watch", "status", "terminate", "unwatch",
-           "update", "use_context", "watched", "whoami"]
+__all__ = ["OUTPUTS", "apply", "bentos", "call", "clusters", "configure", "contexts", "credentials_file", "delete",
+           "deploy", "follow_deployment", "get", "instance_types", "list_deployments", "login", "logout", "logs",
+           "models", "openapi", "pull", "push", "start", "start_browser_login", "start_watch", "status", "terminate",
+           "unwatch", "update", "use_context", "watched", "whoami"]
 __all__ += ["api_tokens", "apply_secret", "create_api_token", "create_secret", "delete_api_token", "delete_secret",
             "get_api_token", "secrets"]
-__all__ += ["map"]
+__all__ += ["bench", "map"]

@@ -41,6 +41,12 @@ class Plan:
     retries: int
     timeout: float
     probe: Exchange[int] | None = None  # set when the deployment is scaled to zero
+    count: int = 0  # calls to make, cycling through the exchanges (0: one per exchange)
+    duration: float | None = None  # send no new call after this many seconds (a timed load test)
+
+    @property
+    def total(self) -> int:
+        return self.count or len(self.exchanges)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -60,8 +66,8 @@ class Batch:
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.plan = plan
         self.transport = transport  # tests hand in a hostile one
-        self.progress = progress or Progress(plan.name, plan.api, len(plan.exchanges))
-        self.items: list[Item | None] = [None] * len(plan.exchanges)
+        self.progress = progress or Progress(plan.name, plan.api, plan.total)
+        self.items: list[Item | None] = [None] * plan.total
         self.stopped = False
         self._workers: list[asyncio.Task[None]] = []
         self._next = 0
@@ -76,19 +82,21 @@ class Batch:
     async def run(self) -> MapResult:
         self._t0 = time.perf_counter()
         plan = self.plan
-        size = max(1, min(plan.concurrency, len(plan.exchanges)))
+        size = max(1, min(plan.concurrency, plan.total))
         limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
         options = {**http_options(), "timeout": plan.timeout, "limits": limits, "transport": self.transport}
         async with httpx.AsyncClient(**options) as http:
             if plan.probe is not None and not self.stopped:
                 await self._wake(http, plan.probe)
             self.progress.emit("running", "")
+            self._t0 = time.perf_counter()  # the clock of the calls starts after the wake-up
             self._workers = [asyncio.ensure_future(self._work(http)) for _ in range(size)]
             await asyncio.gather(*self._workers, return_exceptions=True)
         return self._finish()
 
     def _finish(self) -> MapResult:
-        items = tuple(item or Item(i, None, error=STOPPED) for i, item in enumerate(self.items))
+        sent = self.items if self.plan.duration is None or self.stopped else self.items[:self._next]
+        items = tuple(item or Item(i, None, error=STOPPED) for i, item in enumerate(sent))
         self.progress.emit("stopped" if self.stopped else "done", "")
         return MapResult(self.plan.name, self.plan.api, items, time.perf_counter() - self._t0, self.stopped)
 
@@ -108,8 +116,13 @@ class Batch:
                                     "check its status and logs.")
             await asyncio.sleep(WAKE_STEP)
 
+    def _more(self) -> bool:
+        if self.stopped or self._next >= len(self.items):
+            return False
+        return self.plan.duration is None or time.perf_counter() - self._t0 < self.plan.duration
+
     async def _work(self, http: httpx.AsyncClient) -> None:
-        while not self.stopped and self._next < len(self.items):
+        while self._more():
             index, self._next = self._next, self._next + 1
             item = await self._call(http, index)
             self.items[index] = item
@@ -118,7 +131,7 @@ class Batch:
             self.progress.emit()
 
     async def _call(self, http: httpx.AsyncClient, index: int) -> Item:
-        exchange = self.plan.exchanges[index]
+        exchange = self.plan.exchanges[index % len(self.plan.exchanges)]
         started = time.perf_counter()
         attempt = 0
         while True:

@@ -29,6 +29,7 @@ class BatchHandle(Generic[T]):
         self._finish = finish
         self._task: asyncio.Task[T] | None = None
         self._value: T | None = None
+        self.on_done: list[Callable[[T], None]] = []  # panels: called with the outcome, on the loop's thread
 
     @property
     def progress(self) -> Progress:
@@ -37,6 +38,8 @@ class BatchHandle(Generic[T]):
     async def _run(self) -> T:
         value = self._finish(await self.batch.run())
         self._value = value
+        for listener in list(self.on_done):
+            listener(value)
         return value
 
     def run_blocking(self) -> BatchHandle[T]:
