@@ -244,3 +244,28 @@ def test_bench_parser_matches_the_verb() -> None:
     for bad in (["s", "a", "-c", "0"], ["s", "a", "--duration", "soon"], ["s", "a", "-n", "-3"]):
         with pytest.raises(Exception, match="not a"):
             parser.parse_args(bad)
+
+
+def test_stop_while_waking_sends_no_call(sbx: Any) -> None:
+    import dataclasses
+
+    from bentocloud_jupyter.core.calls.invoke import probe_exchange
+    from bentocloud_jupyter.core.calls.outcomes import Progress
+    from bentocloud_jupyter.core.rest import session
+
+    ready("map-wake-stop")
+    checked = plan("map-wake-stop", "summarize", TEXTS[:3], concurrency=2, retries=0, timeout=5, context=None,
+                   cluster=None)
+    client, resolved = session.client_for(None)
+    probe = probe_exchange(client.get_deployment("map-wake-stop"), resolved.context)
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.path)
+        return httpx.Response(503, text="waking")
+
+    progress = Progress("map-wake-stop", "summarize", 3)
+    batch = Batch(dataclasses.replace(checked, probe=probe), progress, transport=httpx.MockTransport(handler))
+    progress.listeners.append(lambda p: batch.stop() if p.state == "waking" else None)
+    result = asyncio.run(batch.run())
+    assert result.stopped and all(i.error == STOPPED for i in result) and sent == []

@@ -104,7 +104,7 @@ class Batch:
         """Poll ``/readyz`` (the first request wakes it) until it answers 200, showing that we wait."""
         self.progress.emit("waking", f"{self.plan.name} is scaled to zero; waking it up")
         deadline = time.monotonic() + WAKE_TIMEOUT
-        while True:
+        while not self.stopped:
             try:
                 status = probe.read(await http.send(probe.request(http)), 0.0)
             except httpx.HTTPError:
