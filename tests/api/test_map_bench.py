@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -247,8 +248,6 @@ def test_bench_parser_matches_the_verb() -> None:
 
 
 def test_stop_while_waking_sends_no_call(sbx: Any) -> None:
-    import dataclasses
-
     from bentocloud_jupyter.core.calls.invoke import probe_exchange
     from bentocloud_jupyter.core.calls.outcomes import Progress
     from bentocloud_jupyter.core.rest import session
@@ -269,3 +268,26 @@ def test_stop_while_waking_sends_no_call(sbx: Any) -> None:
     progress.listeners.append(lambda p: batch.stop() if p.state == "waking" else None)
     result = asyncio.run(batch.run())
     assert result.stopped and all(i.error == STOPPED for i in result) and sent == []
+
+
+def test_a_batch_that_fails_says_so_and_result_raises_it(sbx: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    ready("map-never")
+
+    async def failing_wake(self: Batch, http: Any, probe: Any) -> None:
+        raise NotReadyError("Deployment 'map-never' did not wake up within 0 s; check its status and logs.")
+
+    monkeypatch.setattr(Batch, "_wake", failing_wake)
+
+    async def main() -> Any:
+        handle = bc_map("map-never", "summarize", TEXTS[:2])
+        handle.batch.plan = dataclasses.replace(handle.batch.plan, probe=handle.batch.plan.exchanges[0])
+        states: list[str] = []
+        handle.progress.listeners.append(lambda p: states.append(p.state))
+        with pytest.raises(NotReadyError, match="did not wake up"):
+            await handle
+        with pytest.raises(NotReadyError, match="did not wake up"):
+            handle.result()
+        return states, handle
+
+    states, handle = asyncio.run(main())
+    assert states[-1] == "failed" and "did not wake up" in repr(handle)

@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 from bentocloud_jupyter.core.calls.batch import Batch
 from bentocloud_jupyter.core.calls.outcomes import MapResult, Progress
 from bentocloud_jupyter.core.display import esc
-from bentocloud_jupyter.core.errors import NotReadyError
+from bentocloud_jupyter.core.errors import BentoCloudError, NotReadyError
 
 __all__ = ["BatchHandle", "start"]
 
@@ -36,7 +36,12 @@ class BatchHandle(Generic[T]):
         return self.batch.progress
 
     async def _run(self) -> T:
-        value = self._finish(await self.batch.run())
+        try:
+            outcome = await self.batch.run()
+        except BentoCloudError as exc:  # e.g. it never woke up: the panel says so, result() raises it
+            self.progress.emit("failed", exc.message)
+            raise
+        value = self._finish(outcome)
         self._value = value
         for listener in list(self.on_done):
             listener(value)
@@ -50,6 +55,7 @@ class BatchHandle(Generic[T]):
     def run_on(self, loop: asyncio.AbstractEventLoop) -> BatchHandle[T]:
         """Start on ``loop`` (the kernel's) and return at once."""
         self._task = loop.create_task(self._run())
+        self._task.add_done_callback(_retrieved)
         return self
 
     def done(self) -> bool:
@@ -88,6 +94,12 @@ class BatchHandle(Generic[T]):
             html = getattr(self._value, "_repr_html_", None)
             return str(html()) if callable(html) else f"<pre>{esc(repr(self._value))}</pre>"
         return f'<div class="bcj-batch">{esc(self.progress.line())}</div>'
+
+
+def _retrieved(task: asyncio.Task[Any]) -> None:
+    """Mark a failure as seen (it is on the panel and in result()), so asyncio does not log it at exit."""
+    if not task.cancelled():
+        task.exception()
 
 
 def start(batch: Batch, finish: Callable[[MapResult], T]) -> BatchHandle[T]:
