@@ -26,6 +26,7 @@ import threading
 import weakref
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import quote, urlencode
 
 PRESIGN_TTL = 3600.0  # seconds a presigned URL stays valid (store clock)
@@ -151,14 +152,36 @@ async def receive_to(stream: AsyncIterator[bytes], target: Path, limit: int,
     return size, f'"{digest.hexdigest()}"'
 
 
+def copy_into(src: BinaryIO, out: BinaryIO) -> None:
+    """Append ``src`` to ``out``: in the kernel where it can (``copy_file_range``), else a streamed copy.
+
+    Completing a multi-GB upload is an in-place join on S3; here a user-space copy of every byte took
+    seconds per GB and weighed on every push benchmark alike.
+    """
+    copy_range = getattr(os, "copy_file_range", None)
+    if copy_range is not None:
+        out.flush()
+        start = os.lseek(out.fileno(), 0, os.SEEK_CUR)
+        try:
+            while copy_range(src.fileno(), out.fileno(), 64 * 1024 * 1024):
+                pass
+            return
+        except OSError:  # not supported here: undo whatever was copied, then copy in user space
+            os.ftruncate(out.fileno(), start)
+            os.lseek(out.fileno(), start, os.SEEK_SET)
+            src.seek(0)
+            out.seek(start)
+    shutil.copyfileobj(src, out, 1024 * 1024)
+
+
 def concatenate(parts: list[Path], target: Path) -> int:
-    """Join multipart parts into ``target`` (streamed copy); returns the total size."""
+    """Join multipart parts into ``target``; returns the total size."""
     partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.partial")
     try:
         with open(partial, "wb") as out:
             for part in parts:
                 with open(part, "rb") as src:
-                    shutil.copyfileobj(src, out, 1024 * 1024)
+                    copy_into(src, out)
         os.replace(partial, target)
     finally:
         if partial.exists():
