@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,6 +12,7 @@ import pytest
 from transfer_helpers import act, pull, push
 
 from bentocloud_jupyter.sandbox import Faults, Sandbox, network
+from bentocloud_jupyter.sandbox.storage import concatenate
 
 
 def test_knobs_are_settable_by_attribute_and_by_post(sandbox: Sandbox, client: httpx.Client) -> None:
@@ -112,3 +114,19 @@ def test_presigned_get_honours_range(sandbox: Sandbox, client: httpx.Client) -> 
     tail = httpx.get(url, headers={"Range": "bytes=99990-"})
     assert tail.status_code == 206 and tail.content == data[99990:]
     assert httpx.get(url, headers={"Range": "bytes=200000-"}).status_code == 416
+
+
+@pytest.mark.parametrize("kernel_copy", [True, False])
+def test_parts_are_joined_in_order_with_or_without_copy_file_range(kernel_copy: bool, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    if not kernel_copy:
+        def refuse(*args: object) -> int:
+            raise OSError("not supported")
+        monkeypatch.setattr(os, "copy_file_range", refuse, raising=False)
+    chunks = [os.urandom(n) for n in (10, 70_000, 1, 0, 5000)]
+    paths = []
+    for index, chunk in enumerate(chunks):
+        paths.append(tmp_path / f"part{index}")
+        paths[-1].write_bytes(chunk)
+    assert concatenate(paths, tmp_path / "archive.tar") == sum(map(len, chunks))
+    assert (tmp_path / "archive.tar").read_bytes() == b"".join(chunks)
