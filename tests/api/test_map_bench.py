@@ -291,3 +291,29 @@ def test_a_batch_that_fails_says_so_and_result_raises_it(sbx: Any, monkeypatch: 
 
     states, handle = asyncio.run(main())
     assert states[-1] == "failed" and "did not wake up" in repr(handle)
+
+
+def test_files_go_as_bentoml_clients_send_them(sbx: Any, tmp_path: Any) -> None:
+    image = tmp_path / "cat.png"
+    image.write_bytes(b"\x89PNG fake bytes")
+    raw = tmp_path / "notes.txt"
+    raw.write_text("plain bytes", encoding="utf-8")
+    ready("map-files")
+    checked = plan("map-files", "summarize", [{"image": image, "top_k": 3}, raw], concurrency=1, retries=0,
+                   timeout=5, context=None, cluster=None)
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"ok": True})
+
+    result = asyncio.run(Batch(checked, transport=httpx.MockTransport(handler)).run())
+    assert result.outputs == [{"ok": True}] * 2
+    form, plain = seen
+    assert form.headers["content-type"].startswith("multipart/form-data; boundary=")
+    body = form.content
+    assert b'name="image"; filename="cat.png"' in body and b"\x89PNG fake bytes" in body
+    assert b'name="top_k"' in body and b"\r\n\r\n3\r\n" in body
+    assert plain.headers["content-type"] == "text/plain" and plain.content == b"plain bytes"
+    with pytest.raises(InvalidInputError, match="input #0: Cannot read"):
+        bc_map("map-files", "summarize", [{"image": tmp_path / "missing.png"}])

@@ -32,7 +32,8 @@ def _same(result: MapResult) -> MapResult:
 
 def map(name: str, api: str, inputs: Iterable[Any], concurrency: int = 8, timeout: float | None = None,
         retries: int = 2, context: str | None = None, *, cluster: str | None = None) -> BatchHandle[MapResult]:
-    """Call ``api`` of deployment ``name`` once per input (a JSON body, or a ``pathlib.Path`` to send as a file).
+    """Call ``api`` of deployment ``name`` once per input: a JSON body, a ``pathlib.Path`` (its bytes), or a dict
+    holding paths (a multipart form, as BentoML's clients send file inputs).
 
     ``concurrency`` calls at a time; ``timeout`` seconds per request (the session's by default); each call is
     retried up to ``retries`` times on 429/503 (honouring ``Retry-After``). Results come back in input order; a

@@ -6,6 +6,8 @@ single ``call`` is), so bad input is one line raised at once, and nothing is sen
 
 from __future__ import annotations
 
+import json as jsonlib
+import mimetypes
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -45,8 +47,40 @@ def check_knobs(concurrency: Any, retries: Any, timeout: Any) -> float:
     return check_duration(timeout, "timeout", maximum=MAX_REQUEST_TIMEOUT)
 
 
+def _has_files(value: Any) -> bool:
+    return isinstance(value, dict) and any(isinstance(v, Path) for v in value.values())
+
+
+def _multipart(api: str, value: dict[str, Any]) -> CallRequest:
+    """A dict holding paths, sent as BentoML's clients send file inputs: ``multipart/form-data``, each path a
+    file part named by its key, every other value a JSON text field."""
+    files, data = [], {}
+    for key, item in value.items():
+        if isinstance(item, Path):
+            try:
+                files.append((str(key), (item.name, item.expanduser().read_bytes(),
+                                         mimetypes.guess_type(item.name)[0] or "application/octet-stream")))
+            except (OSError, ValueError) as exc:
+                raise InvalidInputError(f"Cannot read {str(item)!r}: {getattr(exc, 'strerror', None) or exc}.") \
+                    from None
+        else:
+            data[str(key)] = jsonlib.dumps(item)
+    encoded = httpx.Request("POST", "http://127.0.0.1/", data=data, files=files)
+    base = CallRequest.of(api, {}, None)
+    return CallRequest(base.api, base.path, encoded.read(), encoded.headers["content-type"])
+
+
+def _request(api: str, value: Any) -> CallRequest:
+    if _has_files(value):
+        return _multipart(api, value)
+    if isinstance(value, Path):
+        return CallRequest.of(api, None, value)
+    return CallRequest.of(api, value, None)
+
+
 def requests_for(api: str, inputs: Iterable[Any]) -> list[CallRequest]:
-    """One request per input: a :class:`~pathlib.Path` is a file to send, anything else the JSON body."""
+    """One request per input: a :class:`~pathlib.Path` is a file's bytes, a dict holding paths a multipart form
+    (as BentoML's clients send files), anything else the JSON body."""
     if isinstance(inputs, (str, bytes, dict)):
         raise InvalidInputError("inputs must be a list of bodies (or of file paths), one per call; "
                                 "for a single call use call().")
@@ -55,8 +89,7 @@ def requests_for(api: str, inputs: Iterable[Any]) -> list[CallRequest]:
         if index >= MAX_INPUTS:
             raise InvalidInputError(f"at most {MAX_INPUTS} inputs in one batch; split it.")
         try:
-            out.append(CallRequest.of(api, None if isinstance(value, Path) else value,
-                                      value if isinstance(value, Path) else None))
+            out.append(_request(api, value))
         except InvalidInputError as exc:
             raise InvalidInputError(f"input #{index}: {exc.message}") from None
     if not out:
@@ -99,9 +132,7 @@ def _check_api(view: OpenAPIView, api: str, inputs: list[Any], requests: list[Ca
 
 
 def _parsed(value: Any) -> Any:
-    import json
-
-    return json.loads(value) if isinstance(value, (str, bytes)) else value
+    return jsonlib.loads(value) if isinstance(value, (str, bytes)) else value
 
 
 def plan(name: str, api: str, inputs: Iterable[Any], *, concurrency: int, retries: int, timeout: float | None,
