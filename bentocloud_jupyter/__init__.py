@@ -64,7 +64,7 @@ _API = {"apply", "bentos", "call", "clusters", "configure", "contexts", "delete"
         "terminate", "update", "use_context", "whoami"}
 _API |= {"api_tokens", "apply_secret", "create_api_token", "create_secret", "delete_api_token", "delete_secret",
          "get_api_token", "secrets"}
-_API |= {"bench", "map"}
+_API |= {"bench", "map", "start"}
 _SANDBOX = {"start_sandbox", "stop_sandbox"}
 
 

@@ -95,17 +95,17 @@ DEPLOY_SUBCOMMANDS: dict[str, Subcommand] = {
     "start": Subcommand(simple_parser("%bentocloud start", "Restart a terminated deployment (an update with its "
                                       "current configuration) and follow it to running.", name_arg(), add_cluster,
                                       add_waiting, add_context), "restart a terminated deployment",
-                        "deployments.start"),
+                        "api.start"),
     "apply": Subcommand(_with_options("%bentocloud apply", "Create a deployment, or replace the configuration of "
                                       "the existing one (as `bentoml deployment apply`).", create=True),
-                        "create or replace a deployment from a config", "applying.apply", ("progress",)),
+                        "create or replace a deployment from a config", "api.apply", ("progress",)),
 }
 
 DEPLOY_PARSER = _with_options("%deploy", "Deploy a bento from BentoCloud (the options of `bentoml deploy`).",
                               create=True)
 DEPLOY = Subcommand(DEPLOY_PARSER, "deploy a bento", "api.deploy", ("progress",))
 CELL_DEPLOY_PARSER = _cell_deploy()
-CELL_DEPLOY = Subcommand(CELL_DEPLOY_PARSER, "apply the deployment config in the cell", "applying.apply",
+CELL_DEPLOY = Subcommand(CELL_DEPLOY_PARSER, "apply the deployment config in the cell", "api.apply",
                          ("progress",))
 
 

@@ -34,9 +34,7 @@ from bentocloud_jupyter.ipython.parsers import (
 __all__ = ["BentoCloudMagics"]
 
 _OWN_CONTEXT = {"frontend.login", "api.logout"}  # their context is what to save into / remove, not whom to ask
-_VERB_MODULES = {"api": "bentocloud_jupyter.core.api", "frontend": "bentocloud_jupyter.ipython.frontend",
-                 "deployments": "bentocloud_jupyter.core.api.deployments",
-                 "applying": "bentocloud_jupyter.core.api.applying"}
+_VERB_MODULES = {"api": "bentocloud_jupyter.core.api", "frontend": "bentocloud_jupyter.ipython.frontend"}
 
 
 @magics_class

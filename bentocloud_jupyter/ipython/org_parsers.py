@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, NoReturn
 
-from bentocloud_jupyter.ipython.parsers import (
+from bentocloud_jupyter.ipython.parser_kit import (
     HelpRequested,
     MagicArgumentParser,
     Subcommand,

@@ -33,10 +33,8 @@ TWINS: dict[str, tuple[Callable[..., Any], set[str]]] = {
     "models": (api.models, set()),
     "logs": (api.logs, set()),
     "call": (api.call, set()),
-    "start": (__import__("bentocloud_jupyter.core.api.deployments", fromlist=["start"]).start, set()),
-    "apply": (__import__("bentocloud_jupyter.core.api.applying", fromlist=["apply"]).apply, set()),
-    "start": (__import__("bentocloud_jupyter.core.api.deployments", fromlist=["start"]).start, set()),
-    "apply": (__import__("bentocloud_jupyter.core.api.applying", fromlist=["apply"]).apply, set()),
+    "start": (api.start, set()),
+    "apply": (api.apply, set()),
     "secrets": (api.secrets, set()),
     "secret": (frontend.secret, set()),  # each action's parser vs its verb: tests/magics/test_magics_secrets_tokens.py
     "api-tokens": (api.api_tokens, set()),
