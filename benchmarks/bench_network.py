@@ -17,7 +17,10 @@ of our child just before the call (for bentoml: the peak of a no-op ``bentoml mo
 model already there). All traffic stays on 127.0.0.1; HOME / BENTOML_HOME / TMPDIR are a temp dir
 deleted at the end; ``BENTOML_DO_NOT_TRACK=True``.
 
-Usage: python benchmarks/bench_network.py [--size 2048] [--bandwidth 50000000] [--rtt 0.05]
+Push and pull run ``--runs`` times per tool (default 2), the order alternating and ``os.sync()`` before
+each, and the medians are reported (this machine's disk and 2 shared cores make single runs noisy).
+
+Usage: python benchmarks/bench_network.py [--size 2048] [--runs 2] [--bandwidth 50000000] [--rtt 0.05]
 """
 
 from __future__ import annotations
@@ -32,10 +35,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import isolate_env, loopback_only, machine, package_version, table
+from _common import isolate_env, loopback_only, machine, median, package_version, table
 from bench_push import MODEL, SandboxProcess, run_measured, verify
 
 MIB = 1024 * 1024
+TOOLS = ("ours", "bentoml")
 HERE = Path(__file__).resolve().parent
 
 
@@ -134,7 +138,7 @@ class Run:
         return wall, peak
 
 
-def measure(size_mb: int, bandwidth: float, rtt: float) -> dict[str, Any]:
+def measure(size_mb: int, bandwidth: float, rtt: float, runs: int) -> dict[str, Any]:
     home = isolate_env()
     logs = Path(home) / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -149,22 +153,29 @@ def measure(size_mb: int, bandwidth: float, rtt: float) -> dict[str, Any]:
     try:
         sandbox.http.post("/_sandbox/faults", json={"storage_bandwidth": bandwidth, "storage_rtt": rtt}
                           ).raise_for_status()
-        started = time.time()
-        results["push ours"] = run.ours("push", sandbox, tag, store)
-        verify(sandbox, version, started, run.tmpdir, size_mb * MIB)
-        started = time.time()
-        results["push bentoml"] = (*run.bentoml_cli(["push", tag, "--force"], sandbox, store), {})
-        verify(sandbox, version, started, run.tmpdir, size_mb * MIB)
+        for run_index in range(runs):  # order alternates: neither tool always meets a cold (or warm) disk
+            for tool in TOOLS if run_index % 2 == 0 else TOOLS[::-1]:
+                os.sync()
+                started = time.time()
+                if tool == "ours":
+                    results.setdefault("push ours", []).append(run.ours("push", sandbox, tag, store))
+                else:
+                    results.setdefault("push bentoml", []).append(
+                        (*run.bentoml_cli(["push", tag, "--force"], sandbox, store), {}))
+                verify(sandbox, version, started, run.tmpdir, size_mb * MIB)
         results["idle bentoml"] = run.bentoml_cli(["push", tag], sandbox, store)  # already there: nothing sent
-        for tool in ("ours", "bentoml"):
-            target = Path(home) / f"pulled-{tool}"
-            if tool == "ours":
-                results[f"pull {tool}"] = run.ours("pull", sandbox, tag, str(target))
-            else:
-                results[f"pull {tool}"] = (*run.bentoml_cli(["pull", tag], sandbox, str(target)), {})
-            if weights_digest(target, version) != original:
-                raise RuntimeError(f"{tool} pulled other bytes than were pushed")
-            shutil.rmtree(target, ignore_errors=True)
+        for run_index in range(runs):
+            for tool in TOOLS if run_index % 2 == 0 else TOOLS[::-1]:
+                os.sync()
+                target = Path(home) / f"pulled-{tool}"
+                if tool == "ours":
+                    results.setdefault(f"pull {tool}", []).append(run.ours("pull", sandbox, tag, str(target)))
+                else:
+                    results.setdefault(f"pull {tool}", []).append(
+                        (*run.bentoml_cli(["pull", tag], sandbox, str(target)), {}))
+                if weights_digest(target, version) != original:
+                    raise RuntimeError(f"{tool} pulled other bytes than were pushed")
+                shutil.rmtree(target, ignore_errors=True)
         results["interrupt"] = run.ours("interrupt", sandbox, tag, store)
         if not results["interrupt"][2]["interrupted"]:
             raise RuntimeError("the interrupted push was not interrupted")
@@ -178,25 +189,29 @@ def measure(size_mb: int, bandwidth: float, rtt: float) -> dict[str, Any]:
 
 def report(results: dict[str, Any], size_mb: int, bandwidth: float, rtt: float) -> str:
     idle_bentoml = results["idle bentoml"][1] / 1024
-    rows = []
+    rows, walls = [], {}
     for step in ("push", "pull"):
-        ours_wall, ours_peak, info = results[f"{step} ours"]
-        theirs_wall, theirs_peak, _ = results[f"{step} bentoml"]
-        rows.append([step, "ours", f"{ours_wall:.1f}", f"{size_mb / ours_wall:.0f}", f"{ours_peak / 1024:.0f}",
-                     f"{(ours_peak - info['rss_before_kib']) / 1024:+.0f}"])
-        rows.append([step, "bentoml", f"{theirs_wall:.1f}", f"{size_mb / theirs_wall:.0f}",
-                     f"{theirs_peak / 1024:.0f}", f"{theirs_peak / 1024 - idle_bentoml:+.0f}"])
+        for tool in TOOLS:
+            runs = results[f"{step} {tool}"]
+            wall = median([r[0] for r in runs])
+            peak = median([r[1] for r in runs]) / 1024
+            idle = median([r[2]["rss_before_kib"] for r in runs]) / 1024 if tool == "ours" else idle_bentoml
+            walls[(step, tool)] = wall
+            rows.append([step, tool, len(runs), f"{wall:.1f}", " / ".join(f"{r[0]:.1f}" for r in runs),
+                         f"{size_mb / wall:.0f}", f"{peak:.0f}", f"{peak - idle:+.0f}"])
     first, second = results["interrupt"][2]["sent"], results["resume"][2]["sent"]
     size = size_mb * MIB
-    ratio = {s: results[f"{s} bentoml"][0] / results[f"{s} ours"][0] for s in ("push", "pull")}
+    ratio = {s: walls[(s, "bentoml")] / walls[(s, "ours")] for s in ("push", "pull")}
     return "\n".join([
         f"### Push and pull of a {size_mb} MiB model at {bandwidth / 1e6:g} MB/s per connection, "
         f"{rtt * 1000:g} ms round trip",
         "",
         f"{machine()}; bentoml {package_version('bentoml')}, httpx {package_version('httpx')}",
         "",
-        table(["step", "tool", "wall (s)", "MiB/s", "peak RSS (MiB)", "Δ vs idle (MiB)"], rows, "llrrrr"),
+        table(["step", "tool", "runs", "median wall (s)", "each run (s)", "MiB/s", "peak RSS (MiB)",
+               "Δ vs idle (MiB)"], rows, "llrrrrrr"),
         "",
+        "Medians of the runs (order alternating, `os.sync()` before each). "
         f"bentoml ÷ ours (wall): push {ratio['push']:.2f}x, pull {ratio['pull']:.2f}x. Interrupted at 60 % and "
         f"pushed again (ours): {first / MIB:.0f} MiB sent before the interrupt, {second / MIB:.0f} MiB on resume, "
         f"{(first + second) / MIB:.0f} MiB in total for a {size / MIB:.0f} MiB archive "
@@ -211,6 +226,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", type=int, default=2048, help="model size in MiB (default %(default)s)")
     parser.add_argument("--bandwidth", type=float, default=50e6, help="bytes/s per connection (default 50 MB/s)")
     parser.add_argument("--rtt", type=float, default=0.05, help="seconds per storage response (default 0.05)")
+    parser.add_argument("--runs", type=int, default=2, help="push and pull runs per tool (default %(default)s)")
     parser.add_argument("--_child", choices=["push", "pull", "interrupt", "resume"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--token", help=argparse.SUPPRESS)
@@ -220,15 +236,15 @@ def main(argv: list[str] | None = None) -> None:
     if args._child:
         child(args._child, args.url, args.token, args.tag, args.home)
         return
-    if args.size < 1:
-        parser.error("--size must be >= 1")
+    if args.size < 1 or args.runs < 1:
+        parser.error("--size and --runs must be >= 1")
     loopback_only()
     home = isolate_env()
     free = shutil.disk_usage(home).free
     if free < 7 * args.size * MIB:
         raise SystemExit(f"need about {7 * args.size} MiB free in {home}, have {free // MIB} MiB")
     try:
-        results = measure(args.size, args.bandwidth, args.rtt)
+        results = measure(args.size, args.bandwidth, args.rtt, args.runs)
     finally:
         shutil.rmtree(home, ignore_errors=True)
     print(report(results, args.size, args.bandwidth, args.rtt), flush=True)
