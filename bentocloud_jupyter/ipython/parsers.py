@@ -180,3 +180,6 @@ after_status(SUBCOMMANDS)
 from bentocloud_jupyter.ipython.org_parsers import ORG_SUBCOMMANDS  # noqa: E402
 
 SUBCOMMANDS.update(ORG_SUBCOMMANDS)
+from bentocloud_jupyter.ipython.eval_parsers import EVAL_SUBCOMMANDS  # noqa: E402  (evaluation: bench)
+
+SUBCOMMANDS.update(EVAL_SUBCOMMANDS)

@@ -39,6 +39,7 @@ TWINS: dict[str, tuple[Callable[..., Any], set[str]]] = {
     "secret": (frontend.secret, set()),  # each action's parser vs its verb: tests/magics/test_magics_secrets_tokens.py
     "api-tokens": (api.api_tokens, set()),
     "api-token": (frontend.api_token, set()),
+    "bench": (api.bench, set()),
 }
 
 
