@@ -4,8 +4,8 @@
   ``DeploymentStatus`` widget where a widget front end runs, else HTML (and text) updated in place through
   a display id, else (no event loop: terminal IPython) the snapshot with a hint to use ``--wait``. It starts
   from the snapshot the verb fetched: no "unknown" frame, no second GET, no second credentials resolution.
-* A started log follower becomes a live log view; contexts and a complete deployments listing become
-  their panels where widgets render.
+* A running batch (``map``, ``bench``) becomes its progress panel, a started log follower a live log view,
+  contexts and a complete deployments listing their panels, where widgets render.
 * Anything else shows itself (every result has ``_repr_html_`` and a text ``__repr__``).
 """
 
@@ -15,6 +15,7 @@ import asyncio
 from typing import Any
 
 from bentocloud_jupyter.core.api.following import start_watch, stop_all, unwatch, watch_state, watched
+from bentocloud_jupyter.core.calls.handle import BatchHandle
 from bentocloud_jupyter.core.defaults import DEFAULT_TIMEOUT
 from bentocloud_jupyter.core.logs.follow import LogFollower
 from bentocloud_jupyter.core.results import ContextsView, DeploymentsView, DeploymentView, Follow, StatusView
@@ -37,6 +38,10 @@ def present(result: Any, *, use_widgets: bool = True) -> Any:
     widgets = use_widgets and widgets_enabled()
     if isinstance(result, DeploymentView) and result.follow is not None:
         return _live_status(result, result.follow, widgets)
+    if widgets and isinstance(result, BatchHandle):
+        from bentocloud_jupyter.widgets.batch import BatchPanel
+
+        return BatchPanel(result)
     if isinstance(result, LogFollower):
         from bentocloud_jupyter.widgets.logview import present as present_logs
 

@@ -89,7 +89,8 @@ bodies, proxy or presigned, cut by closing the connection after N bytes) and ``p
 clients only, never faulted, not counted): ``GET/POST /_sandbox/faults`` (read/set knobs as JSON),
 ``GET/POST /_sandbox/config`` (``transfer_mode``), ``POST /_sandbox/reset`` (faults back to defaults;
 body ``{"state": true}`` also reseeds the store and drops stored bytes), ``GET/DELETE
-/_sandbox/stats`` and ``GET /_sandbox/deployments/{name}`` (status history and revisions).
+/_sandbox/stats``, ``GET /_sandbox/deployments/{name}`` (status history and revisions) and
+``GET/POST/DELETE /_sandbox/latency`` (the served APIs' latency model, also ``Sandbox.latency``).
 
 ``Sandbox.stats()`` (and ``GET /_sandbox/stats``) return ``{"total": int, "by_route": {"GET
 /api/v2/deployments/{name}": int, ...}, "connections": int}``, where ``connections`` counts distinct

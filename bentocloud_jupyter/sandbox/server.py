@@ -18,6 +18,7 @@ import uvicorn
 
 from bentocloud_jupyter.sandbox.app import create_app
 from bentocloud_jupyter.sandbox.faults import Faults, SandboxH11Protocol, Stats
+from bentocloud_jupyter.sandbox.latency import LatencyModel, model_for
 from bentocloud_jupyter.sandbox.state import Store, new_token
 from bentocloud_jupyter.sandbox.storage import Blobs
 from bentocloud_jupyter.sandbox.uploads import check_mode
@@ -89,6 +90,11 @@ class Sandbox:
     def __repr__(self) -> str:
         where = self.url if self._bound_port else f"{self.host}:{self.port} (stopped)"
         return f"Sandbox({where}, speed={self.speed})"
+
+    @property
+    def latency(self) -> LatencyModel:
+        """The per-API latency model of the deployed services (base, jitter, per-replica limit, cold start)."""
+        return model_for(self.state)
 
     @property
     def transfer_mode(self) -> str:
