@@ -14,6 +14,9 @@ starts a kernel of this same interpreter through ``jupyter_client.KernelManager`
    hub polls every 1 s after a change, then backs off to 5 s, and each change updates ten widgets).
    ``live.watched()`` is checked to report 10 before and after the samples; the sandbox's request
    counter shows how many polls happened during them.
+3. In the same kernel, a ``bc.map`` of MAP_CALLS calls at concurrency 16 against a second, fast sandbox
+   (context ``fast``; latency model 10 ms + up to 5 ms jitter, 4 calls per replica) runs on the kernel's loop
+   while the same ``1+1`` samples are taken; the map's progress is read before and after.
 
 The kernel and the sandbox share this machine's CPUs; compare the two rows with each other.
 
@@ -35,6 +38,7 @@ from _common import isolate_env, loopback_only, machine, median, p95, package_ve
 WARMUP = 5
 WATCHERS = 10
 SPEED = 0.1
+MAP_CALLS = 3000
 
 
 def execute(client: Any, code: str, timeout: float = 60) -> tuple[float, str]:
@@ -63,6 +67,18 @@ def sample(client: Any, count: int, gap: float) -> list[float]:
     return values
 
 
+def sample_while_mapping(client: Any, fast: Any, count: int, gap: float) -> tuple[list[float], str]:
+    """``1+1`` samples while a ``bc.map`` runs on the kernel's loop; (samples, its progress before/after)."""
+    execute(client, "%deploy summarizer -n mapper --wait --context fast", timeout=120)
+    execute(client, "import bentocloud_jupyter as bc\n"
+                    f"handle = bc.map('mapper', 'summarize', [{{'text': 'One. Two.'}}] * {MAP_CALLS}, "
+                    "concurrency=16, context='fast')")
+    _, before = execute(client, "print(handle.progress.line())")
+    values = sample(client, count, gap)
+    _, after = execute(client, "print(handle.progress.line())")
+    return values, f"`{before.strip()}` at the first sample, `{after.strip()}` after the last"
+
+
 def run(count: int, gap: float) -> str:
     home = isolate_env()
     loopback_only()
@@ -79,7 +95,9 @@ def run(count: int, gap: float) -> str:
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "bcj bench", "language": "python"}))
     started_all = time.perf_counter()
-    with Sandbox(speed=SPEED) as sandbox:
+    with Sandbox(speed=SPEED) as sandbox, Sandbox(speed=50) as fast:
+        fast.latency.set(seed=7, base=0.01, jitter=0.005, per_replica=4)
+        auth.login(fast.url, fast.token, "fast")
         auth.login(sandbox.url, sandbox.token, "sbx")
         config.set_current_context("sbx")
         manager = KernelManager(kernel_name="bcj-bench", kernel_spec_manager=KernelSpecManager(
@@ -94,13 +112,15 @@ def run(count: int, gap: float) -> str:
 
             execute(client, f"views = [get_ipython().run_line_magic('deploy', f'summarizer -n rt-{{i}}') "
                             f"for i in range({WATCHERS})]\nfor v in views: display(v)")
-            _, before = execute(client, "from bentocloud_jupyter import live\nprint(len(live.watched()))")
+            _, before = execute(client, "from bentocloud_jupyter.ipython import present as live\n"
+                                        "print(len(live.watched()))")
             sandbox.reset_stats()
             window_started = time.perf_counter()
             busy = sample(client, count, gap)
             window = time.perf_counter() - window_started
             polls = sandbox.stats()["total"]
             _, after = execute(client, "print(len(live.watched()), sorted({v.state.status for v in views}))")
+            mapping, map_note = sample_while_mapping(client, fast, count, gap)
         finally:
             client.stop_channels()
             manager.shutdown_kernel(now=True)
@@ -109,7 +129,9 @@ def run(count: int, gap: float) -> str:
     rows = [["0 watchers", len(idle), f"{median(idle) * 1e3:.2f}", f"{p95(idle) * 1e3:.2f}",
              f"{max(idle) * 1e3:.2f}"],
             [f"{WATCHERS} active watchers (`%deploy` x{WATCHERS}, one hub)", len(busy),
-             f"{median(busy) * 1e3:.2f}", f"{p95(busy) * 1e3:.2f}", f"{max(busy) * 1e3:.2f}"]]
+             f"{median(busy) * 1e3:.2f}", f"{p95(busy) * 1e3:.2f}", f"{max(busy) * 1e3:.2f}"],
+            [f"`bc.map` of {MAP_CALLS} calls at concurrency 16 running", len(mapping),
+             f"{median(mapping) * 1e3:.2f}", f"{p95(mapping) * 1e3:.2f}", f"{max(mapping) * 1e3:.2f}"]]
     return "\n".join([
         "### Kernel round trip of `1+1` (jupyter_client -> ipykernel -> reply)",
         "",
@@ -120,7 +142,8 @@ def run(count: int, gap: float) -> str:
         "",
         f"{WARMUP} warm-up executions per row, then one `1+1` every {gap:g} s. Watched deployments: "
         f"{before.strip()} before the samples, `{after.strip()}` (count, statuses) after; the hub made "
-        f"{polls} requests to the sandbox during the {window:.1f} s of samples. Took {elapsed:.0f} s.",
+        f"{polls} requests to the sandbox during the {window:.1f} s of samples. While mapping: {map_note}. "
+        f"Took {elapsed:.0f} s.",
     ])
 
 
