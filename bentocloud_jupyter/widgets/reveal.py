@@ -15,6 +15,7 @@ import ipywidgets as widgets
 
 from bentocloud_jupyter.core.display import esc
 from bentocloud_jupyter.core.org_views import NewTokenView
+from bentocloud_jupyter.core.rest.durations import check_duration
 from bentocloud_jupyter.core.tokens import Token
 from bentocloud_jupyter.widgets._common import message_html, running_loop
 
@@ -31,7 +32,7 @@ class TokenReveal(widgets.VBox):  # type: ignore[misc]
         super().__init__(**kwargs)
         self.details = created.details
         self._token: Token | None = created.token
-        self.forget_after = forget_after
+        self.forget_after = check_duration(forget_after, "forget_after", maximum=24 * 3600.0)  # NaN breaks timers
         self._timer: asyncio.TimerHandle | None = None
         self.summary = widgets.HTML(f"<div>API token <b>{esc(created.details.name)}</b> created "
                                     f"(uid {esc(created.details.uid)}). It is shown once: reveal it, copy it "

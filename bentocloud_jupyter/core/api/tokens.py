@@ -44,8 +44,14 @@ def parse_expiry(value: str | datetime | None, now: datetime | None = None) -> d
     if value is None or value == "":
         return None
     now = now or datetime.now(timezone.utc)
-    when = value if isinstance(value, datetime) else _read_expiry(str(value), now)
-    when = when if when.tzinfo else when.astimezone()  # a naive time is the user's local time, as in bentoml
+    try:
+        when = value if isinstance(value, datetime) else _read_expiry(str(value), now)
+        when = when if when.tzinfo else when.astimezone()  # a naive time is the user's local time, as in bentoml
+    except InvalidInputError:
+        raise
+    except (OverflowError, ValueError):  # 999999w, year 1 in local time: past the calendar's ends
+        raise InvalidInputError(f"--expires {value!s} is out of the calendar's range; give e.g. 30d or "
+                                "2030-12-31. Nothing was sent.") from None
     if when <= now:
         raise InvalidInputError(f"--expires {value!s} is not in the future. Nothing was sent.")
     return when

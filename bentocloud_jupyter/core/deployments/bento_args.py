@@ -65,6 +65,8 @@ def read_yaml_mapping(path: str, flag: str) -> dict[str, Any]:
                                 "UTF-8 file") from None
     except yaml.YAMLError as exc:
         raise InvalidInputError(f"{flag} {path} {_yaml_error(exc)}; fix the file and retry") from None
+    except RecursionError:  # hostile nesting: one line, not a traceback
+        raise InvalidInputError(f"{flag} {path} nests too deeply to be a config; fix the file and retry") from None
     if not isinstance(data, dict):
         kind = "nothing" if data is None else f"a {type(data).__name__}"
         raise InvalidInputError(f"{flag} {path} must hold a mapping such as `key: value`; it holds {kind}")
@@ -96,6 +98,8 @@ def load_config_text(text: str, where: str = "the %%deploy cell") -> dict[str, A
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise InvalidInputError(f"{where} {_yaml_error(exc)}; fix it and run the cell again") from None
+    except RecursionError:  # hostile nesting: one line, not a traceback
+        raise InvalidInputError(f"{where} nests too deeply to be a deployment config; fix it") from None
     if not isinstance(data, Mapping):
         kind = "nothing" if data is None else f"a {type(data).__name__}"
         raise InvalidInputError(f"{where} must be a deployment config in YAML, a mapping such as "

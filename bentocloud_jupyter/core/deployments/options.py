@@ -191,6 +191,8 @@ def _read_json(text: str) -> object:
     except json.JSONDecodeError as exc:
         raise InvalidInputError(f"--config-dict is not valid JSON: {exc.msg} at line {exc.lineno}, column "
                                 f"{exc.colno}; check the quotes, commas and braces") from None
+    except RecursionError:  # hostile nesting: one line, not a traceback
+        raise InvalidInputError("--config-dict nests too deeply to be a config; check the braces") from None
 
 
 def _read_yaml(path: str) -> object:
@@ -207,6 +209,8 @@ def _read_yaml(path: str) -> object:
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         raise InvalidInputError(f"config file {path} is not valid YAML{at}: "
                                 f"{getattr(exc, 'problem', None) or exc}; fix the file and retry") from None
+    except RecursionError:  # hostile nesting: one line, not a traceback
+        raise InvalidInputError(f"config file {path} nests too deeply to be a config; fix the file") from None
 
 
 def load_config_source(options: DeployOptions) -> dict[str, Any] | None:
