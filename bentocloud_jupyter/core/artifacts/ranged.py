@@ -113,6 +113,28 @@ class RangedFetch:
                 time.sleep(SLICE_BACKOFF * attempt)
 
 
+    def parallel(self, first: httpx.Response, streams: int) -> None:
+        """Fetch every slice on up to ``streams`` threads, the first from the already open ``first``."""
+        total = self.total
+        starts = iter(range(self.range_size, total, self.range_size))  # lazy: a huge total costs no memory
+        lock = threading.Lock()
+
+        def worker(opened: httpx.Response | None = None) -> None:
+            if opened is not None:
+                self.slice(0, min(self.range_size, total) - 1, opened)
+            while not self.cancelled.is_set():
+                with lock:
+                    start = next(starts, None)
+                if start is None:
+                    return
+                self.slice(start, min(start + self.range_size, total) - 1)
+
+        count = min(streams, -(-total // self.range_size))
+        jobs: list[Callable[[], None]] = [functools.partial(worker, first)]
+        jobs += [worker] * (count - 1)
+        run_jobs(jobs, count, self.cancelled, self.progress)
+
+
 def check_range(response: httpx.Response, start: int, end: int) -> int:
     """The total size of a 206 that answers exactly ``start..end`` (ProtocolError otherwise)."""
     match = CONTENT_RANGE.fullmatch(response.headers.get("content-range", "").strip())
@@ -143,23 +165,7 @@ def ranged_download(client: BentoCloudClient, url: str, target: Path, label: str
                 return fetch.copy(first, handle, None)
         total = fetch.total = check_range(first, 0, fetch.range_size - 1)
         progress.start(label, total)
-        starts = iter(range(fetch.range_size, total, fetch.range_size))  # lazy: a huge total costs no memory
-        lock = threading.Lock()
-
-        def worker(opened: httpx.Response | None = None) -> None:
-            if opened is not None:
-                fetch.slice(0, min(fetch.range_size, total) - 1, opened)
-            while not fetch.cancelled.is_set():
-                with lock:
-                    start = next(starts, None)
-                if start is None:
-                    return
-                fetch.slice(start, min(start + fetch.range_size, total) - 1)
-
-        count = min(streams, -(-total // fetch.range_size))
-        jobs: list[Callable[[], None]] = [functools.partial(worker, first)]
-        jobs += [worker] * (count - 1)
-        run_jobs(jobs, count, fetch.cancelled, progress)
+        fetch.parallel(first, streams)
         if target.stat().st_size != total:
             raise ProtocolError(f"The download has {target.stat().st_size} bytes, not the {total} announced; "
                                 "try again.")
