@@ -206,7 +206,7 @@ def _result(target: _Target, api: str, response: httpx.Response, latency_ms: flo
     if "json" in kind:
         try:
             return CallResult(target.name, api, response.status_code, response.json(), latency_ms, kind, True)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the interpreter's limit: kept as text
             pass
     return CallResult(target.name, api, response.status_code, response.text, latency_ms, kind)
 
@@ -216,7 +216,7 @@ def _spec(target: _Target, response: httpx.Response) -> OpenAPIView:
         raise _call_error(target, "docs.json", response)
     try:
         doc = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ProtocolError(f"Deployment {target.name!r} sent a docs.json that is not JSON.",
                             endpoint=target.url) from None
     return OpenAPIView(target.name, parse_openapi(doc))
