@@ -4,10 +4,11 @@ The call order is ``bentoml``'s (``BentoAPI.push`` / ``ModelAPI.push`` in ``src/
 models first (concurrently), repository get-or-create, record create or update, then one of three
 transfer modes chosen by the server: proxy upload, a single presigned PUT, or multipart presigned upload
 in 100 MiB parts with ETags, 10 at once and resumable (:mod:`.multipart`). Archives stream from disk in
-1 MiB chunks, so memory stays flat whatever the size. An interrupted or failed transfer is reported to BentoCloud (``finish_upload`` failed, with the
-reason), so nothing stays half-marked; a "finish upload (success)" that meets a passing 5xx, 429 or
-dropped connection is retried a few times first. Archives are written in a staging area
-(:mod:`.staging`), never in a folder ``bentoml`` reads. Pulls live in :mod:`.pulling` (re-exported here).
+1 MiB chunks, so memory stays flat whatever the size. An interrupted or failed transfer is reported to
+BentoCloud (``finish_upload`` failed, with the reason), so nothing stays half-marked; a "finish upload
+(success)" that meets a passing 5xx, 429 or dropped connection is retried a few times first. Archives
+are written in a staging area (:mod:`.staging`), never in a folder ``bentoml`` reads. Pulls live in
+:mod:`.pulling` (re-exported here).
 """
 
 from __future__ import annotations
