@@ -38,7 +38,12 @@ def no_value(key: str) -> InvalidInputError:
 
 def _read_text(path: str, what: str) -> str:
     target = Path(os.path.expanduser(path))
-    if not target.is_file():
+    try:
+        found = target.is_file()
+    except (OSError, ValueError) as exc:  # a name too long, a NUL in the path
+        raise InvalidInputError(f"{what}: cannot use {str(target)[:200]!r} as a file ({exc}). Nothing was sent.") \
+            from None
+    if not found:
         raise InvalidInputError(f"{what}: no such file {str(target)!r}. Nothing was sent.")
     try:
         if target.stat().st_size > MAX_FILE_BYTES:
