@@ -84,8 +84,10 @@ bentoml prints, answers a small escaped HTML page (status, cluster, bento, endpo
 Faults (:class:`Faults`, live via attributes or ``POST /_sandbox/faults``): ``latency``,
 ``error_rate`` + ``error_status``, ``fail_next``, ``rate_limit_next`` + ``retry_after``,
 ``drop_next`` (connection closed with no response), ``expire_tokens``, ``drop_upload_after`` (upload
-bodies, proxy or presigned, cut by closing the connection after N bytes) and ``presign_forbidden``
-(storage URLs answer 403); ``Sandbox.expire_token`` expires one token. Admin routes (no auth, loopback
+bodies, proxy or presigned, cut by closing the connection after N bytes), ``presign_forbidden``
+(storage URLs answer 403), and the network model ``storage_bandwidth`` (bytes/s per connection, 0 =
+unlimited) and ``storage_rtt`` (seconds before each storage response); presigned GETs honour ``Range``,
+and ``Sandbox.blobs.received`` counts the bytes that reached storage; ``Sandbox.expire_token`` expires one token. Admin routes (no auth, loopback
 clients only, never faulted, not counted): ``GET/POST /_sandbox/faults`` (read/set knobs as JSON),
 ``GET/POST /_sandbox/config`` (``transfer_mode``), ``POST /_sandbox/reset`` (faults back to defaults;
 body ``{"state": true}`` also reseeds the store and drops stored bytes), ``GET/DELETE
