@@ -88,7 +88,8 @@ bodies, proxy or presigned, cut by closing the connection after N bytes), ``pres
 (storage URLs answer 403), and the network model ``storage_bandwidth`` (bytes/s per connection, 0 =
 unlimited) and ``storage_rtt`` (seconds before each storage response); presigned GETs honour ``Range``,
 and ``Sandbox.blobs.received`` counts the bytes that reached storage; ``Sandbox.expire_token`` expires one
-token. Admin routes (no auth, loopback clients only, never faulted, not counted): ``GET/POST /_sandbox/faults`` (read/set knobs as JSON),
+token. Admin routes (no auth, loopback clients only, never faulted, not counted): ``GET/POST
+/_sandbox/faults`` (read/set knobs as JSON),
 ``GET/POST /_sandbox/config`` (``transfer_mode``), ``POST /_sandbox/reset`` (faults back to defaults;
 body ``{"state": true}`` also reseeds the store and drops stored bytes), ``GET/DELETE
 /_sandbox/stats``, ``GET /_sandbox/deployments/{name}`` (status history and revisions) and
