@@ -113,3 +113,11 @@ def test_reveal_forgets_every_trait_and_escapes_server_names() -> None:
     panel.forget()
     assert secret[:5] not in _every_trait(panel) and secret[:5] not in repr(panel)
     panel.close()
+
+
+@pytest.mark.parametrize("path", ["/tmp/" + "x" * 300, "/tmp/a\x00b"])
+def test_token_output_file_the_os_refuses_is_one_line(path: str) -> None:
+    from bentocloud_jupyter.core.api.tokens import create_api_token
+
+    with pytest.raises(InvalidInputError, match="Nothing was sent"):
+        create_api_token("t", output_file=path)

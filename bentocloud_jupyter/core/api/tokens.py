@@ -131,7 +131,14 @@ def delete_api_token(token: str, context: str | None = None) -> Message:
 
 def _check_file(output_file: str) -> Path:
     target = Path(os.path.expanduser(output_file))
-    if target.exists() or target.is_symlink():
+    try:
+        taken = bool(target.lstat())  # a symlink counts as taken, even a dangling one
+    except (FileNotFoundError, NotADirectoryError):
+        taken = False
+    except (OSError, ValueError) as exc:  # a name too long, a NUL in the path
+        raise InvalidInputError(f"Cannot use {str(target)[:200]!r} for the token file ({exc}). Nothing was sent.") \
+            from None
+    if taken:
         raise InvalidInputError(f"{str(target)!r} exists; give a new file for the token (it is never overwritten). "
                                 "Nothing was sent.")
     if not target.parent.is_dir():
