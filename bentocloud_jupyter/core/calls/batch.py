@@ -20,6 +20,7 @@ from bentocloud_jupyter.core.calls.outcomes import STOPPED, Item, MapResult, Pro
 from bentocloud_jupyter.core.errors import BentoCloudError, NotReadyError
 from bentocloud_jupyter.core.rest.durations import clamp_delay
 from bentocloud_jupyter.core.rest.errors_map import parse_retry_after
+from bentocloud_jupyter.core.tokens import redact
 
 __all__ = ["RETRYABLE", "WAKE_TIMEOUT", "Batch", "Plan"]
 
@@ -124,7 +125,11 @@ class Batch:
     async def _work(self, http: httpx.AsyncClient) -> None:
         while self._more():
             index, self._next = self._next, self._next + 1
-            item = await self._call(http, index)
+            try:
+                item = await self._call(http, index)
+            except Exception as error:  # an odd answer or a bug fails this item in one line, never vanishes
+                item = Item(index, None, error=" ".join(f"Unexpected {type(error).__name__}: "
+                                                        f"{redact(str(error))}".split()))
             self.items[index] = item
             self.progress.done += 1
             self.progress.failed += not item.ok

@@ -37,6 +37,9 @@ def _pairs(item: object) -> list[tuple[str, str]]:
         if not sep or not _KEY.match(key.strip()):
             raise InvalidInputError(f"--arg {item!r} is not KEY=VALUE (a name, '=', then the value); "
                                     "use --arg key=value, or key1=v1,key2=v2")
+        if any(ord(ch) < 32 and ch not in "\t" for ch in value):
+            raise InvalidInputError(f"--arg {key.strip()}: its value holds a control character (a NUL, a newline); "
+                                    "put such values in an --arg-file")
         out.append((key.strip(), value))
     return out
 
