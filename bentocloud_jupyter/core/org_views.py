@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bentocloud_jupyter.core.display import esc, format_time, html_table, text_table
+from bentocloud_jupyter.core.display import esc, format_time, html_table
 from bentocloud_jupyter.core.messages import TextOutput, safe_repr
 from bentocloud_jupyter.core.rest.org_models import ApiTokenDetails, SecretDetails
+from bentocloud_jupyter.core.results import TableView, html_of
 from bentocloud_jupyter.core.tokens import Token
 
 __all__ = ["ApiTokenView", "ApiTokensView", "NewTokenView", "SecretView", "SecretsView", "secret_summary",
@@ -71,15 +72,15 @@ class SecretsView:
     secrets: Sequence[SecretDetails]
     empty: str = "No secrets."
 
-    @safe_repr
-    def __repr__(self) -> str:
-        return text_table(SECRET_HEADERS, [_secret_row(s) for s in self.secrets]) if self.secrets else self.empty
+    @property
+    def table(self) -> TableView:
+        return TableView(SECRET_HEADERS, [_secret_row(s) for s in self.secrets], self.empty)
 
-    @safe_repr
+    def __repr__(self) -> str:
+        return repr(self.table)
+
     def _repr_html_(self) -> str:
-        if not self.secrets:
-            return f"<div>{esc(self.empty)}</div>"
-        return html_table(SECRET_HEADERS, [_secret_row(s) for s in self.secrets])
+        return html_of(self.table)
 
 
 @dataclass(frozen=True)
@@ -113,15 +114,15 @@ class ApiTokensView:
     tokens: Sequence[ApiTokenDetails]
     empty: str = "No API tokens."
 
-    @safe_repr
-    def __repr__(self) -> str:
-        return text_table(TOKEN_HEADERS, [_token_row(t) for t in self.tokens]) if self.tokens else self.empty
+    @property
+    def table(self) -> TableView:
+        return TableView(TOKEN_HEADERS, [_token_row(t) for t in self.tokens], self.empty)
 
-    @safe_repr
+    def __repr__(self) -> str:
+        return repr(self.table)
+
     def _repr_html_(self) -> str:
-        if not self.tokens:
-            return f"<div>{esc(self.empty)}</div>"
-        return html_table(TOKEN_HEADERS, [_token_row(t) for t in self.tokens])
+        return html_of(self.table)
 
 
 def _token_fields(t: ApiTokenDetails) -> list[list[str]]:
