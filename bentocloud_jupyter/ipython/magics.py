@@ -47,6 +47,8 @@ class BentoCloudMagics(Magics, Configurable):
         config=True)
     context = Unicode(None, allow_none=True, help="Context used when --context is not given.").tag(config=True)
     widgets = Bool(True, help="Show panels as widgets where the front end renders them.").tag(config=True)
+    banner = Bool(True, help="Start every output that changes something with a line naming the context.").tag(
+        config=True)
 
     _applied: tuple[float, float] | None = None  # set before traitlets' config observers may run
 
@@ -88,6 +90,19 @@ class BentoCloudMagics(Magics, Configurable):
         """
         return self._run(CELL_DEPLOY, self._split(line), body=cell)
 
+    @cell_magic("bentocloud")  # type: ignore[arg-type]
+    def bentocloud_cell(self, line: str, cell: str) -> Any:
+        """`%%bentocloud write FILE`: write the cell to FILE in the attached codespace's project and sync it."""
+        words = self._split(line)
+        if not words or words[0] != "write":
+            raise UsageError("As a cell magic, %%bentocloud only writes files: `%%bentocloud write FILE`.")
+        from bentocloud_jupyter.ipython.code_frontend import write_cell
+
+        try:
+            return write_cell(words[1:], cell)
+        except BentoCloudError as exc:
+            raise UsageError(exc.words("magic")) from None
+
     def _split(self, line: str) -> list[str]:
         try:
             return split_line(line)
@@ -104,14 +119,30 @@ class BentoCloudMagics(Magics, Configurable):
             if body is not None:
                 kwargs["config_dict"] = self._cell_config(body, kwargs.get("name"))
             self._apply_settings()
-            verb = self._verb(command)
-            result = verb(**self._fill(command, kwargs, words))
-            from bentocloud_jupyter.ipython.present import present
+            verb, filled = self._verb(command), self._fill(command, kwargs, words)
+            if self.banner:
+                from bentocloud_jupyter.ipython.banner import announce
 
-            self._show_changes(result)
-            return present(result, use_widgets=self.widgets)
+                announce(command, filled)
+            return self._call(verb, filled)
         except BentoCloudError as exc:
             raise UsageError(exc.words("magic")) from None
+
+    def _call(self, verb: Any, kwargs: dict[str, Any]) -> Any:
+        """Run the verb and present its result; a protected context's question becomes a text field."""
+        from bentocloud_jupyter.core.guardrails.confirm import ConfirmationNeeded
+        from bentocloud_jupyter.ipython.present import present
+
+        try:
+            result = verb(**kwargs)
+        except ConfirmationNeeded as needed:
+            if not self._widgets_render() or "confirm" not in kwargs:
+                raise
+            from bentocloud_jupyter.ipython.confirm_frontend import ask_typed_name
+
+            return ask_typed_name(needed, lambda typed: self._call(verb, {**kwargs, "confirm": typed}))
+        self._show_changes(result)
+        return present(result, use_widgets=self.widgets)
 
     def _cell_config(self, body: str, name: str | None) -> dict[str, Any]:
         """The ``%%deploy`` body as a config mapping; it must name the deployment, so a re-run updates it."""

@@ -183,3 +183,11 @@ SUBCOMMANDS.update(ORG_SUBCOMMANDS)
 from bentocloud_jupyter.ipython.eval_parsers import EVAL_SUBCOMMANDS  # noqa: E402  (evaluation: bench)
 
 SUBCOMMANDS.update(EVAL_SUBCOMMANDS)
+# Guardrails (session, teardown; protect, unprotect; doctor) and codespaces (code) each have their room.
+from bentocloud_jupyter.ipython.code_parsers import CODE_SUBCOMMANDS  # noqa: E402
+from bentocloud_jupyter.ipython.doctor_parsers import DOCTOR_SUBCOMMANDS  # noqa: E402
+from bentocloud_jupyter.ipython.guard_parsers import GUARD_SUBCOMMANDS  # noqa: E402
+from bentocloud_jupyter.ipython.protect_parsers import PROTECT_SUBCOMMANDS  # noqa: E402
+
+for _room in (GUARD_SUBCOMMANDS, PROTECT_SUBCOMMANDS, DOCTOR_SUBCOMMANDS, CODE_SUBCOMMANDS):
+    SUBCOMMANDS.update(_room)

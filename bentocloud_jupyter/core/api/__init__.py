@@ -9,7 +9,9 @@ returns a value that displays itself; a verb that starts something to follow say
 Rooms: ``accounts`` (login, contexts), ``deployments``, ``platform`` (clusters, instance types),
 ``artifacts`` (push, pull, bentos, models), ``serving`` (logs, calls), ``following`` (live watches),
 ``settings`` (configure), ``sandbox`` (the local emulator), ``secrets`` and ``tokens`` (the organisation's
-secrets and API tokens), ``evaluate`` (map and bench: many calls at once).
+secrets and API tokens), ``evaluate`` (map and bench: many calls at once),
+``session`` (what this kernel started; teardown), ``protection`` (protected contexts),
+``doctor`` (is everything in order?), ``codespaces`` (``bentoml code``).
 
 >>> import bentocloud_jupyter as bc                                   # doctest: +SKIP
 >>> bc.deploy("summarizer:v3", name="summarizer", scaling_max=3, wait=True)
@@ -28,6 +30,7 @@ from bentocloud_jupyter.core.api.accounts import (
 )
 from bentocloud_jupyter.core.api.applying import apply
 from bentocloud_jupyter.core.api.artifacts import bentos, models, pull, push
+from bentocloud_jupyter.core.api.codespaces import code, codespaces
 from bentocloud_jupyter.core.api.deployments import (
     OUTPUTS,
     delete,
@@ -39,11 +42,14 @@ from bentocloud_jupyter.core.api.deployments import (
     terminate,
     update,
 )
+from bentocloud_jupyter.core.api.doctor import doctor
 from bentocloud_jupyter.core.api.evaluate import bench, map
 from bentocloud_jupyter.core.api.following import follow_deployment, start_watch, unwatch, watched
 from bentocloud_jupyter.core.api.platform import clusters, instance_types
+from bentocloud_jupyter.core.api.protection import protect, unprotect
 from bentocloud_jupyter.core.api.secrets import apply_secret, create_secret, delete_secret, secrets
 from bentocloud_jupyter.core.api.serving import call, logs, openapi
+from bentocloud_jupyter.core.api.session import session, teardown
 from bentocloud_jupyter.core.api.settings import configure
 from bentocloud_jupyter.core.api.tokens import api_tokens, create_api_token, delete_api_token, get_api_token
 
@@ -54,3 +60,4 @@ __all__ = ["OUTPUTS", "apply", "bentos", "call", "clusters", "configure", "conte
 __all__ += ["api_tokens", "apply_secret", "create_api_token", "create_secret", "delete_api_token", "delete_secret",
             "get_api_token", "secrets"]
 __all__ += ["bench", "map"]
+__all__ += ["code", "codespaces", "doctor", "protect", "session", "teardown", "unprotect"]

@@ -1,0 +1,73 @@
+"""The ledger of this kernel: every deployment and codespace it created, started or updated.
+
+It lives in the process (one kernel, one ledger). What we create also carries labels (created-by, this
+session's id, an expiry for a TTL) so that a later kernel finds what an earlier one left running.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass, replace
+
+__all__ = ["CREATED_BY", "CREATED_BY_KEY", "EXPIRES_KEY", "SESSION_ID", "SESSION_KEY", "Entry", "entries", "forget",
+           "labels_for", "record"]
+
+CREATED_BY_KEY = "bentocloud-jupyter/created-by"
+CREATED_BY = "bentocloud-jupyter"
+SESSION_KEY = "bentocloud-jupyter/session"
+EXPIRES_KEY = "bentocloud-jupyter/expires-at"
+SESSION_ID = secrets.token_hex(6)
+
+_lock = threading.Lock()
+_entries: dict[tuple[str, str, str], Entry] = {}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One thing this kernel started: where, what kind, what it last did to it, and when it expires."""
+
+    context: str
+    name: str
+    cluster: str
+    kind: str = "deployment"  # or "codespace"
+    action: str = "created"  # created, started, updated
+    recorded_at: float = 0.0
+    expires_at: float | None = None  # wall-clock seconds (time.time()), None without a TTL
+
+
+def record(context: str, name: str, cluster: str, *, kind: str = "deployment", action: str = "created",
+           expires_at: float | None = None) -> Entry:
+    """Note what this kernel did (a later record of the same deployment keeps its kind and expiry unless
+    given anew)."""
+    key = (context, cluster, name)
+    with _lock:
+        old = _entries.get(key)
+        entry = Entry(context, name, cluster, kind, action, time.time(), expires_at)
+        if old is not None:
+            entry = replace(entry, kind=old.kind if kind == "deployment" else kind,
+                            expires_at=expires_at if expires_at is not None else old.expires_at)
+        _entries[key] = entry
+    return entry
+
+
+def entries(context: str | None = None) -> list[Entry]:
+    """What this kernel started (in one context, or all), oldest first."""
+    with _lock:
+        found = list(_entries.values())
+    return sorted((e for e in found if context is None or e.context == context), key=lambda e: e.recorded_at)
+
+
+def forget(context: str, name: str, cluster: str) -> None:
+    """Drop an entry (after a delete)."""
+    with _lock:
+        _entries.pop((context, cluster, name), None)
+
+
+def labels_for(expires_at: float | None = None) -> list[dict[str, str]]:
+    """The labels that mark a deployment as ours: created-by, this session, and the expiry of a TTL."""
+    labels = [{"key": CREATED_BY_KEY, "value": CREATED_BY}, {"key": SESSION_KEY, "value": SESSION_ID}]
+    if expires_at is not None:
+        labels.append({"key": EXPIRES_KEY, "value": time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(expires_at))})
+    return labels
