@@ -6,6 +6,8 @@
   from the snapshot the verb fetched: no "unknown" frame, no second GET, no second credentials resolution.
 * A running batch (``map``, ``bench``) becomes its progress panel, a started log follower a live log view,
   contexts and a complete deployments listing their panels, where widgets render.
+* A codespace handle (``code``) becomes its panel where widgets render, else an HTML snapshot updated in
+  place through a display id on every change of its state (no event loop: the handle shows itself).
 * Anything else shows itself (every result has ``_repr_html_`` and a text ``__repr__``).
 """
 
@@ -16,6 +18,7 @@ from typing import Any
 
 from bentocloud_jupyter.core.api.following import start_watch, stop_all, unwatch, watch_state, watched
 from bentocloud_jupyter.core.calls.handle import BatchHandle
+from bentocloud_jupyter.core.codespaces.state import CodespaceState
 from bentocloud_jupyter.core.defaults import DEFAULT_TIMEOUT
 from bentocloud_jupyter.core.logs.follow import LogFollower
 from bentocloud_jupyter.core.results import ContextsView, DeploymentsView, DeploymentView, Follow, StatusView
@@ -38,6 +41,8 @@ def present(result: Any, *, use_widgets: bool = True) -> Any:
     widgets = use_widgets and widgets_enabled()
     if isinstance(result, DeploymentView) and result.follow is not None:
         return _live_status(result, result.follow, widgets)
+    if isinstance(getattr(result, "state", None), CodespaceState):
+        return _codespace(result, widgets)
     if widgets and isinstance(result, BatchHandle):
         from bentocloud_jupyter.widgets.batch import BatchPanel
 
@@ -84,4 +89,25 @@ def _live_status(view: DeploymentView, follow: Follow, widgets: bool) -> Any:
     handle = display(StatusView(state), display_id=True)
     if handle is not None:
         start_watch(follow, on_change=lambda current: handle.update(StatusView(current)), state=state)
+    return None
+
+
+def _codespace(handle: Any, widgets: bool) -> Any:
+    """The panel, or a snapshot re-drawn through a display id whenever the engine announces a change."""
+    if widgets:
+        from bentocloud_jupyter.widgets import CodespacePanel
+
+        return CodespacePanel(handle)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return handle
+    from IPython.display import display
+
+    from bentocloud_jupyter.widgets.codespace_view import Coalescer, CodespaceView
+
+    state: CodespaceState = handle.state
+    shown = display(CodespaceView(state), display_id=True)
+    if shown is not None:
+        state.listeners.append(Coalescer(lambda current: shown.update(CodespaceView(current)), interval=0.5))
     return None

@@ -5,6 +5,7 @@ so the panels render in JupyterLab 4, Notebook 7, VS Code and Colab. Each panel 
 use, so ``import bentocloud_jupyter.widgets`` stays cheap::
 
     from bentocloud_jupyter.widgets import LoginPanel, ContextPicker, DeploymentStatus, DeploymentsPanel
+    from bentocloud_jupyter.widgets import CodespacePanel  # follows a codespace handle (bc.code(...))
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bentocloud_jupyter.widgets.callform import CallForm
+    from bentocloud_jupyter.widgets.codespace import CodespacePanel as CodespacePanel
     from bentocloud_jupyter.widgets.contexts import ContextPicker
     from bentocloud_jupyter.widgets.deployments import DeploymentsPanel
     from bentocloud_jupyter.widgets.login import LoginPanel
@@ -23,9 +25,11 @@ if TYPE_CHECKING:
 
 __all__ = ["CallForm", "ContextPicker", "DeploymentStatus", "DeploymentsPanel", "LogView", "LoginPanel",
            "TransferProgress"]
+# CodespacePanel is importable too (lazily, below); it joins __all__ with tests/widgets/test_widgets_package.py.
 
 _MODULES = {"ContextPicker": "contexts", "DeploymentStatus": "status", "DeploymentsPanel": "deployments",
-            "LoginPanel": "login", "TransferProgress": "progress", "LogView": "logview", "CallForm": "callform"}
+            "LoginPanel": "login", "TransferProgress": "progress", "LogView": "logview", "CallForm": "callform",
+            "CodespacePanel": "codespace"}
 
 
 def __getattr__(name: str) -> Any:
@@ -37,4 +41,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__all__) | set(_MODULES))

@@ -1,0 +1,231 @@
+"""The codespace panel, through its widget models: it follows the state's listeners, escapes what the server
+says, links only http(s) endpoints, keeps the log bounded and collapsed, reloads the call form when the APIs
+change, and asks for the typed name before terminating in a protected context."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from widget_helpers import href, plain
+
+from bentocloud_jupyter.core.codespaces.state import LOG_LINES, CodespaceState, Phase
+from bentocloud_jupyter.core.guardrails.confirm import ConfirmationNeeded
+from bentocloud_jupyter.widgets import CodespacePanel
+from bentocloud_jupyter.widgets.codespace_view import CodespaceView
+
+
+class FakeCodespace:
+    """Stands in for core.codespaces.handle.Codespace: the state, detach and terminate (typed name when protected)."""
+
+    def __init__(self, name: str = "cs-1", protected: bool = False, endpoint: str | None = None) -> None:
+        self.state = CodespaceState(name=name, context="sbx", project=Path("/tmp/proj"), cluster="default",
+                                    endpoint=endpoint)
+        self.protected = protected
+        self.calls: list[tuple[str, Any]] = []
+
+    def detach(self) -> None:
+        self.calls.append(("detach", None))
+        self.state.phase = Phase.DETACHED
+        self.state.changed()
+
+    def terminate(self, confirm: str | None = None) -> None:
+        self.calls.append(("terminate", confirm))
+        if self.protected and confirm != self.state.name:
+            raise ConfirmationNeeded(f"Context 'sbx' is protected: type {self.state.name} back. Nothing was sent.",
+                                     kind="codespace", name=self.state.name, context="sbx", wrong=confirm is not None)
+        self.state.phase = Phase.TERMINATED
+        self.state.changed()
+
+
+def update(handle: FakeCodespace, **fields: Any) -> None:
+    for key, value in fields.items():
+        setattr(handle.state, key, value)
+    handle.state.changed()
+
+
+def test_phases_counts_latency_and_pod_are_drawn_as_they_change() -> None:
+    handle = FakeCodespace()
+    panel = CodespacePanel(handle, call_form=False)
+    assert "creating" in panel.header.value and "codespace cs-1" in plain(panel.header.value)
+    for phase in (Phase.SYNCING, Phase.RELOADING, Phase.READY, Phase.FAILED):
+        update(handle, phase=phase)
+        assert f">{phase.value}</span>" in panel.header.value
+    update(handle, files_synced=3, last_sync_seconds=0.42, pod_status="Running", note="all <synced>")
+    text = plain(panel.header.value)
+    assert "filessynced3" in text.replace(" ", "") and "420 ms" in text and "Running" in text
+    assert "all <synced>" in text and "<synced>" not in panel.header.value
+    assert "cs-1: failed" in repr(panel) and "420 ms" in repr(CodespaceView(handle.state))
+
+
+def test_endpoint_is_a_link_only_when_http_and_everything_is_escaped() -> None:
+    handle = FakeCodespace(name="<b>x</b>", endpoint="https://cs.example/?a=<1>")
+    panel = CodespacePanel(handle, call_form=False)
+    assert href(panel.header.value) == "https://cs.example/?a=<1>" and "<b>x</b>" not in panel.header.value
+    update(handle, endpoint="javascript:alert(1)")
+    assert "href" not in panel.header.value and "javascript:alert(1)" in plain(panel.header.value)
+
+
+def test_a_refused_sync_shows_the_file_and_line() -> None:
+    handle = FakeCodespace()
+    panel = CodespacePanel(handle, call_form=False)
+    assert panel.error.value == ""
+    update(handle, phase=Phase.FAILED, error="invalid syntax <here> (the codespace keeps the last good files)",
+           error_file="service.py", error_line=12)
+    shown = plain(panel.error.value)
+    assert shown.startswith("service.py line 12: invalid syntax <here>") and "<here>" not in panel.error.value
+    update(handle, phase=Phase.READY, error=None, error_file=None, error_line=None)
+    assert panel.error.value == ""
+
+
+def test_the_log_is_bounded_collapsed_and_escaped() -> None:
+    handle = FakeCodespace()
+    panel = CodespacePanel(handle, call_form=False)
+    for i in range(LOG_LINES + 50):
+        handle.state.logs.append(f"line {i} <script>")
+    handle.state.changed()  # no running loop: drawn at once
+    assert panel.log_panel.get_title(0) == f"api-server log ({LOG_LINES} lines)"
+    assert panel.log_panel.selected_index is None and panel.log_html.value == ""  # collapsed: no text sent
+    panel.log_panel.selected_index = 0
+    assert "line 249 &lt;script&gt;" in panel.log_html.value and "line 49 " not in panel.log_html.value
+    assert "<script>" not in panel.log_html.value
+
+
+def test_log_only_changes_are_coalesced_on_the_loop_and_nothing_blocks() -> None:
+    handle = FakeCodespace()
+
+    async def main() -> CodespacePanel:
+        panel = CodespacePanel(handle, call_form=False)
+        panel.log_panel.selected_index = 0
+        handle.state.changed()
+        for i in range(30):
+            handle.state.logs.append(f"reload {i}")
+            handle.state.changed()  # returns at once: a redraw is scheduled, not done
+        assert "reload 29" not in panel.log_html.value
+        await asyncio.sleep(0.3)
+        return panel
+
+    panel = asyncio.run(main())
+    assert "reload 29" in panel.log_html.value and panel.log_panel.get_title(0) == "api-server log (30 lines)"
+
+
+def test_the_call_form_appears_when_ready_and_reloads_when_the_apis_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    handle = FakeCodespace()
+    loads: list[tuple[str, ...]] = []
+
+    async def main() -> CodespacePanel:
+        panel = CodespacePanel(handle)
+        monkeypatch.setattr(panel.call_form, "load", lambda: loads.append(handle.state.api_names))
+        assert panel.call_form.layout.display == "none"
+        update(handle, phase=Phase.READY, api_names=("summarize",))
+        update(handle, phase=Phase.RELOADING)
+        update(handle, phase=Phase.READY)  # same APIs after a reload: no new fetch
+        update(handle, phase=Phase.RELOADING, api_names=("summarize", "translate"))
+        update(handle, phase=Phase.READY)
+        return panel
+
+    panel = asyncio.run(main())
+    assert loads == [("summarize",), ("summarize", "translate")] and panel.call_form.layout.display is None
+    assert panel.call_form.name == "cs-1" and panel.call_form.context == "sbx"
+
+
+def test_detach_keeps_it_running_and_says_how_to_stop_it() -> None:
+    handle = FakeCodespace()
+    panel = CodespacePanel(handle, call_form=False)
+    panel.detach_button.click()
+    assert handle.calls == [("detach", None)] and panel.detach_button.disabled
+    assert "keeps running" in plain(panel.message.value) and "%bentocloud terminate cs-1" in plain(panel.message.value)
+    assert not panel.terminate_button.disabled  # a detached codespace can still be terminated from here
+
+
+def test_terminate_in_a_protected_context_asks_for_the_name_and_a_wrong_one_sends_nothing() -> None:
+    handle = FakeCodespace(protected=True)
+    panel = CodespacePanel(handle, call_form=False)
+    assert panel.confirm_text.layout.display == "none"
+    panel.terminate_button.click()
+    assert panel.confirm_text.layout.display is None and "protected" in plain(panel.message.value)
+    assert handle.state.phase is Phase.CREATING
+    panel.confirm_text.value = "cs-2"
+    panel.terminate_button.click()
+    assert handle.calls[-1] == ("terminate", "cs-2") and handle.state.phase is Phase.CREATING
+    assert "protected" in plain(panel.message.value)
+    panel.confirm_text.value = "cs-1"
+    panel.terminate_button.click()
+    assert handle.state.phase is Phase.TERMINATED and "terminated" in plain(panel.message.value)
+    assert panel.terminate_button.disabled and panel.detach_button.disabled
+
+
+def test_terminate_outside_a_protected_context_is_one_click_and_errors_are_one_line() -> None:
+    handle = FakeCodespace()
+    panel = CodespacePanel(handle, call_form=False)
+    panel.terminate_button.click()
+    assert handle.calls == [("terminate", None)] and handle.state.phase is Phase.TERMINATED
+
+    class Broken(FakeCodespace):
+        def terminate(self, confirm: str | None = None) -> None:
+            raise RuntimeError("boom")
+
+    broken = Broken()
+    panel = CodespacePanel(broken, call_form=False)
+    panel.terminate_button.click()
+    assert plain(panel.message.value) == "Unexpected RuntimeError: boom"
+
+
+def test_an_awaitable_action_runs_as_a_task() -> None:
+    handle = FakeCodespace()
+
+    async def later() -> None:
+        await asyncio.sleep(0)
+        handle.state.phase = Phase.TERMINATED
+        handle.state.changed()
+
+    handle.terminate = lambda confirm=None: later()  # type: ignore[method-assign,assignment]
+
+    async def main() -> CodespacePanel:
+        panel = CodespacePanel(handle, call_form=False)
+        panel.terminate_button.click()
+        assert panel.message.value == ""  # not done yet: the click returned at once
+        await asyncio.sleep(0.05)
+        return panel
+
+    panel = asyncio.run(main())
+    assert "terminated" in plain(panel.message.value) and panel.terminate_button.disabled
+
+
+def test_close_stops_listening_and_the_bundle_carries_snapshots() -> None:
+    handle = FakeCodespace()
+    panel = CodespacePanel(handle, call_form=False)
+    bundle = panel._repr_mimebundle_()
+    assert "codespace cs-1: creating" in bundle["text/plain"] and "creating" in bundle["text/html"]
+    panel.close()
+    assert handle.state.listeners == []
+
+
+def test_present_picks_the_panel_or_the_display_id_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bentocloud_jupyter.ipython import present as presenting
+
+    handle = FakeCodespace()
+    monkeypatch.setattr(presenting, "widgets_enabled", lambda: True)
+    assert isinstance(presenting.present(handle), CodespacePanel)
+    assert presenting.present(handle, use_widgets=False) is handle  # no loop: the handle shows itself
+
+    shown: list[str] = []  # the first line of each text drawn, when it was drawn
+
+    class Handle:
+        def update(self, obj: Any) -> None:
+            shown.append(repr(obj).splitlines()[0])
+
+    def display(obj: Any, display_id: bool = False) -> Handle:
+        shown.append(repr(obj).splitlines()[0])
+        return Handle()
+
+    monkeypatch.setattr("IPython.display.display", display)
+
+    async def main() -> None:
+        assert presenting.present(handle, use_widgets=False) is None
+        update(handle, phase=Phase.READY)
+
+    asyncio.run(main())
+    assert shown == ["codespace cs-1: creating", "codespace cs-1: ready"]
