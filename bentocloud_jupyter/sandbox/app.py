@@ -6,6 +6,7 @@
 * transfers (:mod:`.transfers`): PATCH actions, proxy upload/download, presigned ``/_storage``;
 * websockets (:mod:`.ws`): pod lists and log tails;
 * fake deployed services (:mod:`.services`): ``/_svc/{name}/...``;
+* codespace files and reloads (:mod:`.codespaces`): ``/api/v2/deployments/{name}/files``;
 * admin (no auth, loopback clients only, exempt from faults): ``/_sandbox/faults``, ``/_sandbox/config``,
   ``/_sandbox/reset``, ``/_sandbox/stats``, ``/_sandbox/deployments/{name}``, ``/_sandbox/latency`` (the
   services' latency model, :mod:`.latency`: GET rules and counters, POST ``{"deployment", "api", "base",
@@ -27,6 +28,7 @@ from starlette.types import ASGIApp
 
 from bentocloud_jupyter.sandbox import latency, shapes, uploads
 from bentocloud_jupyter.sandbox.api import Context, api_routes, arg, body_json, ctx
+from bentocloud_jupyter.sandbox.codespaces import codespace_routes
 from bentocloud_jupyter.sandbox.faults import FaultMiddleware, Faults, Stats
 from bentocloud_jupyter.sandbox.orgsecrets import secret_routes
 from bentocloud_jupyter.sandbox.pages import page_routes
@@ -175,6 +177,7 @@ def create_app(store: Store, get_faults: Callable[[], Faults], stats: Stats, blo
         Route("/api/v1/auth/token", auth_token, methods=["GET"]),
         *transfer_routes(),
         *api_routes(),
+        *codespace_routes(),
         *secret_routes(),
         *token_routes(),
         *ws_routes(),

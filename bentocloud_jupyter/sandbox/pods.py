@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from bentocloud_jupyter.sandbox import lifecycle, seed
+from bentocloud_jupyter.sandbox import codespaces, lifecycle, seed
 from bentocloud_jupyter.sandbox.records import DeploymentRecord, Revision, iso
 from bentocloud_jupyter.sandbox.state import Store
 from bentocloud_jupyter.sandbox.validation import dns_slug, entry_min_replicas
@@ -210,6 +210,7 @@ def _build_success(rev: Revision, layer: str, reqs: list[str]) -> list[str]:
 def serving_log(store: Store, dep: DeploymentRecord, pod_name: str) -> list[str]:
     """What an api-server pod has printed so far: start-up lines plus one access line per /_svc call."""
     with store.lock:
+        codespaces.flush_log(store, dep)
         entry = _entry(store, dep)
         window = build_window(store, dep)
         started = iso(window[1] if window else dep.created_at)

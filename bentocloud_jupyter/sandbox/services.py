@@ -6,7 +6,9 @@
 * ``GET /schema.json``: BentoML's own service schema (``{name, type, routes, ...}``), what
   ``bentoml.SyncHTTPClient``/``AsyncHTTPClient`` and ``Deployment.get_client()`` fetch first;
 * ``POST /<api route>``: JSON in, JSON out, deterministic (400 on a bad body, 501 for uploaded bentos,
-  whose code the sandbox cannot run).
+  whose code the sandbox cannot run);
+* a dev deployment (codespace) serves what :mod:`.codespaces` read from its synced files instead, and its
+  readyz is 503 before ``.project_ready``, while it reloads and while its service file does not parse.
 
 Everything but the probes (documents included) answers 503 ``{"error": ...}`` unless the deployment is running, and 401
 without ``Authorization: Bearer <valid sandbox token>`` when the deployment has
@@ -25,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bentocloud_jupyter.sandbox import latency, svcapis
+from bentocloud_jupyter.sandbox import codespaces, latency, svcapis
 from bentocloud_jupyter.sandbox.api import ctx
 from bentocloud_jupyter.sandbox.records import DeploymentRecord, SandboxError
 from bentocloud_jupyter.sandbox.state import Store
@@ -51,6 +53,11 @@ async def probe(request: Request) -> Response:
         return JSONResponse({"error": f"deployment {name!r}: record not found", "code": 404}, status_code=404)
     if cold:
         latency.model_for(store).woken(name)
+    if status == "running" and dep.dev:
+        codespaces.flush_log(store, dep)
+        why = codespaces.readiness(store, dep)
+        if why is not None:
+            return Response(why, status_code=503, media_type="text/plain")
     if status == "running":
         await latency.model_for(store).warm(name, _bounds(store, dep))
         return Response("ok", media_type="text/plain")
@@ -97,8 +104,12 @@ async def call(request: Request) -> Response:
         manifest = dict(bento.manifest or {})
         protected = bool(rev.config.get("access_authorization"))
     entry = str(manifest.get("entry_service") or rev.bento_repo)
-    response = _answer(request, path, status, protected, rev.bento_repo, rev.bento_version, manifest,
-                       bento.description, await request.body())
+    if dep.dev:
+        response = refusal(request, status, protected) or codespaces.answer(
+            store, dep, request.method, path, await request.body())
+    else:
+        response = _answer(request, path, status, protected, rev.bento_repo, rev.bento_version, manifest,
+                           bento.description, await request.body())
     if path not in DOCUMENTS and response.status_code in (200, 400):  # served: the latency model applies
         bounds = latency.scaling_bounds(rev.config, entry)
         await latency.model_for(store).serve(name, path, bounds)
@@ -106,7 +117,7 @@ async def call(request: Request) -> Response:
     return response
 
 
-def _refusal(request: Request, status: str, protected: bool) -> Response | None:
+def refusal(request: Request, status: str, protected: bool) -> Response | None:
     """503 unless running; 401 without a live bearer token when the deployment is protected."""
     if status != "running":
         return _error(503, f"deployment {request.path_params['name']!r} is {status}, not running: "
@@ -126,7 +137,7 @@ def _refusal(request: Request, status: str, protected: bool) -> Response | None:
 
 def _answer(request: Request, path: str, status: str, protected: bool, repo: str, version: str,
             manifest: dict[str, object], description: str, raw: bytes) -> Response:
-    refused = _refusal(request, status, protected)
+    refused = refusal(request, status, protected)
     if refused is not None:
         return refused
     if path in DOCUMENTS:

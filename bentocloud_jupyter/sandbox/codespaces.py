@@ -1,0 +1,283 @@
+"""Codespaces: the files of dev deployments (``bentoml code``) and the reload a sync causes.
+
+* ``GET /api/v2/deployments/{name}/files?cluster=`` -> ``{"files": [{path, size, md5}]}``;
+* ``POST`` the same path ``{"files": [{path, b64_encoded_content}]}``; ``DELETE`` ``{"paths": [...]}``
+  (unknown paths are ignored, as a re-sync after a local delete needs). 404 for an unknown deployment
+  or one created without ``dev: true``; 400 for a path that is absolute, escapes the project root or
+  holds a NUL/backslash, bad base64 or a bad shape; 413 above :data:`MAX_REQUEST_BYTES` per request or
+  :data:`MAX_TOTAL_BYTES` / :data:`MAX_FILES` per codespace. Files live in memory per deployment.
+
+A dev deployment serves nothing until ``.project_ready`` (uploaded last by bentoml) arrives. Every sync
+after that is a reload: the api-server log says which files changed, ``/readyz`` answers 503 for
+:data:`RELOAD` seconds (divided by the speed), then the log says the service is initialized and readyz
+answers 200. The service is read from the synced files with :mod:`.devschema` (never run); a service
+file that does not parse keeps readyz at 503 (the log names the error and its line) while
+``/schema.json`` and ``/docs.json`` keep the last good service, as a dev server that failed to reload.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import posixpath
+import threading
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bentocloud_jupyter.sandbox import svcapis
+from bentocloud_jupyter.sandbox.api import arg, authed
+from bentocloud_jupyter.sandbox.devschema import DevSchemaError, DevService, read_service
+from bentocloud_jupyter.sandbox.records import DeploymentRecord, SandboxError, iso, not_found
+from bentocloud_jupyter.sandbox.state import Store
+
+READY_MARKER = ".project_ready"
+RELOAD = 1.0  # seconds at speed 1 that readyz answers 503 after a sync
+MAX_REQUEST_BYTES = 96 * 2**20  # bentoml batches at 64 MiB of base64 (plus the file that crossed it)
+MAX_TOTAL_BYTES = 256 * 2**20  # decoded bytes kept per codespace
+MAX_FILES = 10_000
+MAX_PATH = 1024
+DOCUMENTS = ("/docs.json", "/schema.json")
+
+
+@dataclass
+class Space:
+    """One codespace's synced files, the last good service read from them, and its reload state."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    project_ready: bool = False
+    reload_until: float = 0.0
+    service: DevService | None = None
+    error: str | None = None
+    pending: list[tuple[float, str]] = field(default_factory=list)  # (store-clock time due, log line)
+
+
+_SPACES: weakref.WeakKeyDictionary[object, dict[str, Space]] = weakref.WeakKeyDictionary()
+_SPACES_LOCK = threading.Lock()
+
+
+def space_of(store: Store, dep: DeploymentRecord, create: bool = False) -> Space | None:
+    """The codespace of a deployment (by uid, so a recreated name starts empty)."""
+    with _SPACES_LOCK:
+        spaces = _SPACES.setdefault(store, {})
+        if create and dep.uid not in spaces:
+            live = {d.uid for d in store.deployments.values()}
+            for uid in [u for u in spaces if u not in live]:
+                del spaces[uid]
+            spaces[dep.uid] = Space()
+        return spaces.get(dep.uid)
+
+
+def check_path(path: object) -> str:
+    """A relative POSIX path inside the project root, normalised; else 400 saying why."""
+    if not isinstance(path, str) or not path.strip():
+        raise SandboxError(400, "each file needs a non-empty string 'path'")
+    if len(path) > MAX_PATH or "\x00" in path or "\\" in path:
+        raise SandboxError(400, f"path {path[:80]!r} is refused: at most {MAX_PATH} characters, "
+                                "'/' separators, no NUL")
+    if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
+        raise SandboxError(400, f"path {path!r} is absolute: send it relative to the project root")
+    clean = posixpath.normpath(path)
+    if clean == ".." or clean.startswith("../") or clean == ".":
+        raise SandboxError(400, f"path {path!r} escapes the project root")
+    return clean
+
+
+def dev_deployment(store: Store, name: str, cluster: str | None) -> DeploymentRecord:
+    dep = store.get_deployment(name, cluster)
+    if not dep.dev:
+        raise not_found(f"codespace {name!r} (deployment {name!r} was not created with dev: true)")
+    return dep
+
+
+async def bounded_json(request: Request) -> Any:
+    """The JSON body, refused with 413 past :data:`MAX_REQUEST_BYTES` before it is all read."""
+    too_big = SandboxError(413, f"request body over {MAX_REQUEST_BYTES} bytes: send the files in smaller batches")
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_REQUEST_BYTES:
+        raise too_big
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_REQUEST_BYTES:
+            raise too_big
+        chunks.append(chunk)
+    try:
+        return json.loads(b"".join(chunks) or b"null")
+    except (ValueError, RecursionError):
+        raise SandboxError(400, "request body is not valid JSON") from None
+
+
+def decode_files(body: Any) -> dict[str, bytes]:
+    """``{"files": [{path, b64_encoded_content}]}`` -> {clean path: bytes}; 400 on any bad entry."""
+    items = body.get("files") if isinstance(body, dict) else None
+    if not isinstance(items, list):
+        raise SandboxError(400, "send {\"files\": [{\"path\": ..., \"b64_encoded_content\": ...}]}")
+    out: dict[str, bytes] = {}
+    for item in items:
+        if not isinstance(item, dict):
+            raise SandboxError(400, "each file must be an object {path, b64_encoded_content}")
+        path = check_path(item.get("path"))
+        content = item.get("b64_encoded_content")
+        if not isinstance(content, str):
+            raise SandboxError(400, f"file {path!r}: b64_encoded_content must be a base64 string")
+        try:
+            out[path] = base64.b64decode(content, validate=True)
+        except (binascii.Error, ValueError):
+            raise SandboxError(400, f"file {path!r}: b64_encoded_content is not valid base64") from None
+    return out
+
+
+def decode_paths(body: Any) -> list[str]:
+    paths = body.get("paths") if isinstance(body, dict) else None
+    if not isinstance(paths, list):
+        raise SandboxError(400, "send {\"paths\": [\"relative/path\", ...]}")
+    return [check_path(p) for p in paths]
+
+
+def _check_bounds(files: dict[str, bytes]) -> None:
+    if len(files) > MAX_FILES:
+        raise SandboxError(413, f"a codespace holds at most {MAX_FILES} files: exclude the rest in bentofile.yaml")
+    if sum(len(v) for v in files.values()) > MAX_TOTAL_BYTES:
+        raise SandboxError(413, f"a codespace holds at most {MAX_TOTAL_BYTES} bytes: exclude large files "
+                                "in bentofile.yaml")
+
+
+def sync(store: Store, dep: DeploymentRecord, upload: dict[str, bytes], delete: list[str]) -> None:
+    """Apply one sync (all or nothing), then reload once the project is complete."""
+    with store.lock:
+        space = space_of(store, dep, create=True)
+        assert space is not None
+        files = dict(space.files)
+        files.update(upload)
+        for path in delete:
+            files.pop(path, None)
+        _check_bounds(files)
+        space.files = files
+        was_ready = space.project_ready
+        space.project_ready = READY_MARKER in files
+        if space.project_ready:
+            changed = sorted(p for p in [*upload, *delete] if p != READY_MARKER)
+            reload(store, dep, space, changed if was_ready else [])
+
+
+def reload(store: Store, dep: DeploymentRecord, space: Space, changed: list[str]) -> None:
+    """What a dev server prints and does when its files change (call with the store lock held)."""
+    now = store.clock()
+    if changed:
+        shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+        space.pending.append((now, f"{iso(now)} [INFO] [cli] Detected changes in {shown}; reloading..."))
+    else:
+        space.pending.append((now, f"{iso(now)} [INFO] [cli] Project files ready; starting the dev server"))
+    space.reload_until = now + RELOAD / store.speed
+    try:
+        service = read_service(space.files)
+    except DevSchemaError as exc:
+        space.error = str(exc)
+        space.pending.append((now, f"{iso(now)} [ERROR] [cli] Failed to reload the service: {exc}"))
+        return
+    space.service, space.error = service, None
+    done = space.reload_until
+    names = ", ".join(a.route for a in service.apis) or "no APIs"
+    space.pending.append((done, f"{iso(done)} [INFO] [entry_service:{service.name}:1] Service {service.name} "
+                                f"initialized ({names})"))
+
+
+def flush_log(store: Store, dep: DeploymentRecord) -> None:
+    """Move the reload lines that are due into the api-server log (``store.svc_logs``)."""
+    with store.lock:
+        space = space_of(store, dep)
+        if space is None or not space.pending:
+            return
+        now = store.clock()
+        due = [line for at, line in space.pending if at <= now]
+        space.pending = [(at, line) for at, line in space.pending if at > now]
+        store.svc_logs.setdefault(dep.name, []).extend(due)
+
+
+def readiness(store: Store, dep: DeploymentRecord) -> str | None:
+    """None when the codespace serves; else why not (a dev deployment serves nothing before its files)."""
+    with store.lock:
+        space = space_of(store, dep)
+        if space is None or not space.project_ready:
+            return "codespace is waiting for its project files (.project_ready not uploaded yet)"
+        if space.error:
+            return f"the dev server failed to reload: {space.error}"
+        if store.clock() < space.reload_until:
+            return "the dev server is reloading"
+        return None
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _documents(service: DevService, dep: DeploymentRecord, path: str) -> dict[str, Any]:
+    routes = [{"name": a.name, "route": a.route, "description": a.description, "batchable": False,
+               "input": a.input, "output": a.output, "is_task": False} for a in service.apis]
+    manifest = {"entry_service": service.name, "schema": {"name": service.name, "type": "service",
+                                                          "routes": routes}}
+    if path == "/schema.json":
+        return svcapis.service_schema("", manifest, f"Codespace {dep.name} (read from {service.path})")
+    return svcapis.document("", "dev", manifest, f"Codespace {dep.name} (read from {service.path})")
+
+
+def answer(store: Store, dep: DeploymentRecord, method: str, path: str, raw: bytes) -> Response:
+    """A call into a running dev deployment: documents from the last good service, APIs while ready."""
+    with store.lock:
+        space = space_of(store, dep)
+        service = space.service if space else None
+        why = readiness(store, dep)
+    if path in DOCUMENTS and service is not None:
+        if method != "GET":
+            return _error(405, f"method not allowed: use GET {path}")
+        return JSONResponse(_documents(service, dep, path))
+    if why is not None or service is None:
+        return _error(503, why or "the dev server has no service loaded")
+    apis = {a.route: a for a in service.apis}
+    if path not in apis:
+        return _error(404, f"no API at {path}: see /docs.json")
+    if method != "POST":
+        return _error(405, f"method not allowed: use POST {path}")
+    try:
+        body = json.loads(raw or b"null")
+        svcapis.check(body, apis[path].input)
+        return JSONResponse(apis[path].handler(body))
+    except ValueError as exc:
+        message = str(exc) if isinstance(exc, svcapis.BadInput) else f"request body is not valid JSON: {exc}"
+        return _error(400, message)
+
+
+# ----- routes ---------------------------------------------------------------------------------
+async def list_files(request: Request, store: Store) -> Any:
+    dep = dev_deployment(store, request.path_params["name"], arg(request, "cluster"))
+    with store.lock:
+        space = space_of(store, dep)
+        files = dict(space.files) if space else {}
+    return {"files": [{"path": p, "size": len(b), "md5": hashlib.md5(b, usedforsecurity=False).hexdigest()}
+                      for p, b in sorted(files.items())]}
+
+
+async def upload_files(request: Request, store: Store) -> Any:
+    dep = dev_deployment(store, request.path_params["name"], arg(request, "cluster"))
+    sync(store, dep, decode_files(await bounded_json(request)), [])
+    return {}
+
+
+async def delete_files(request: Request, store: Store) -> Any:
+    dep = dev_deployment(store, request.path_params["name"], arg(request, "cluster"))
+    sync(store, dep, {}, decode_paths(await bounded_json(request)))
+    return {}
+
+
+def codespace_routes() -> list[Route]:
+    path = "/api/v2/deployments/{name}/files"
+    return [Route(path, authed(list_files), methods=["GET"]),
+            Route(path, authed(upload_files), methods=["POST"]),
+            Route(path, authed(delete_files), methods=["DELETE"])]
