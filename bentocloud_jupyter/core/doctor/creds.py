@@ -1,0 +1,99 @@
+"""Where the credentials come from, and whether their file and folder are private.
+
+Why the doctor looks: ``BENTO_CLOUD_API_KEY`` silently beats the file (a notebook meant for staging runs
+against production), and a token in a group-readable file is a token others on the machine can use.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from bentocloud_jupyter.core.credentials.config import ContextSource, ResolvedContext, load_config, resolve_context
+from bentocloud_jupyter.core.doctor.report import Check, fail, failed, ok, warn
+from bentocloud_jupyter.core.hints import Hint
+
+__all__ = ["file_checks", "source_check"]
+
+
+def source_check(context: str | None) -> tuple[Check, ResolvedContext | None]:
+    """Which credentials a command would use and why; None with a ``fail`` line when none resolve."""
+    try:
+        resolved = resolve_context(context)
+    except Exception as exc:
+        return failed("credentials", exc), None
+    name, endpoint = resolved.context.name, resolved.context.endpoint
+    if resolved.source is ContextSource.ENV_API_KEY:
+        if resolved.overridden:
+            return warn("credentials", f"BENTO_CLOUD_API_KEY (endpoint {endpoint}) overrides the context "
+                        f"{resolved.requested!r} you asked for", "unset BENTO_CLOUD_API_KEY to use your saved "
+                        "contexts"), resolved
+        shadowed = _file_current()
+        if shadowed:
+            return warn("credentials", f"BENTO_CLOUD_API_KEY (endpoint {endpoint}) wins over the file's current "
+                        f"context {shadowed!r}", "unset BENTO_CLOUD_API_KEY if you meant that context"), resolved
+        return ok("credentials", f"BENTO_CLOUD_API_KEY (endpoint {endpoint})"), resolved
+    why = {ContextSource.ARGUMENT: "asked for", ContextSource.ENV_CONTEXT: "chosen by BENTOML_CLOUD_CONTEXT",
+           ContextSource.CURRENT: "the current context"}.get(resolved.source, "")
+    return ok("credentials", f"context {name!r} ({why}) of {resolved.path}, endpoint {endpoint}"
+              + _protected(name)), resolved
+
+
+def _file_current() -> str:
+    """The file's current context when the file has contexts (what the environment shadows), else ""."""
+    try:
+        cfg = load_config()
+    except Exception:
+        return ""
+    return cfg.current_context_name if cfg.find(cfg.current_context_name) is not None else ""
+
+
+def _protected(name: str) -> str:
+    try:
+        from bentocloud_jupyter.core.credentials.protected import is_protected
+
+        return "; protected" if is_protected(name) else ""
+    except Exception:  # the protected list has its own error where it is used
+        return ""
+
+
+def file_checks(resolved: ResolvedContext | None, path: Path) -> list[Check]:
+    """The credentials file's mode (0600 wanted) and its folder (nobody else may write there)."""
+    if os.name == "nt":
+        return [ok("credentials file", f"{path} (permissions are not checked on Windows)")]
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        if resolved is not None and resolved.source is ContextSource.ENV_API_KEY:
+            return [ok("credentials file", f"none at {path} (the environment supplies the token)")]
+        return [fail("credentials file", f"none at {path}", hint=Hint("login", why="to save a context"))]
+    except OSError as exc:
+        return [fail("credentials file", f"{path} cannot be read ({exc.strerror or type(exc).__name__})",
+                     f"check the permissions of {path.parent}")]
+    return [_file_mode(path, info), _folder_mode(path.parent)]
+
+
+def _file_mode(path: Path, info: os.stat_result) -> Check:
+    mode = stat.S_IMODE(info.st_mode)
+    if not stat.S_ISREG(info.st_mode):
+        return fail("credentials file", f"{path} is not a regular file", "remove it and log in again")
+    if mode & 0o066:
+        others = "readable" if mode & 0o044 else "writable"
+        return warn("credentials file", f"{path} is {others} by group or others (mode {mode:04o})",
+                    f"run `chmod 600 {path}`: it holds your API tokens")
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        return warn("credentials file", f"{path} belongs to another user (uid {info.st_uid})",
+                    "use a credentials file of your own (set BENTOML_HOME)")
+    return ok("credentials file", f"{path} (mode {mode:04o})")
+
+
+def _folder_mode(folder: Path) -> Check:
+    try:
+        mode = stat.S_IMODE(folder.stat().st_mode)
+    except OSError as exc:
+        return warn("credentials folder", f"{folder} cannot be inspected ({exc.strerror or type(exc).__name__})")
+    if mode & 0o022:
+        return warn("credentials folder", f"{folder} is writable by group or others (mode {mode:04o}): they could "
+                    "replace the credentials file", f"run `chmod 700 {folder}`")
+    return ok("credentials folder", f"{folder} (mode {mode:04o})")
