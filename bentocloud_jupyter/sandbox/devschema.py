@@ -157,7 +157,8 @@ def read_service(files: dict[str, bytes]) -> DevService:
     try:
         tree = ast.parse(files[path], filename=path)
     except SyntaxError as exc:
-        raise DevSchemaError(f"SyntaxError: {exc.msg} ({path}, line {exc.lineno})") from None
+        where = f"{path}, line {exc.lineno}" if exc.lineno else path
+        raise DevSchemaError(f"SyntaxError: {exc.msg} ({where})") from None
     except (ValueError, RecursionError, MemoryError):
         raise DevSchemaError(f"{path} cannot be parsed (null bytes or nesting too deep)") from None
     classes = [n for n in tree.body if isinstance(n, ast.ClassDef)
