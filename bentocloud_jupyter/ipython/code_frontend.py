@@ -1,14 +1,67 @@
-"""The ``%%bentocloud write FILE`` cell: write the body into the attached codespace's project and sync it."""
+"""The ``%%bentocloud write FILE`` cell: write the body into the attached codespace's project and sync it.
+
+Editing the cell and pressing Shift-Enter is the whole loop. FILE is one path, relative to the attached
+project (or a plain path when no codespace is attached: then the file is only written, and the line says so).
+The verb ``write_file`` does the writing and the sync; this module only parses the line and words the result.
+"""
 
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 from bentocloud_jupyter.core.errors import InvalidInputError
+from bentocloud_jupyter.core.messages import Message
+from bentocloud_jupyter.ipython.parser_kit import path_arg
 
-__all__ = ["write_cell"]
+__all__ = ["human_size", "write_cell", "written_line"]
+
+_USAGE = "`%%bentocloud write FILE` (one path, relative to the attached project)"
+
+
+def human_size(size: int) -> str:
+    """``812 B``, ``1.2 kB``, ``3.4 MB`` (powers of 1000, as file managers show)."""
+    if size < 1000:
+        return f"{size} B"
+    units, value, index = ("kB", "MB", "GB"), size / 1000, 0
+    while value >= 1000 and index < len(units) - 1:
+        value, index = value / 1000, index + 1
+    return f"{value:.1f} {units[index]}"
+
+
+def written_line(file: str, size: int, codespace: str | None) -> str:
+    """The one line a write cell shows."""
+    head = f"wrote {file} ({human_size(size)})"
+    if codespace:
+        return f"{head}; synced to codespace {codespace}"
+    return f"{head}; no codespace attached, so only written"
+
+
+def file_of(words: list[str]) -> str:
+    """The one FILE of the line, checked as a path the OS can open.
+
+    Raises:
+        InvalidInputError: no FILE, more than one, or one the OS would refuse.
+    """
+    if len(words) != 1:
+        given = "no FILE" if not words else f"{len(words)} words"
+        raise InvalidInputError(f"%%bentocloud write takes one FILE, got {given}: {_USAGE}.")
+    try:
+        return path_arg(words[0])
+    except argparse.ArgumentTypeError as exc:
+        raise InvalidInputError(f"%%bentocloud write: {exc}.") from None
 
 
 def write_cell(words: list[str], cell: str) -> Any:
     """Write ``cell`` to the file named in ``words`` (and sync it to the attached codespace)."""
-    raise InvalidInputError("%%bentocloud write is being built")
+    file = file_of(words)
+    import importlib
+
+    verbs = importlib.import_module("bentocloud_jupyter.core.api.codespaces")  # api.codespaces is a verb's name
+    result = verbs.write_file(file, cell)
+    if isinstance(result, Message):
+        return result
+    if isinstance(result, str):
+        return Message(result)
+    codespace = getattr(getattr(result, "state", None), "name", None)
+    return Message(written_line(file, len(cell.encode("utf-8")), codespace))
