@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from bentocloud_jupyter.core.defaults import STRATEGIES
+from bentocloud_jupyter.ipython.guard_parsers import add_confirm, add_ttl
 from bentocloud_jupyter.ipython.parser_kit import (
     MagicArgumentParser,
     Subcommand,
@@ -46,8 +47,9 @@ def _target(parser: argparse.ArgumentParser, create: bool) -> None:
     add_cluster(parser)
 
 
-def _deploy_options(parser: argparse.ArgumentParser, *, create: bool) -> None:
-    """The options of ``bentoml deploy``, same names and meanings."""
+def _deploy_options(parser: argparse.ArgumentParser, *, create: bool, confirm: bool = True) -> None:
+    """The options of ``bentoml deploy``, same names and meanings; ``--ttl`` and (not on ``%deploy``, which
+    only creates) ``--confirm`` from the guardrails."""
     _target(parser, create)
     parser.add_argument("--access-authorization", default=None, metavar="BOOL",
                         help="require a token to call the endpoint (true/false)")
@@ -67,12 +69,15 @@ def _deploy_options(parser: argparse.ArgumentParser, *, create: bool) -> None:
     add_bento_args(parser)
     add_waiting(parser)
     parser.add_argument("--dry-run", action="store_true", help="show the request instead of sending it")
+    add_ttl(parser)
+    if confirm:
+        add_confirm(parser)
     add_context(parser)
 
 
-def _with_options(prog: str, description: str, *, create: bool) -> MagicArgumentParser:
+def _with_options(prog: str, description: str, *, create: bool, confirm: bool = True) -> MagicArgumentParser:
     p = new_parser(prog, description)
-    _deploy_options(p, create=create)
+    _deploy_options(p, create=create, confirm=confirm)
     return p
 
 
@@ -84,6 +89,8 @@ def _cell_deploy() -> MagicArgumentParser:
     add_bento_args(p)
     add_waiting(p)
     p.add_argument("--dry-run", action="store_true", help="show the whole plan (or request); send nothing")
+    add_ttl(p)
+    add_confirm(p)
     add_context(p)
     return p
 
@@ -94,7 +101,7 @@ DEPLOY_SUBCOMMANDS: dict[str, Subcommand] = {
                          ("progress",)),
     "start": Subcommand(simple_parser("%bentocloud start", "Restart a terminated deployment (an update with its "
                                       "current configuration) and follow it to running.", name_arg(), add_cluster,
-                                      add_waiting, add_context), "restart a terminated deployment",
+                                      add_waiting, add_ttl, add_context), "restart a terminated deployment",
                         "api.start"),
     "apply": Subcommand(_with_options("%bentocloud apply", "Create a deployment, or replace the configuration of "
                                       "the existing one (as `bentoml deployment apply`).", create=True),
@@ -102,7 +109,7 @@ DEPLOY_SUBCOMMANDS: dict[str, Subcommand] = {
 }
 
 DEPLOY_PARSER = _with_options("%deploy", "Deploy a bento from BentoCloud (the options of `bentoml deploy`).",
-                              create=True)
+                              create=True, confirm=False)
 DEPLOY = Subcommand(DEPLOY_PARSER, "deploy a bento", "api.deploy", ("progress",))
 CELL_DEPLOY_PARSER = _cell_deploy()
 CELL_DEPLOY = Subcommand(CELL_DEPLOY_PARSER, "apply the deployment config in the cell", "api.apply",

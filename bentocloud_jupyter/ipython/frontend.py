@@ -15,7 +15,7 @@ from bentocloud_jupyter.core.messages import Message
 from bentocloud_jupyter.core.tokens import Token, sendable_token
 from bentocloud_jupyter.ipython.org_frontend import api_token, secret
 
-__all__ = ["api_token", "delete", "login", "sandbox", "secret", "unwatch"]
+__all__ = ["api_token", "delete", "login", "sandbox", "secret", "teardown", "unwatch"]
 
 LOGIN_LINE_NOTICE = (
     "The token you typed is now stored in this notebook and in the IPython history. "
@@ -73,13 +73,33 @@ def _browser_token(endpoint: str, timeout: float, insecure: bool) -> Token:
         raise InvalidInputError("Browser login cancelled; nothing was saved.") from None
 
 
-def delete(name: str, cluster: str | None, yes: bool, context: str | None, *, widgets: bool) -> Any:
-    """Delete after a yes at the prompt (or with ``--yes``)."""
+def delete(name: str, cluster: str | None, yes: bool, context: str | None, confirm: str | None = None, *,
+           widgets: bool) -> Any:
+    """Delete after a yes at the prompt (or with ``--yes``; a name typed back with ``--confirm`` is a yes)."""
     from bentocloud_jupyter.core import api
 
-    if not yes and not _confirm(f"Delete deployment {name!r} for good? [y/N] "):
+    if not yes and confirm is None and not _confirm(f"Delete deployment {name!r} for good? [y/N] "):
         return Message(f"Not deleted. Add --yes to delete {name!r} without this question.")
-    return api.delete(name, cluster, context)
+    return api.delete(name, cluster, context, confirm)
+
+
+def teardown(delete: bool, yes: bool, confirm: str | None, context: str | None, *, widgets: bool) -> Any:
+    """Show the plan and ask one y/N question (``--yes``, or the context's name typed back, skips it); then
+    terminate (or delete) what this kernel started."""
+    from IPython.display import display
+
+    from bentocloud_jupyter.core.api.session import teardown as run_teardown
+
+    if yes or confirm is not None:
+        return run_teardown(delete, True, confirm, context)
+    plan = run_teardown(delete, False, None, context)
+    if not plan.todo:
+        return plan
+    display(plan)
+    verb = "Delete" if delete else "Terminate"
+    if not _confirm(f"{verb} these {len(plan.todo)}? [y/N] "):
+        return Message("Nothing sent. Add --yes to tear down without this question.")
+    return run_teardown(delete, True, confirm, context)
 
 
 def _confirm(question: str) -> bool:

@@ -15,6 +15,7 @@ from bentocloud_jupyter.ipython.deploy_parsers import (
     DEPLOY_PARSER,
     after_status,
 )
+from bentocloud_jupyter.ipython.guard_parsers import add_confirm
 from bentocloud_jupyter.ipython.parser_kit import (
     NAME_MAX,
     PATH_MAX,
@@ -141,10 +142,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "status": Subcommand(simple_parser("%bentocloud status", "Live status of a deployment.", name_arg(), add_cluster,
                                  add_waiting, add_context), "live status of a deployment", "api.status"),
     "terminate": Subcommand(simple_parser("%bentocloud terminate", "Stop a deployment.", name_arg(), add_cluster,
-                                          add_waiting,
-                                    add_context), "stop a deployment", "api.terminate"),
+                                          add_waiting, add_confirm, add_context), "stop a deployment",
+                            "api.terminate"),
     "delete": Subcommand(simple_parser("%bentocloud delete", "Delete a deployment.", name_arg(), add_cluster, add_yes,
-                                 add_context), "delete a deployment", "frontend.delete"),
+                                       add_confirm, add_context), "delete a deployment", "frontend.delete"),
     "instance-types": Subcommand(simple_parser("%bentocloud instance-types", "List instance types.", add_cluster,
                                                add_context),
                                  "list instance types", "api.instance_types"),

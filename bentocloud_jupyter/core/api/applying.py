@@ -23,6 +23,9 @@ from bentocloud_jupyter.core.deployments.options import DeployOptions, build_rep
 from bentocloud_jupyter.core.deployments.plan import ChangePlan, change_plan
 from bentocloud_jupyter.core.deployments.watch import DEFAULT_TIMEOUT
 from bentocloud_jupyter.core.errors import InvalidInputError, NotFoundError
+from bentocloud_jupyter.core.guardrails import ttl as ttls
+from bentocloud_jupyter.core.guardrails.confirm import require_typed_name
+from bentocloud_jupyter.core.guardrails.labels import for_change
 from bentocloud_jupyter.core.hints import Hint, sentence
 from bentocloud_jupyter.core.rest.client import BentoCloudClient
 from bentocloud_jupyter.core.rest.models import Deployment
@@ -39,23 +42,27 @@ def apply(bento: str | None = None, name: str | None = None, cluster: str | None
           config_file: str | None = None, config_dict: Mapping[str, Any] | str | None = None,
           args: Sequence[str] | None = (), arg_file: str | None = None,
           wait: bool = False, timeout: float = DEFAULT_TIMEOUT, dry_run: bool = False,
-          context: str | None = None, *,
+          context: str | None = None, ttl: str | float | None = None, confirm: str | None = None, *,
           progress: ProgressFactory | None = None) -> DeploymentView | DryRun | ChangePlan:
     """Create the deployment, or replace the configuration of the existing one (the options of ``deploy``).
 
     Replace, not merge: what the config leaves out takes its default, except the bento and the cluster,
     which stay the deployment's own. The result carries the change plan and follows the new revision;
     ``dry_run`` returns the request (new deployment) or the whole plan (existing one), nothing sent.
+    ``ttl`` labels it to expire and starts its timer; in a protected context, replacing needs ``confirm=name``.
 
     Raises:
         InvalidInputError: bad options or config, another cluster than the deployment's, missing envs.
         NotFoundError: no such bento or secret. DeploymentFailed, WatchTimeout: with ``wait``.
     """
     check_timeout(timeout)
-    watching = Watching(wait, timeout, time.monotonic())
+    watching = Watching(wait, timeout, time.monotonic(), ttls.expires_in(ttl))
     options, bento_args = options_from(locals()), parse_bento_args(args, arg_file)
     source = load_config_source(options) or {}
     client, resolved = client_for(context)
+    target = source.get("name") or options.name
+    if target:
+        require_typed_name(resolved, "deployment", str(target), confirm)
     current = find_existing(client, source.get("name") or options.name, source.get("cluster") or options.cluster)
     if current is not None:
         return _replace(client, resolved, current, options, bento_args, watching, dry_run, progress)
@@ -95,6 +102,7 @@ def _replace(client: BentoCloudClient, resolved: ResolvedContext, current: Deplo
     keys = secret_env_keys(client, options.secrets or source.get("secrets") or (), current.cluster)
     body, cluster = build_replace_request(dict(current.raw), with_bento(options, remote.tag), remote.entry_service,
                                           [dict(env) for env in remote.envs], keys)
+    body["labels"] = for_change(body.get("labels"), current.labels, watching.expires_at)
     plan = change_plan(current.raw, body, cluster, whole=dry_run)
     if dry_run:
         return plan

@@ -35,6 +35,10 @@ from bentocloud_jupyter.core.deployments.options import (
 )
 from bentocloud_jupyter.core.deployments.watch import DEFAULT_TIMEOUT, Goal, WatchState, wait_for
 from bentocloud_jupyter.core.errors import DeploymentFailed, InvalidInputError
+from bentocloud_jupyter.core.guardrails import ledger
+from bentocloud_jupyter.core.guardrails import ttl as ttls
+from bentocloud_jupyter.core.guardrails.confirm import require_typed_name
+from bentocloud_jupyter.core.guardrails.labels import for_change, for_create
 from bentocloud_jupyter.core.hints import Hint
 from bentocloud_jupyter.core.rest.client import BentoCloudClient
 from bentocloud_jupyter.core.rest.durations import MAX_WATCH_TIMEOUT, check_duration
@@ -53,7 +57,7 @@ from bentocloud_jupyter.core.results import (
 )
 
 __all__ = ["OUTPUTS", "Watching", "create_with", "delete", "deploy", "get", "list_deployments", "options_from",
-           "send_update", "start", "status", "terminate", "update"]
+           "send_update", "start", "status", "terminate", "track", "update"]
 
 OUTPUTS = ("table", "json", "yaml")
 _EXAMPLE = Hint("deploy", {"bento": "summarizer:v3", "name": "my-deployment"})
@@ -116,26 +120,28 @@ def deploy(bento: str | None = None, name: str | None = None, cluster: str | Non
            config_file: str | None = None, config_dict: Mapping[str, Any] | str | None = None,
            args: Sequence[str] | None = (), arg_file: str | None = None,
            wait: bool = False, timeout: float = DEFAULT_TIMEOUT, dry_run: bool = False,
-           context: str | None = None, *, progress: ProgressFactory | None = None) -> DeploymentView | DryRun:
+           context: str | None = None, ttl: str | float | None = None, *,
+           progress: ProgressFactory | None = None) -> DeploymentView | DryRun:
     """Create a deployment of a bento on BentoCloud (the options of ``bentoml deploy``).
 
     ``bento`` is ``name[:version]``, a bento only in the local store (pushed first, shown by ``progress``) or a
     project folder (built first, with the bento arguments ``args``/``arg_file`` as ``bentoml deploy`` hands
     them to the build). Required envs are checked before anything is sent. Returns at once, with what to
-    follow, unless ``wait``; ``dry_run`` only shows the request.
+    follow, unless ``wait``; ``dry_run`` only shows the request. ``ttl`` (``30m``, ``2h``, ``1d``) terminates
+    it when it ends (an expires-at label, and a timer on the kernel's loop).
 
     Raises:
         InvalidInputError: bad options or bento arguments, a path that is no project, missing required envs.
         NotFoundError: no such bento or secret. DeploymentFailed, WatchTimeout: with ``wait``.
     """
     check_timeout(timeout)
-    started = time.monotonic()
+    watching = Watching(wait, timeout, time.monotonic(), ttls.expires_in(ttl))
     options, bento_args = options_from(locals()), parse_bento_args(args, arg_file)
     source = load_config_source(options) or {}
     if not (bento or source.get("bento")) and not (config_file or config_dict):
         raise InvalidInputError("Which bento?", hint=_EXAMPLE)
     client, resolved = client_for(context)
-    return create_with(client, resolved, options, bento_args, Watching(wait, timeout, started), dry_run, progress)
+    return create_with(client, resolved, options, bento_args, watching, dry_run, progress)
 
 
 def create_with(client: BentoCloudClient, resolved: ResolvedContext, options: DeployOptions,
@@ -149,10 +155,12 @@ def create_with(client: BentoCloudClient, resolved: ResolvedContext, options: De
                            options.cluster or source.get("cluster"))
     body, target_cluster = build_create_request(with_bento(options, remote.tag), remote.entry_service,
                                                 [dict(env) for env in remote.envs], keys)
+    body["labels"] = for_create(body.get("labels"), watching.expires_at)
     if dry_run:
         return dry_run_request(body, target_cluster, remote.entry_service)
     created = client.create_deployment(body, target_cluster)
-    note = unused_args_note(tag, bento_args)
+    note = " ".join(filter(None, [unused_args_note(tag, bento_args),
+                                  track(resolved, created, created.cluster, "created", watching.expires_at)]))
     if watching.wait:
         return DeploymentView(wait_for(client, WatchState(created.name, timeout=watching.timeout), created.cluster),
                               note=note)
@@ -167,32 +175,35 @@ def update(name: str, bento: str | None = None, cluster: str | None = None,
            config_file: str | None = None, config_dict: Mapping[str, Any] | str | None = None,
            args: Sequence[str] | None = (), arg_file: str | None = None,
            wait: bool = False, timeout: float = DEFAULT_TIMEOUT, dry_run: bool = False,
-           context: str | None = None, *, progress: ProgressFactory | None = None) -> DeploymentView | DryRun:
+           context: str | None = None, ttl: str | float | None = None, confirm: str | None = None, *,
+           progress: ProgressFactory | None = None) -> DeploymentView | DryRun:
     """Change a deployment; the given values are merged into its current configuration.
 
     With ``wait`` it blocks until the *new* revision is ready (never the old one); without, the result
     says to follow the new revision. ``args``/``arg_file`` go to the build when ``bento`` is a project folder.
+    Our labels survive ``labels``; ``ttl`` sets a new expiry; a protected context needs ``confirm=name``.
 
     Raises:
         NotFoundError: no such deployment or bento. DeploymentFailed, WatchTimeout: with ``wait``.
     """
     check_timeout(timeout)
-    started = time.monotonic()
+    watching = Watching(wait, timeout, time.monotonic(), ttls.expires_in(ttl))
     options, bento_args = options_from({**locals(), "name": None}), parse_bento_args(args, arg_file)
     client, resolved = client_for(context)
+    require_typed_name(resolved, "deployment", name, confirm)
     current = client.get_deployment(name, cluster)
     tag = str((load_config_source(options) or {}).get("bento") or options.bento or current.bento)
     remote = resolve_bento(client, prebuild(tag, bento_args), progress)
     body, target_cluster = build_update_request(dict(current.raw), with_bento(options, remote.tag),
                                                 remote.entry_service)
+    body["labels"] = for_change(body.get("labels"), current.labels, watching.expires_at)
     if dry_run:
         return dry_run_request(body, target_cluster, remote.entry_service, "PUT", f"/api/v2/deployments/{name}")
-    return send_update(client, resolved, current, body, target_cluster, Watching(wait, timeout, started),
-                       unused_args_note(tag, bento_args))
+    return send_update(client, resolved, current, body, target_cluster, watching, unused_args_note(tag, bento_args))
 
 
 def start(name: str, cluster: str | None = None, wait: bool = False, timeout: float = DEFAULT_TIMEOUT,
-          context: str | None = None) -> DeploymentView:
+          context: str | None = None, ttl: str | float | None = None) -> DeploymentView:
     """Restart a terminated deployment: an update with its current configuration (as ``bentoml deployment
     start`` means to; bentoml 1.4.40's own fails with "verify() must be called first"). The result follows
     the new revision to running; with ``wait``, blocks until it is.
@@ -202,7 +213,7 @@ def start(name: str, cluster: str | None = None, wait: bool = False, timeout: fl
         DeploymentFailed, WatchTimeout: with ``wait``.
     """
     check_timeout(timeout)
-    started = time.monotonic()
+    watching = Watching(wait, timeout, time.monotonic(), ttls.expires_in(ttl))
     client, resolved = client_for(context)
     current = client.get_deployment(name, cluster)
     if current.status != "terminated":
@@ -210,15 +221,19 @@ def start(name: str, cluster: str | None = None, wait: bool = False, timeout: fl
         raise InvalidInputError(f"deployment {name!r} is {current.status}, not terminated: only a terminated "
                                 f"deployment can be started{soon}", hint=Hint("status", {"name": name}))
     body, target_cluster = current_body(dict(current.raw), fill=True)
-    return send_update(client, resolved, current, body, target_cluster, Watching(wait, timeout, started),
-                       f"Starting {name!r} again.")
+    body["labels"] = for_change(None, current.labels, watching.expires_at, drop_passed=True)
+    return send_update(client, resolved, current, body, target_cluster, watching, f"Starting {name!r} again.",
+                       action="started")
 
 
 def send_update(client: BentoCloudClient, resolved: ResolvedContext, current: Deployment, body: Mapping[str, Any],
-                cluster: str, watching: Watching, note: str = "", changes: ChangePlan | None = None) -> DeploymentView:
-    """PUT the body, then follow (or, with ``wait``, wait for) the *new* revision to ready."""
+                cluster: str, watching: Watching, note: str = "", changes: ChangePlan | None = None, *,
+                action: str = "updated") -> DeploymentView:
+    """PUT the body, then follow (or, with ``wait``, wait for) the *new* revision to ready; into the ledger."""
     name = current.name
     updated = client.update_deployment(name, body, cluster)
+    note = " ".join(filter(None, [note, track(resolved, updated, updated.cluster or cluster, action,
+                                              watching.expires_at)]))
     if watching.wait:
         updated = wait_for(client, WatchState(name, previous_revision=current.revision, timeout=watching.timeout),
                            cluster)
@@ -230,22 +245,30 @@ def send_update(client: BentoCloudClient, resolved: ResolvedContext, current: De
 
 
 def terminate(name: str, cluster: str | None = None, wait: bool = False, timeout: float = DEFAULT_TIMEOUT,
-              context: str | None = None) -> DeploymentView:
-    """Stop a deployment's replicas (it can be restarted with an update); the result follows it to the end."""
+              context: str | None = None, confirm: str | None = None) -> DeploymentView:
+    """Stop a deployment's replicas (it can be restarted with an update); the result follows it to the end.
+    A protected context needs ``confirm=name``."""
     check_timeout(timeout)
     started = time.monotonic()
     client, resolved = client_for(context)
+    require_typed_name(resolved, "deployment", name, confirm)
     deployment = client.terminate_deployment(name, cluster)
+    ledger.mark(resolved.context.name, name, deployment.cluster or cluster, "terminated")
+    ttls.cancel_expiry(resolved.context.name, name, deployment.cluster or cluster)
     if wait:
         return DeploymentView(wait_for(client, WatchState(name, goal=Goal.TERMINATED, timeout=timeout), cluster))
     return DeploymentView(deployment, follow=_follow(resolved, deployment, cluster, Goal.TERMINATED,
                                                      started + timeout))
 
 
-def delete(name: str, cluster: str | None = None, context: str | None = None) -> Message:
-    """Delete a deployment for good."""
+def delete(name: str, cluster: str | None = None, context: str | None = None,
+           confirm: str | None = None) -> Message:
+    """Delete a deployment for good (a protected context needs ``confirm=name``); the ledger forgets it."""
     client, resolved = client_for(context)
+    require_typed_name(resolved, "deployment", name, confirm)
     client.delete_deployment(name, cluster)
+    ledger.forget_name(resolved.context.name, name, cluster)
+    ttls.cancel_expiry(resolved.context.name, name, cluster)
     return Message(f"Deleted deployment {name!r} (context {resolved.context.name!r}).")
 
 
@@ -283,15 +306,30 @@ def options_from(values: Mapping[str, Any]) -> DeployOptions:
 
 @dataclass(frozen=True)
 class Watching:
-    """A verb's ``wait``/``timeout`` and when it started (the follow's deadline counts from then)."""
+    """A verb's ``wait``/``timeout`` and when it started (the follow's deadline counts from then), and the
+    expiry of its ``ttl`` (epoch seconds, None without one)."""
 
     wait: bool
     timeout: float
     started: float
+    expires_at: float | None = None
 
     @property
     def deadline(self) -> float:
         return self.started + self.timeout
+
+
+def track(resolved: ResolvedContext, deployment: Deployment, cluster: str, action: str,
+          expires_at: float | None) -> str:
+    """Into the ledger; with a TTL, the timer that ends it. Returns what to tell about the TTL."""
+    ledger.record(resolved.context.name, deployment.name, cluster, action=action, expires_at=expires_at)
+    if expires_at is None:
+        return ""
+    when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(expires_at))
+    if ttls.schedule_expiry(resolved, deployment.name, cluster, expires_at):
+        return f"TTL: terminated at {when} (a timer in this kernel)."
+    return (f"TTL: expires at {when} (labelled); no timer runs here (no event loop): terminate it yourself, or "
+            "run it from a notebook.")
 
 
 def _follow(resolved: ResolvedContext, deployment: Deployment, cluster: str | None, goal: Goal, deadline: float,

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, replace
 
 __all__ = ["CREATED_BY", "CREATED_BY_KEY", "EXPIRES_KEY", "SESSION_ID", "SESSION_KEY", "Entry", "entries", "forget",
-           "labels_for", "record"]
+           "forget_name", "labels_for", "left_running", "mark", "record"]
 
 CREATED_BY_KEY = "bentocloud-jupyter/created-by"
 CREATED_BY = "bentocloud-jupyter"
@@ -32,7 +32,7 @@ class Entry:
     name: str
     cluster: str
     kind: str = "deployment"  # or "codespace"
-    action: str = "created"  # created, started, updated
+    action: str = "created"  # created, started, updated, terminated
     recorded_at: float = 0.0
     expires_at: float | None = None  # wall-clock seconds (time.time()), None without a TTL
 
@@ -63,6 +63,26 @@ def forget(context: str, name: str, cluster: str) -> None:
     """Drop an entry (after a delete)."""
     with _lock:
         _entries.pop((context, cluster, name), None)
+
+
+def mark(context: str, name: str, cluster: str | None, action: str) -> None:
+    """Note an action on something already in the ledger (a terminate); what is not ours stays out."""
+    with _lock:
+        for key, entry in list(_entries.items()):
+            if key[0] == context and key[2] == name and cluster in (None, key[1]):
+                _entries[key] = replace(entry, action=action, recorded_at=time.time())
+
+
+def forget_name(context: str, name: str, cluster: str | None) -> None:
+    """Drop the entries of ``name`` (in ``cluster``, or in any cluster when None): after a delete."""
+    with _lock:
+        for key in [k for k in _entries if k[0] == context and k[2] == name and cluster in (None, k[1])]:
+            del _entries[key]
+
+
+def left_running() -> list[Entry]:
+    """What this kernel started and, as far as it knows, did not stop (for the message when it leaves)."""
+    return [entry for entry in entries() if entry.action != "terminated"]
 
 
 def labels_for(expires_at: float | None = None) -> list[dict[str, str]]:

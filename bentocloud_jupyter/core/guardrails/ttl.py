@@ -1,0 +1,206 @@
+"""TTLs: ``--ttl 30m`` becomes an expires-at label and a timer on the kernel's loop that terminates it.
+
+Why a label and a timer: the timer stops the deployment while this kernel lives; the label lets any later
+kernel see that a deployment outlived its TTL (its kernel died) and say how to stop it. Label values come
+from the server and are hostile: :func:`parse_expires` reads only the exact format we write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import re
+import sys
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bentocloud_jupyter.core.errors import BentoCloudError, InvalidInputError
+from bentocloud_jupyter.core.guardrails import ledger
+from bentocloud_jupyter.core.rest.durations import MAX_WATCH_TIMEOUT, check_duration
+
+__all__ = ["MAX_TTL", "STOPPED", "WARN_BEFORE", "Timer", "cancel_expiry", "expires_in", "expiry_of", "label_value",
+           "notices", "overdue", "parse_expires", "parse_ttl", "schedule_expiry", "timers", "ttl_note"]
+
+MAX_TTL = MAX_WATCH_TIMEOUT
+"""The longest TTL (a week): the bound every watch has."""
+WARN_BEFORE = 300.0
+"""How long before the expiry the warning shows (five minutes)."""
+STOPPED = frozenset({"terminated", "terminating", "deleted", "deleting"})
+"""Statuses of a deployment that no longer runs (and bills)."""
+
+_TTL = re.compile(r"([0-9]{1,9})([smhd])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_EXPIRES = re.compile(r"[0-9]{8}T[0-9]{6}Z")
+_FORMAT = "%Y%m%dT%H%M%SZ"
+
+
+def parse_ttl(value: str | float | None, where: str = "--ttl") -> float | None:
+    """``90s``, ``30m``, ``2h``, ``1d`` (or a number of seconds from Python) as seconds; None when not given.
+
+    Raises:
+        InvalidInputError: anything else, zero, negative, NaN, or longer than :data:`MAX_TTL`.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        text = value.strip().lower()
+        match = _TTL.fullmatch(text)
+        if match is None:
+            shown = value if len(value) <= 20 else value[:20] + "..."
+            sign = " (a TTL cannot be negative)" if text.startswith("-") else ""
+            raise InvalidInputError(f"{where} {shown!r} is not a duration{sign}: use a whole number and a unit, "
+                                    "like 90s, 30m, 2h or 1d; nothing was sent")
+        seconds: Any = int(match.group(1)) * _UNITS[match.group(2)]
+    else:
+        seconds = value
+    try:
+        return check_duration(seconds, where, maximum=MAX_TTL)
+    except InvalidInputError:
+        raise InvalidInputError(f"{where} must be above 0 and at most {int(MAX_TTL // 86400)}d (a week); "
+                                "nothing was sent") from None
+
+
+def label_value(expires_at: float) -> str:
+    """The expires-at label value we write (UTC, to the second)."""
+    return time.strftime(_FORMAT, time.gmtime(expires_at))
+
+
+def parse_expires(value: object) -> float | None:
+    """An expires-at label value back as epoch seconds; None for anything but our exact format."""
+    if not isinstance(value, str) or _EXPIRES.fullmatch(value) is None:
+        return None
+    try:
+        return float(calendar.timegm(time.strptime(value, _FORMAT)))
+    except (ValueError, OverflowError):
+        return None
+
+
+def expiry_of(labels: Mapping[str, str] | None) -> float | None:
+    """The expiry a deployment's labels carry, if they carry one we can read."""
+    if not isinstance(labels, Mapping):
+        return None
+    return parse_expires(labels.get(ledger.EXPIRES_KEY))
+
+
+def overdue(status: str, labels: Mapping[str, str] | None, now: float | None = None) -> float | None:
+    """The passed expiry of a deployment that still runs, else None."""
+    expires = expiry_of(labels)
+    if expires is None or status in STOPPED or expires > (time.time() if now is None else now):
+        return None
+    return expires
+
+
+def _when(epoch: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(epoch))
+
+
+def ttl_note(name: str, status: str, labels: Mapping[str, str] | None, now: float | None = None) -> str:
+    """What a status card says about the TTL: a warning just before, a notice after, a flag when overdue."""
+    expires = expiry_of(labels)
+    if expires is None:
+        return ""
+    now = time.time() if now is None else now
+    if expires > now + WARN_BEFORE:
+        return f"TTL: terminates at {_when(expires)}."
+    if expires > now:
+        return (f"TTL warning: {name!r} terminates in {max(1, round((expires - now) / 60))} min "
+                f"(at {_when(expires)}).")
+    if status in STOPPED:
+        return f"TTL expired at {_when(expires)}: {name!r} was terminated."
+    return (f"TTL expired at {_when(expires)} but {name!r} still runs: stop it with "
+            f"%bentocloud terminate {name}")
+
+
+# ------------------------------------------------------------------------------------------------ timers
+
+
+@dataclass
+class Timer:
+    """One scheduled expiry on the kernel's loop."""
+
+    context: str
+    name: str
+    cluster: str
+    expires_at: float
+    handles: list[asyncio.TimerHandle] = field(default_factory=list)
+
+
+_timers: dict[tuple[str, str, str], Timer] = {}
+_notices: list[str] = []
+
+
+def timers() -> list[Timer]:
+    """The expiries that will fire in this kernel."""
+    return list(_timers.values())
+
+
+def notices() -> list[str]:
+    """The warnings and notices the timers have given, oldest first."""
+    return list(_notices)
+
+
+def _notify(text: str) -> None:
+    """Keep the notice and print it (to the output of the cell that ran last: the kernel has no other)."""
+    _notices.append(text)
+    print(text, file=sys.stderr)
+
+
+def cancel_expiry(context: str, name: str, cluster: str | None) -> None:
+    """Forget a scheduled expiry (terminated, deleted, or rescheduled; any cluster when None)."""
+    for key in [k for k in _timers if k[0] == context and k[2] == name and cluster in (None, k[1])]:
+        for handle in _timers.pop(key).handles:
+            handle.cancel()
+
+
+def expires_in(ttl: str | float | None, where: str = "--ttl") -> float | None:
+    """The epoch second a TTL given now ends at (None without one); checked before anything is sent."""
+    seconds = parse_ttl(ttl, where)
+    return None if seconds is None else time.time() + seconds
+
+
+def schedule_expiry(resolved: Any, name: str, cluster: str, expires_at: float, *,
+                    stop: Callable[[], Awaitable[object]] | None = None) -> bool:
+    """Terminate ``name`` at ``expires_at`` (epoch seconds), with a warning :data:`WARN_BEFORE` earlier.
+
+    ``resolved`` is the :class:`ResolvedContext` the deployment lives in; ``stop`` replaces the terminate
+    (a codespace passes its own). Returns False, scheduling nothing, when no asyncio loop runs (a plain
+    script): the label is set and no timer runs. Never blocks and starts no thread.
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    context = resolved.context.name
+    cancel_expiry(context, name, cluster)
+    timer = Timer(context, name, cluster, expires_at)
+    delay = max(0.0, expires_at - time.time())
+    if delay > WARN_BEFORE:
+        timer.handles.append(loop.call_later(delay - WARN_BEFORE, _notify, f"TTL warning: {name!r} terminates in "
+                                             f"{int(WARN_BEFORE // 60)} min (at {_when(expires_at)})."))
+    timer.handles.append(loop.call_later(delay, _fire, resolved, timer, stop))
+    _timers[(context, cluster, name)] = timer
+    return True
+
+
+def _fire(resolved: Any, timer: Timer, stop: Callable[[], Awaitable[object]] | None) -> None:
+    _timers.pop((timer.context, timer.cluster, timer.name), None)
+    asyncio.get_running_loop().create_task(_expire(resolved, timer, stop))
+
+
+async def _expire(resolved: Any, timer: Timer, stop: Callable[[], Awaitable[object]] | None) -> None:
+    """Terminate at the expiry; a failure is a notice that says what to run, never an exception."""
+    try:
+        if stop is not None:
+            await stop()
+        else:
+            from bentocloud_jupyter.core.rest.session import async_client_for
+
+            await async_client_for(resolved).terminate_deployment(timer.name, timer.cluster)
+    except BentoCloudError as exc:
+        _notify(f"TTL of {timer.name!r} expired but terminating it failed ({exc}); run "
+                f"%bentocloud terminate {timer.name}")
+        return
+    ledger.record(timer.context, timer.name, timer.cluster, action="terminated")
+    _notify(f"TTL of {timer.name!r} expired at {_when(timer.expires_at)}: terminated.")
