@@ -211,7 +211,7 @@ ARGS: dict[str, Any] = {
     "action": "start_upload", "code": "abc", "search": None, "start": 0, "count": 100, "all": None, "q": None,
     "page_size": 100, "path": "/api/v1/bento_repositories/x/bentos/v1/upload", "chunks": [b"abc"], "size": 3,
     "path_or_url": "/api/v1/bento_repositories/x/bentos/v1/download", "url": "http://127.0.0.1:9/u",
-    "presigned": False,
+    "presigned": False, "files": [{"path": "service.py", "b64_encoded_content": ""}], "paths": ["old.py"],
 }
 NOT_CALLS = {"close", "for_context", "from_context", "send", "reload_credentials"}
 STORAGE = {"storage_put", "download_presigned"}

@@ -222,6 +222,8 @@ class _Endpoints:
     list_deployments_page = _Endpoint(endpoints.list_deployments_page)
     terminate_deployment = _Endpoint(endpoints.terminate_deployment)
     delete_deployment = _Endpoint(endpoints.delete_deployment)
+    list_files, upload_files = _Endpoint(endpoints.list_files), _Endpoint(endpoints.upload_files)
+    delete_files = _Endpoint(endpoints.delete_files)
     list_instance_types = _Endpoint(endpoints.list_instance_types)
     list_clusters = _Endpoint(endpoints.list_clusters)
     get_cluster = _Endpoint(endpoints.get_cluster)

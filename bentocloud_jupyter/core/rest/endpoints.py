@@ -8,10 +8,11 @@ empty values as absent.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from bentocloud_jupyter.core.codespaces.listing import RemoteFile, parse_listing
 from bentocloud_jupyter.core.errors import NotFoundError, ProtocolError
 from bentocloud_jupyter.core.rest.http import Call
 from bentocloud_jupyter.core.rest.models import (
@@ -56,6 +57,7 @@ __all__ = [
     "current_user",
     "delete_api_token",
     "delete_deployment",
+    "delete_files",
     "delete_secret",
     "get_api_token",
     "get_bento",
@@ -71,6 +73,7 @@ __all__ = [
     "list_bentos",
     "list_clusters",
     "list_deployments_page",
+    "list_files",
     "list_instance_types",
     "list_models",
     "list_secrets",
@@ -81,6 +84,7 @@ __all__ = [
     "update_bento",
     "update_deployment",
     "update_secret",
+    "upload_files",
     "void_update_deployment",
 ]
 
@@ -216,6 +220,27 @@ def delete_deployment(name: str, cluster: str | None = None) -> Call[Deployment]
     """Delete a deployment for good."""
     return Call("DELETE", f"/api/v2/deployments/{_seg(name)}", Deployment.from_api, params=_cluster(cluster),
                 what=f"deployment {name!r}")
+
+
+# ------------------------------------------------------------------------- a codespace's files (dev: true)
+
+
+def list_files(name: str, cluster: str | None = None) -> Call[list[RemoteFile]]:
+    """The files in a codespace, with sizes and md5s (checked: no path leaves the project)."""
+    return Call("GET", f"/api/v2/deployments/{_seg(name)}/files", parse_listing, params=_cluster(cluster),
+                what=f"the files of codespace {name!r}")
+
+
+def upload_files(name: str, files: Sequence[Mapping[str, str]], cluster: str | None = None) -> Call[None]:
+    """Write files into a codespace: ``[{"path", "b64_encoded_content"}]`` (one bounded batch)."""
+    return Call("POST", f"/api/v2/deployments/{_seg(name)}/files", lambda _: None, params=_cluster(cluster),
+                json={"files": [dict(f) for f in files]}, what=f"the files of codespace {name!r}")
+
+
+def delete_files(name: str, paths: Sequence[str], cluster: str | None = None) -> Call[None]:
+    """Delete files from a codespace by project-relative path."""
+    return Call("DELETE", f"/api/v2/deployments/{_seg(name)}/files", lambda _: None, params=_cluster(cluster),
+                json={"paths": list(paths)}, what=f"the files of codespace {name!r}")
 
 
 # ---------------------------------------------------------------------------------- clusters, instances
