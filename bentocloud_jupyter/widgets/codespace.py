@@ -19,6 +19,7 @@ import ipywidgets as widgets
 from bentocloud_jupyter.core.codespaces.state import CodespaceState, Phase
 from bentocloud_jupyter.core.display import esc
 from bentocloud_jupyter.core.guardrails.confirm import ConfirmationNeeded
+from bentocloud_jupyter.core.messages import Message
 from bentocloud_jupyter.widgets._common import busy, error_line, message_html, running_loop
 from bentocloud_jupyter.widgets.callform import CallForm
 from bentocloud_jupyter.widgets.codespace_view import (
@@ -41,7 +42,7 @@ class CodespaceHandle(Protocol):
 
     def detach(self) -> Any: ...
 
-    def terminate(self) -> Any: ...
+    def terminate(self, confirm: str | None = None) -> Any: ...
 
 
 class CodespacePanel(widgets.VBox):  # type: ignore[misc]
@@ -122,7 +123,7 @@ class CodespacePanel(widgets.VBox):  # type: ignore[misc]
 
         def call() -> Any:
             if self.confirm_text.layout.display != "none":
-                return self.handle.terminate(confirm=typed)  # type: ignore[call-arg]
+                return self.handle.terminate(confirm=typed)
             return self.handle.terminate()
 
         self._act(call, lambda: message_html(f"Codespace {name!r} terminated.", "ok"))
@@ -135,7 +136,7 @@ class CodespacePanel(widgets.VBox):  # type: ignore[misc]
             self._failed(error)
             return
         if not inspect.isawaitable(result):
-            self.message.value = done()
+            self._done(result, done)
             return
         loop = running_loop()
         if loop is None:
@@ -148,12 +149,20 @@ class CodespacePanel(widgets.VBox):  # type: ignore[misc]
     async def _finish(self, work: Any, done: Callable[[], str]) -> None:
         try:
             with busy([self.detach_button, self.terminate_button]):
-                await work
+                result = await work
         except Exception as error:
             self._failed(error)
         else:
-            self.message.value = done()
+            self._done(result, done)
         self.redraw(self.handle.state)
+
+    def _done(self, result: Any, done: Callable[[], str]) -> None:
+        """The handle's own one-line answer (a Message) when it gives one, else ours."""
+        if isinstance(result, Message):
+            self.message.value = message_html(result.text, "ok" if result.level == "info" else result.level)
+        else:
+            self.message.value = done()
+        self.confirm_text.layout.display = "none"
 
     def _failed(self, error: BaseException) -> None:
         """Show one line; a protected context's question opens the name field."""

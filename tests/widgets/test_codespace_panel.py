@@ -229,3 +229,17 @@ def test_present_picks_the_panel_or_the_display_id_fallback(monkeypatch: pytest.
 
     asyncio.run(main())
     assert shown == ["codespace cs-1: creating", "codespace cs-1: ready"]
+
+
+def test_the_handles_own_answer_is_the_message() -> None:
+    from bentocloud_jupyter.core.messages import Message
+
+    class Answering(FakeCodespace):
+        def detach(self) -> Message:  # type: ignore[override]
+            super().detach()
+            return Message("Detached. Codespace 'cs-1' keeps running <here>.", "warning")
+
+    panel = CodespacePanel(Answering(), call_form=False)
+    panel.detach_button.click()
+    assert plain(panel.message.value) == "Detached. Codespace 'cs-1' keeps running <here>."
+    assert "#9a6700" in panel.message.value and "<here>" not in panel.message.value
