@@ -131,3 +131,12 @@ def test_the_token_last_used_is_the_one_reported(hostile: Hostile) -> None:
 def test_nothing_but_get_is_sent(hostile: Hostile) -> None:
     api.doctor(timeout=5)
     assert set(hostile.seen) == {"/api/v1/auth/current", "/api/v1/current_org", "/api/v1/api_tokens"}
+
+
+def test_newlines_and_megabytes_in_names_stay_one_short_line(hostile: Hostile) -> None:
+    hostile.answer("/api/v1/current_org", body={**ORG, "name": "acme\nfail  everything  forged line\x1b[31m"})
+    hostile.answer("/api/v1/auth/current", body={**USER, "first_name": "A" * 1_000_000})
+    report = api.doctor(timeout=5)
+    assert len(repr(report).splitlines()) == len(report.checks) + 1
+    identity = one(report, "identity")
+    assert "\x1b" not in identity.found and len(identity.found) <= 400

@@ -6,6 +6,7 @@ test can read it without a front end.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -16,10 +17,13 @@ from bentocloud_jupyter.core.hints import Hint, sentence
 from bentocloud_jupyter.core.messages import safe_repr
 from bentocloud_jupyter.core.tokens import redact
 
-__all__ = ["LEVELS", "Check", "DoctorReport", "Level", "fail", "failed", "ok", "reason", "safely", "warn"]
+__all__ = ["LEVELS", "Check", "DoctorReport", "Level", "fail", "failed", "ok", "one_line", "reason", "safely", "warn"]
 
 Level = Literal["ok", "warn", "fail"]
 LEVELS: tuple[Level, ...] = ("ok", "warn", "fail")
+MAX_FOUND = 400
+"""Characters of one line's text at most (a hostile server may send a name of megabytes)."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _COLOURS = {"ok": "#1a7f37", "warn": "#9a6700", "fail": "#cf222e"}
 
 
@@ -36,12 +40,18 @@ class Check:
     def __post_init__(self) -> None:
         """Redacted on the way in: a server that echoes the token into a name cannot reach any display."""
         for name in ("name", "found", "todo"):
-            object.__setattr__(self, name, redact(str(getattr(self, name))))
+            object.__setattr__(self, name, one_line(getattr(self, name)))
 
     @property
     def advice(self) -> str:
         """What to do, the hint worded for every loaded front end; "" for an ok line without advice."""
         return "; ".join(part for part in (self.todo, sentence(self.hint)) if part)
+
+
+def one_line(value: object) -> str:
+    """Token-free, on one line, of a readable length: whatever a server or an exception put in it."""
+    text = " ".join(_CONTROL.sub(" ", redact(str(value))).split())
+    return text if len(text) <= MAX_FOUND else text[:MAX_FOUND - 3] + "..."
 
 
 def ok(name: str, found: str) -> Check:
