@@ -8,16 +8,25 @@ kernel's, and its output appears line by line under the cell.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from bentocloud_jupyter.core.errors import InvalidInputError
 
-__all__ = ["build_bento", "is_project_folder"]
+__all__ = ["BENTOML_NEEDED", "bentoml_installed", "build_bento", "is_project_folder"]
+
+BENTOML_NEEDED = ("Building a project folder needs bentoml in this kernel's environment: pip install bentoml "
+                  "(then restart the kernel), or build elsewhere and deploy by tag.")
+# A bare bento (no archive of the files: a codespace syncs them itself), as ``bentoml code`` builds it.
+_BARE = ("import json, sys, bentoml\n"
+         "b = bentoml.bentos.build_bentofile(build_ctx=sys.argv[1], bare=True, args=json.loads(sys.argv[2]) or None)\n"
+         "print(f'__tag__:{b.tag}')\n")
 
 _BUILT = re.compile(r'Bento\(tag="([^"]+)"\)|__tag__:(\S+)')
 
@@ -32,18 +41,23 @@ def is_project_folder(value: str) -> bool:
         return False
 
 
-def build_bento(path: str, echo: Callable[[str], None] = print) -> str:
-    """Run ``bentoml build PATH``; returns the built tag.
+def bentoml_installed() -> bool:
+    return importlib.util.find_spec("bentoml") is not None
+
+
+def build_bento(path: str, echo: Callable[[str], None] = print, *, bare: bool = False,
+                args: Mapping[str, Any] | None = None) -> str:
+    """Run ``bentoml build PATH`` (``bare``: a bare bento for a codespace, with bento ``args``); the built tag.
 
     Raises:
         InvalidInputError: ``bentoml`` is not installed here, or the build failed (its last lines quoted).
     """
-    if importlib.util.find_spec("bentoml") is None:
-        raise InvalidInputError("Building a project folder needs bentoml in this kernel's environment: "
-                                "pip install bentoml (then restart the kernel), or build elsewhere and "
-                                "deploy by tag.")
+    if not bentoml_installed():
+        raise InvalidInputError(BENTOML_NEEDED)
     env = {**os.environ, "BENTOML_DO_NOT_TRACK": os.environ.get("BENTOML_DO_NOT_TRACK", "True")}
-    command = [sys.executable, "-m", "bentoml", "build", str(Path(path).expanduser())]
+    folder = str(Path(path).expanduser())
+    command = [sys.executable, "-c", _BARE, folder, json.dumps(dict(args or {}))] if bare else \
+        [sys.executable, "-m", "bentoml", "build", folder]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,  # noqa: S603 - fixed argv, no shell
                                cwd=str(Path(path).expanduser()))
     assert process.stdout is not None

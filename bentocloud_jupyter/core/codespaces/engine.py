@@ -1,0 +1,231 @@
+"""One sync of a codespace as plain code: a generator that yields what to do (send a call, probe readyz, sleep,
+read the pods and their log, rebuild) and receives the answers, so that the blocking and the asyncio drivers
+(:mod:`.drive`) only move bytes, as :mod:`~bentocloud_jupyter.core.deployments.watch_engine` does for watches.
+
+The engine mutates the :class:`~.state.CodespaceState` and announces each change to its listeners.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from bentocloud_jupyter.core.codespaces.listing import RemoteFile
+from bentocloud_jupyter.core.codespaces.plan import (
+    MAX_BATCH,
+    READY_MARKER,
+    Problem,
+    batches,
+    generated_files,
+    plan_sync,
+)
+from bentocloud_jupyter.core.codespaces.project import project_files, read_config
+from bentocloud_jupyter.core.codespaces.state import CodespaceState, Phase
+from bentocloud_jupyter.core.errors import BentoCloudError, ServerError, TransportError
+from bentocloud_jupyter.core.logs.pods import Pod
+from bentocloud_jupyter.core.rest import endpoints
+from bentocloud_jupyter.core.rest.http import Call
+from bentocloud_jupyter.core.rest.models import Deployment
+
+__all__ = ["ABORTED", "API_SERVER_LABEL", "PROBE_EVERY", "SETTLE", "Backoff", "Describe", "Effect", "Engine",
+           "Logs", "Pods", "Probe", "Rebuild", "Schema", "Send", "Sleep", "Steps", "merge_tail"]
+
+ABORTED = frozenset({"failed", "terminated", "terminating", "unhealthy"})
+"""Statuses at which ``bentoml code`` gives a codespace up."""
+API_SERVER_LABEL = "yatai.ai/bento-function-component-type"
+SETTLE = 1.0
+"""Seconds after a sync before a 200 from readyz counts as the reloaded service (when no 503 was seen)."""
+PROBE_EVERY = 0.25
+
+
+@dataclass(frozen=True)
+class Send:
+    call: Call[Any]
+
+
+@dataclass(frozen=True)
+class Describe:
+    """Fetch the deployment (its status and URL)."""
+
+
+@dataclass(frozen=True)
+class Probe:
+    """``GET {url}/readyz``; the answer is its status code, or None when nothing answered."""
+
+    deployment: Deployment
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The service's API names (``docs.json``)."""
+
+    deployment: Deployment
+
+
+@dataclass(frozen=True)
+class Pods:
+    deployment: Deployment
+
+
+@dataclass(frozen=True)
+class Logs:
+    deployment: Deployment
+    pod: Pod
+
+
+@dataclass(frozen=True)
+class Sleep:
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Rebuild:
+    """A new bare bento and an update of the codespace to it (the setup scripts changed)."""
+
+
+Effect = Send | Describe | Probe | Schema | Pods | Logs | Sleep | Rebuild
+Steps = Generator[Effect, Any, None]
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Retries of a failed sync step (network, 5xx): ``base * 2**n`` seconds, capped, ``attempts`` in all."""
+
+    attempts: int = 6
+    base: float = 0.5
+    cap: float = 8.0
+
+    def delay(self, attempt: int) -> float:
+        return float(min(self.cap, self.base * 2 ** (attempt - 1)))
+
+
+def merge_tail(kept: Iterable[str], fresh: list[str]) -> list[str]:
+    """The lines of ``fresh`` not already at the end of ``kept`` (a log tail read again overlaps the last)."""
+    old = list(kept)
+    for size in range(min(len(old), len(fresh)), 0, -1):
+        if old[-size:] == fresh[:size]:
+            return fresh[size:]
+    return fresh
+
+
+class Engine:
+    """The sync steps of one codespace; :meth:`sync` is one pass, started again for each change."""
+
+    def __init__(self, state: CodespaceState, *, backoff: Backoff | None = None, limit: int = MAX_BATCH,
+                 ready_timeout: float = 300.0, probe_every: float | None = None, settle: float | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.state, self.backoff, self.limit = state, backoff or Backoff(), limit
+        self.ready_timeout, self.clock = ready_timeout, clock
+        self.probe_every = PROBE_EVERY if probe_every is None else probe_every
+        self.settle = SETTLE if settle is None else settle
+        self.first = True
+
+    def _announce(self, **changes: Any) -> None:
+        for key, value in changes.items():
+            setattr(self.state, key, value)
+        self.state.changed()
+
+    def _send(self, call: Call[Any]) -> Generator[Effect, Any, Any]:
+        """One call, retried with backoff on a network error or a 5xx (said in ``state.note``)."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return (yield Send(call))
+            except (TransportError, ServerError) as exc:
+                if attempt >= self.backoff.attempts:
+                    raise
+                delay = self.backoff.delay(attempt)
+                self._announce(note=f"sync failed ({str(exc).splitlines()[0][:160]}); retrying in {delay:g} s")
+                yield Sleep(delay)
+
+    def read_local(self) -> tuple[dict[str, bytes], dict[str, bytes], list[str]]:
+        """The project's files (content), the generated dependency files, and files unreadable just now."""
+        root = self.state.project
+        config = read_config(root)
+        found = project_files(root, config)
+        local: dict[str, bytes] = {}
+        held: list[str] = []
+        for rel, path in found.files.items():
+            try:
+                local[rel] = path.read_bytes()
+            except OSError:  # being written or removed right now: the next change syncs it
+                held.append(rel)
+        return local, generated_files(root, config), held
+
+    def sync(self, noticed: float | None = None) -> Steps:
+        """One pass: list, diff, upload in batches, delete, the marker (first pass), then wait for ready."""
+        state, name, cluster = self.state, self.state.name, self.state.cluster
+        noticed = self.clock() if noticed is None else noticed
+        self._announce(phase=Phase.SYNCING)
+        listing: list[RemoteFile] = yield from self._send(endpoints.list_files(name, cluster))
+        local, generated, held = self.read_local()
+        plan = plan_sync(local, generated, listing, held)
+        if plan.needs_update:
+            self._announce(note="the setup scripts changed: building a new bento and updating the codespace")
+            yield Rebuild()
+        sent, too_big = batches(plan.uploads, self.limit)
+        for batch in sent:
+            yield from self._send(endpoints.upload_files(name, batch.files, cluster))
+        if plan.deletes:
+            yield from self._send(endpoints.delete_files(name, plan.deletes, cluster))
+        if self.first:
+            yield from self._send(endpoints.upload_files(name, [{"path": READY_MARKER, "b64_encoded_content": ""}],
+                                                         cluster))
+        self._report([*plan.problems, *too_big])
+        count = sum(len(b.files) for b in sent) + len(plan.deletes)
+        self._announce(files_synced=state.files_synced + count, note="")
+        if count or self.first:
+            yield from self._await_ready(noticed)
+        elif state.phase is Phase.SYNCING:
+            self._announce(phase=Phase.READY)
+        self.first = False
+
+    def _report(self, problems: list[Problem]) -> None:
+        """The first problem is the one the panel shows (error, file, line); none clears it."""
+        first = problems[0] if problems else None
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        self._announce(error=first.message + more if first else None, error_file=first.path if first else None,
+                       error_line=first.line if first else None)
+
+    def _await_ready(self, noticed: float) -> Steps:
+        """readyz until 200 after the reload (a 503 seen, or ``settle`` seconds passed), then pods and logs."""
+        self._announce(phase=Phase.RELOADING)
+        deployment: Deployment = yield Describe()
+        if deployment.status in ABORTED:
+            self._announce(phase=Phase.FAILED, error=f"codespace {deployment.name!r} is {deployment.status}; "
+                                                     "terminate it and start a new one")
+            return
+        url = deployment.url
+        self._announce(endpoint=url if url and url.startswith(("http://", "https://")) else None)
+        started, reloading = self.clock(), False
+        while True:
+            status = yield Probe(deployment)
+            if status == 200 and (reloading or self.clock() - started >= self.settle):
+                break
+            reloading |= status is not None and status != 200
+            if self.clock() - started > self.ready_timeout:
+                self._announce(note=f"no ready answer after {self.ready_timeout:g} s; still syncing changes")
+                return
+            yield Sleep(self.probe_every)
+        names = yield Schema(deployment)
+        self._announce(phase=Phase.READY, last_sync_seconds=self.clock() - noticed,
+                       api_names=tuple(names) if names is not None else self.state.api_names)
+        yield from self._observe(deployment)
+
+    def _observe(self, deployment: Deployment) -> Steps:
+        """The api-server pod's status and its log tail into ``state.logs`` (best effort: a note if not)."""
+        try:
+            pods: list[Pod] = yield Pods(deployment)
+            server = next((p for p in pods if p.labels.get(API_SERVER_LABEL) == "api-server"), None) or \
+                next((p for p in pods if not p.is_image_builder), None)
+            if server is None:
+                return
+            self._announce(pod_status=server.phase)
+            lines: list[str] = yield Logs(deployment, server)
+            self.state.logs.extend(merge_tail(self.state.logs, lines))
+            self.state.changed()
+        except BentoCloudError as exc:
+            self._announce(note=f"pods and logs not available ({str(exc).splitlines()[0][:160]})")

@@ -1,0 +1,229 @@
+"""The handle ``code()`` returns: the codespace's :class:`~.state.CodespaceState`, its live sync on the
+kernel's loop, and what a user does with it (write a file, detach, terminate).
+
+On a running loop everything after the checks (build, push, create, the first sync, the watch) runs as a
+task there and the handle returns at once; without one (a plain script) it syncs once, and :meth:`run`
+keeps syncing until Ctrl+C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bentocloud_jupyter.core.codespaces.drive import AsyncIO, BlockingIO, run_async, run_blocking
+from bentocloud_jupyter.core.codespaces.engine import Engine
+from bentocloud_jupyter.core.codespaces.live import watch_project
+from bentocloud_jupyter.core.codespaces.state import CodespaceState, Phase
+from bentocloud_jupyter.core.credentials.config import ResolvedContext
+from bentocloud_jupyter.core.errors import BentoCloudError, InvalidInputError
+from bentocloud_jupyter.core.messages import Message
+from bentocloud_jupyter.core.rest.session import async_client_for, client_for
+
+__all__ = ["Codespace", "attached", "detach_all", "leaving_note"]
+
+Prepare = Callable[["Codespace"], None]
+"""Blocking work before the first sync (build, push, create, wait for the api-server pod)."""
+
+_attached: list[Codespace] = []
+
+
+def attached() -> Codespace | None:
+    """The codespace this kernel syncs now (the last one attached), or None."""
+    return _attached[-1] if _attached else None
+
+
+def leaving_note(state: CodespaceState) -> str:
+    return (f"Codespace {state.name!r} keeps running on BentoCloud; `%bentocloud terminate {state.name}` "
+            "stops it.")
+
+
+def detach_all() -> list[str]:
+    """Stop every live sync (extension unload, kernel shutdown); what each codespace does next, in one line."""
+    notes = []
+    for handle in list(_attached):
+        handle.detach()
+        notes.append(leaving_note(handle.state))
+    return notes
+
+
+class Codespace:
+    """One codespace followed from this kernel (``.state`` is what the panel renders)."""
+
+    def __init__(self, state: CodespaceState, resolved: ResolvedContext, *, engine: Engine | None = None,
+                 rebuild: Callable[[], None] | None = None) -> None:
+        self.state, self.resolved = state, resolved
+        self.engine = engine or Engine(state)
+        self.rebuild = rebuild or (lambda: None)
+        self.task: asyncio.Task[None] | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._lock: asyncio.Lock | None = None
+        self.live_note = ""
+
+    # ------------------------------------------------------------------------------------ syncing
+
+    def sync(self) -> CodespaceState:
+        """One blocking pass (a script, or no loop): upload what changed, wait for the reload."""
+        client, _ = client_for(self.resolved.context.name)
+        run_blocking(self.state, self.engine.sync(), BlockingIO(client, self.resolved, self.rebuild))
+        return self.state
+
+    async def async_sync(self, noticed: float | None = None) -> None:
+        """One pass on the running loop (passes never overlap: a change during a pass waits for it)."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self.state.phase in (Phase.DETACHED, Phase.TERMINATED):
+                return
+            io = AsyncIO(async_client_for(self.resolved), self.resolved, self.rebuild)
+            await run_async(self.state, self.engine.sync(noticed), io)
+
+    def start(self, prepare: Prepare | None = None, *, live: bool = True) -> Codespace:
+        """Prepare and sync on the running loop, then watch; without a loop, prepare and sync once here."""
+        _attached.append(self)
+        try:
+            self.loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._blocking_start(prepare)
+            return self
+        self._stop = asyncio.Event()
+        self.task = self.loop.create_task(self._main(prepare, live))
+        self.task.add_done_callback(_retrieved)
+        return self
+
+    def _blocking_start(self, prepare: Prepare | None) -> None:
+        try:
+            if prepare is not None:
+                prepare(self)
+        except BentoCloudError as exc:
+            self._failed(exc)
+            return
+        self.sync()
+        self.live_note = "No event loop runs here, so live sync is off: call .run() to keep syncing (Ctrl+C stops)."
+
+    async def _main(self, prepare: Prepare | None, live: bool) -> None:
+        try:
+            if prepare is not None:
+                await asyncio.to_thread(prepare, self)
+        except BentoCloudError as exc:
+            self._failed(exc)
+            return
+        await self.async_sync()
+        if live and self._stop is not None and not self._stop.is_set():
+            await watch_project(self.state.project, self.async_sync, self._stop)
+
+    def _failed(self, exc: BentoCloudError) -> None:
+        self.state.phase, self.state.error = Phase.FAILED, str(exc).splitlines()[0]
+        self.state.changed()
+
+    def run(self) -> CodespaceState:
+        """Keep syncing in this thread until Ctrl+C or :meth:`detach` (for a script with no loop)."""
+        async def main() -> None:
+            self.loop, self._stop, self._lock = asyncio.get_running_loop(), asyncio.Event(), None
+            await watch_project(self.state.project, self.async_sync, self._stop)
+
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(main())
+        if self.state.phase not in (Phase.DETACHED, Phase.TERMINATED):
+            self.detach()
+        return self.state
+
+    # ------------------------------------------------------------------------------------ actions
+
+    def write(self, path: str, text: str) -> Message:
+        """Write ``text`` to ``path`` in the project and sync at once (the ``%%bentocloud write`` cell)."""
+        target = write_into(self.state.project, path, text)
+        if self.state.phase in (Phase.DETACHED, Phase.TERMINATED):
+            return Message(f"Wrote {target}; codespace {self.state.name!r} is {self.state.phase.value}, so "
+                           "nothing was synced.", "warning")
+        if self.loop is not None and self.loop.is_running() and _on(self.loop):
+            task = self.loop.create_task(self.async_sync())
+            task.add_done_callback(_retrieved)
+            return Message(f"Wrote {target}; syncing it to codespace {self.state.name!r}.")
+        self.sync()
+        return Message(f"Wrote {target}; synced to codespace {self.state.name!r} ({self.state.phase.value}).")
+
+    def detach(self) -> Message:
+        """Stop syncing; the codespace keeps running."""
+        if self._stop is not None and self.loop is not None and not self.loop.is_closed():
+            if _on(self.loop):
+                self._stop.set()
+            else:
+                self.loop.call_soon_threadsafe(self._stop.set)
+        if self.task is not None and not self.task.done() and self.state.phase is Phase.CREATING:
+            self.task.cancel()
+        if self in _attached:
+            _attached.remove(self)
+        if self.state.phase is not Phase.TERMINATED:
+            self.state.phase = Phase.DETACHED
+            self.state.changed()
+        return Message(f"Detached. {leaving_note(self.state)}", "warning")
+
+    def terminate(self, confirm: str | None = None) -> Message:
+        """Stop syncing and terminate the codespace (a protected context needs ``confirm=name``)."""
+        from bentocloud_jupyter.core.api.deployments import terminate
+
+        terminate(self.state.name, cluster=self.state.cluster, context=self.resolved.context.name, confirm=confirm)
+        self.detach()
+        self.state.phase = Phase.TERMINATED
+        self.state.changed()
+        return Message(f"Codespace {self.state.name!r} terminated.")
+
+    async def aterminate(self) -> None:
+        """The TTL's stop: terminate without blocking the loop."""
+        await asyncio.to_thread(self.terminate)
+
+    def __repr__(self) -> str:
+        return text_of(self.state, self.live_note)
+
+
+def _on(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
+
+
+def _retrieved(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+def write_into(root: Path, path: str, text: str) -> Path:
+    """Write ``text`` to ``path`` under ``root`` (never outside it); the path written.
+
+    Raises:
+        InvalidInputError: a path that leaves the project, or one the OS refuses.
+    """
+    if not isinstance(path, str) or not path.strip() or not isinstance(text, str):
+        raise InvalidInputError("write needs a file name inside the project and its text")
+    try:
+        target = (root / path).resolve()
+        inside = target.is_relative_to(root) and target != root
+    except (OSError, ValueError, RuntimeError):
+        inside = False
+    if not inside:
+        raise InvalidInputError(f"{path!r} is not a file path inside the project {str(root)!r}; give one inside it")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except (OSError, ValueError) as exc:
+        raise InvalidInputError(f"cannot write {path!r} ({type(exc).__name__}: {str(exc)[:120]})") from None
+    return target
+
+
+def text_of(state: CodespaceState, extra: str = "") -> str:
+    """The handle as text: name, phase, counts, endpoint, error and note."""
+    lines = [f"Codespace {state.name} ({state.phase.value}) from {state.project}"]
+    latency = f", last sync {state.last_sync_seconds:.2f} s" if state.last_sync_seconds is not None else ""
+    lines.append(f"  files synced: {state.files_synced}{latency}" + (f", pod {state.pod_status}" if
+                                                                       state.pod_status else ""))
+    if state.endpoint:
+        lines.append(f"  endpoint: {state.endpoint}")
+    lines += [f"  {label}: {value}" for label, value in (("error", state.error), ("note", state.note),
+                                                         ("", extra)) if value]
+    return "\n".join(line.replace("  : ", "  ") for line in lines)
