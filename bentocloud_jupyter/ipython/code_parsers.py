@@ -9,7 +9,10 @@ verb's keywords (the parser/verb contract test checks them). Light imports only:
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
+from typing import Any
 
+from bentocloud_jupyter.ipython.guard_parsers import add_ttl
 from bentocloud_jupyter.ipython.parser_kit import (
     MagicArgumentParser,
     Subcommand,
@@ -19,7 +22,7 @@ from bentocloud_jupyter.ipython.parser_kit import (
     path_arg,
 )
 
-__all__ = ["CODE_PARSER", "CODE_SUBCOMMANDS"]
+__all__ = ["CODE_PARSER", "CODE_SUBCOMMANDS", "CodeParser"]
 
 
 def _options(p: argparse.ArgumentParser) -> None:
@@ -31,14 +34,25 @@ def _options(p: argparse.ArgumentParser) -> None:
                    help="organisation secret to attach (repeatable)")
     p.add_argument("--arg", dest="args", action="append", default=None, metavar="KEY=VALUE",
                    help="bento argument for the build (repeatable; k1=v1,k2=v2)")
-    p.add_argument("--ttl", default=None, metavar="DURATION",
-                   help="terminate it after this long, e.g. 30m, 2h, 1d (a timer in this kernel and a label)")
+    add_ttl(p)
+
+
+class CodeParser(MagicArgumentParser):
+    """Repeatable options left out arrive as ``()``, the verb's own default (not argparse's None)."""
+
+    def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:  # type: ignore[override]
+        parsed = super().parse_args(args, namespace)
+        for key in ("envs", "secrets", "args"):
+            if getattr(parsed, key, None) is None:
+                setattr(parsed, key, ())
+        return parsed
 
 
 def _code() -> MagicArgumentParser:
     p = new_parser("%bentocloud code", "Create (or attach to) a codespace for a project folder: a dev deployment "
                                        "that reloads when the files under PATH change. Returns at once; the panel "
-                                       "follows the sync. `%%bentocloud write FILE` edits a file from a cell.")
+                                       "follows the sync. `%%bentocloud write FILE` edits a file from a cell.",
+                   kind=CodeParser)
     p.add_argument("path", nargs="?", default=None, type=path_arg, metavar="PATH",
                    help="the project folder (bentofile.yaml or service.py); default: the current folder")
     p.add_argument("--attach", default=None, metavar="NAME",

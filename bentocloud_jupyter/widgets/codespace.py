@@ -200,13 +200,15 @@ class CodespacePanel(widgets.VBox):  # type: ignore[misc]
         from IPython.display import display
 
         handle = display(self._bundle(), raw=True, display_id=True)
-        if handle is not None and self.handle.state.phase not in _OVER:
+        if handle is not None and self.handle.state.phase is not Phase.TERMINATED:
             self._handles.append(handle)
 
     def _freeze(self) -> None:
-        handles, self._handles = self._handles, []
-        if handles:
-            bundle = self._bundle()
-            for handle in handles:
-                handle.update(bundle, raw=True)
-
+        """Replace the saved snapshot once left (detached: again if it is then terminated from here)."""
+        if not self._handles:
+            return
+        bundle = self._bundle()
+        for handle in self._handles:
+            handle.update(bundle, raw=True)
+        if self.handle.state.phase is Phase.TERMINATED:
+            self._handles = []

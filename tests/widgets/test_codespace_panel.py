@@ -243,3 +243,20 @@ def test_the_handles_own_answer_is_the_message() -> None:
     panel.detach_button.click()
     assert plain(panel.message.value) == "Detached. Codespace 'cs-1' keeps running <here>."
     assert "#9a6700" in panel.message.value and "<here>" not in panel.message.value
+
+
+def test_the_saved_snapshot_follows_detach_then_terminate(monkeypatch: pytest.MonkeyPatch) -> None:
+    updates: list[str] = []
+
+    class Shown:
+        def update(self, bundle: dict[str, Any], raw: bool = False) -> None:
+            updates.append(bundle["text/plain"].splitlines()[0])
+
+    monkeypatch.setattr("IPython.display.display", lambda *a, **k: Shown())
+    handle = FakeCodespace()
+    panel = CodespacePanel(handle, call_form=False)
+    panel._ipython_display_()
+    panel.detach_button.click()
+    panel.terminate_button.click()
+    update(handle, note="later")
+    assert updates == ["codespace cs-1: detached", "codespace cs-1: terminated"]
