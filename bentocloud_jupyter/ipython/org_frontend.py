@@ -66,9 +66,15 @@ def ask_values(key_vals: Sequence[str] | None) -> list[str | tuple[str, str | To
 
 
 def secret(action: str, options: Mapping[str, Any] | None = None, context: str | None = None, *,
-           widgets: bool) -> Any:
-    """``%bentocloud secret ACTION ...``: the action's core verb, values asked for first."""
+           widgets: bool, confirm: str | None = None) -> Any:
+    """``%bentocloud secret ACTION ...``: the action's core verb, values asked for first.
+
+    ``confirm`` (``delete --confirm NAME``, or what was typed in the field) is the name typed back in a
+    protected context.
+    """
     kwargs = {**(options or {}), "context": context}
+    if confirm is not None:
+        kwargs["confirm"] = confirm
     if action in ("create", "apply"):
         kwargs["key_vals"] = ask_values(kwargs.get("key_vals"))
     return _verb("secret", action)(**kwargs)

@@ -63,7 +63,10 @@ class ActionParser(MagicArgumentParser):
             self.error(f"unknown action {words[0]!r}; choose from {', '.join(self.actions)}")
         found = vars(action.parser.parse_args(words[1:]))
         context = found.pop("context", None)
-        return argparse.Namespace(action=words[0], options=found, context=context)
+        namespace = argparse.Namespace(action=words[0], options=found, context=context)
+        if "confirm" in found:  # at the top, where the magic's typed-name field finds it and retries with it
+            namespace.confirm = found.pop("confirm")
+        return namespace
 
     def format_help(self) -> str:
         lines = [f"usage: {self.prog} {{{','.join(self.actions)}}} ...", "", self.description or "", ""]
@@ -118,6 +121,8 @@ def _secret_list(p: argparse.ArgumentParser) -> None:
 def _secret_delete(p: argparse.ArgumentParser) -> None:
     p.add_argument("name")
     add_cluster(p)
+    p.add_argument("--confirm", default=None, metavar="NAME",
+                   help="in a protected context: the secret's name, typed back")
     add_context(p)
 
 

@@ -3,44 +3,53 @@
 Choosing a context writes ``current_context_name`` (so ``bentoml`` follows); removing one asks first.
 Another process (a terminal running ``bentoml cloud login``) may change the file at any time: a
 periodic task on the kernel's loop compares the file's stat signature every couple of seconds and
-re-reads it only when that changed, so the picker stays current without a kernel restart.
+re-reads it only when that changed, so the picker stays current without a kernel restart. Protected
+contexts (``%bentocloud protect``) are marked, and a change of their file is noticed the same way.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
 
 from bentocloud_jupyter.core import api
 from bentocloud_jupyter.core.credentials.config import Context
+from bentocloud_jupyter.core.credentials.protected import protected_path
 from bentocloud_jupyter.core.display import esc
 from bentocloud_jupyter.widgets._common import Periodic, busy, error_line, guarded, message_html
 
 __all__ = ["ContextPicker"]
 
 CURRENT_MARK = "★"
+PROTECTED_MARK = "[protected]"
 Stamp = tuple[Any, ...]
 
 
-def file_stamp() -> Stamp:
-    """What changes when the file (or the environment that overrides it) changes; one ``stat`` call."""
-    path = api.credentials_file()
+def stat_signature(path: Path) -> tuple[int, ...]:
+    """What changes when ``path`` is rewritten (empty when it is absent or unreadable)."""
     try:
         info = path.stat()
-        signature: tuple[int, ...] = (info.st_mtime_ns, info.st_size, info.st_ino)
     except OSError:
-        signature = ()
+        return ()
+    return (info.st_mtime_ns, info.st_size, info.st_ino)
+
+
+def file_stamp() -> Stamp:
+    """What changes when the file, the protected contexts or the overriding environment change; two ``stat``s."""
+    path = api.credentials_file()
     env = (os.environ.get("BENTO_CLOUD_API_KEY") is not None, os.environ.get("BENTO_CLOUD_API_ENDPOINT"))
-    return (str(path), signature, env)
+    return (str(path), stat_signature(path), stat_signature(protected_path()), env)
 
 
-def context_label(ctx: Context, current: str) -> str:
-    """``★ name - email @ endpoint``; plain text (the Dropdown shows labels as text, not HTML)."""
+def context_label(ctx: Context, current: str, protected: bool = False) -> str:
+    """``★ name [protected] - email @ endpoint``; plain text (the Dropdown shows labels as text, not HTML)."""
     mark = CURRENT_MARK if ctx.name == current else "  "
-    return f"{mark} {ctx.name} - {ctx.email or '(no email)'} @ {ctx.endpoint}"
+    flag = f" {PROTECTED_MARK}" if protected else ""
+    return f"{mark} {ctx.name}{flag} - {ctx.email or '(no email)'} @ {ctx.endpoint}"
 
 
 class ContextPicker(widgets.VBox):  # type: ignore[misc]
@@ -96,7 +105,7 @@ class ContextPicker(widgets.VBox):  # type: ignore[misc]
             self.banner.value = ""
             self._show(error_line(error), "error")
             return
-        self._set_options(view.contexts, view.current)
+        self._set_options(view.contexts, view.current, getattr(view, "protected", frozenset()))
         notes = [message_html(view.banner, "warning")] + [message_html(p, "warning") for p in view.problems]
         self.banner.value = "".join(notes)
         if not view.contexts:
@@ -109,13 +118,15 @@ class ContextPicker(widgets.VBox):  # type: ignore[misc]
         self.refresh()
         return True
 
-    def _set_options(self, contexts: Sequence[Context], current: str) -> None:
+    def _set_options(self, contexts: Sequence[Context], current: str,
+                     protected: frozenset[str] = frozenset()) -> None:
         seen: dict[str, Context] = {}
         for ctx in contexts:
             seen.setdefault(ctx.name, ctx)  # duplicates: the first one wins, as in bentoml
         self._syncing = True
         try:
-            self.dropdown.options = [(context_label(ctx, current), name) for name, ctx in seen.items()]
+            self.dropdown.options = [(context_label(ctx, current, name in protected), name)
+                                     for name, ctx in seen.items()]
             self.dropdown.value = current if current in seen else None
         finally:
             self._syncing = False

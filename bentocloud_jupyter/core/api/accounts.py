@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bentocloud_jupyter.core.credentials import auth, config
@@ -11,17 +11,24 @@ from bentocloud_jupyter.core.credentials.auth import BrowserLogin, LoginResult
 from bentocloud_jupyter.core.credentials.auth import login as validate_and_save
 from bentocloud_jupyter.core.credentials.config import DEFAULT_ENDPOINT, INSECURE_KEY
 from bentocloud_jupyter.core.credentials.guard import read_settled
+from bentocloud_jupyter.core.credentials.protected import protected_contexts
+from bentocloud_jupyter.core.errors import ConfigError
+from bentocloud_jupyter.core.guardrails.whereami import remember_organization
 from bentocloud_jupyter.core.rest.session import client_for
 from bentocloud_jupyter.core.results import ContextsView, Message, WhoAmI
 from bentocloud_jupyter.core.tokens import Token
 
-__all__ = ["contexts", "credentials_file", "login", "logout", "start_browser_login", "use_context", "whoami"]
+__all__ = ["ProtectedContextsView", "contexts", "credentials_file", "login", "logout", "start_browser_login",
+           "use_context", "whoami"]
 
 
 def login(endpoint: str = DEFAULT_ENDPOINT, api_token: str | Token | None = None, context: str | None = None,
           insecure: bool = False, timeout: float = 30.0) -> LoginResult:
     """Validate a token and save it as a context (see :func:`~.credentials.auth.login`)."""
     result = validate_and_save(endpoint, api_token, context, insecure=insecure, timeout=timeout)
+    saved = config.load_config().find(result.context)
+    if saved is not None:  # the banner names the organization from now on, without asking again
+        remember_organization(saved.endpoint, saved.api_token, result.organization.name)
     if insecure:  # remember the user's explicit choice for this context's later calls
         config.update_config(lambda cfg: allow_insecure(cfg, result.context))
     return result
@@ -49,12 +56,37 @@ def logout(context: str | None = None) -> Message:
     return Message(f"Removed context {name!r} from {after.path}; {current}.")
 
 
+PROTECTED_MARK = " (protected)"
+
+
+@dataclass(frozen=True, repr=False)  # repr=False: keep the parent's table, not a dataclass repr
+class ProtectedContextsView(ContextsView):
+    """The contexts view with protected contexts marked, so a production context is seen as one."""
+
+    protected: frozenset[str] = frozenset()
+
+    def _rows(self) -> list[list[str]]:
+        rows = super()._rows()
+        for row, ctx in zip(rows, self.contexts, strict=True):
+            if ctx.name in self.protected:
+                row[1] = ctx.name + PROTECTED_MARK
+        return rows
+
+
 def contexts() -> ContextsView:
-    """The saved contexts, the current one, and whether ``BENTO_CLOUD_API_KEY`` overrides them."""
+    """The saved contexts, the current one, which are protected, and whether ``BENTO_CLOUD_API_KEY`` overrides them.
+
+    A protected-contexts file that cannot be read is listed as a problem (the contexts still show).
+    """
     cfg = config.load_config()
     override = config.resolve_context() if "BENTO_CLOUD_API_KEY" in os.environ else None
-    return ContextsView(cfg.contexts, cfg.current_context_name, cfg.path or config.credentials_path(), override,
-                        cfg.problems)
+    problems = list(cfg.problems)
+    try:
+        protected = protected_contexts()
+    except ConfigError as exc:
+        protected, problems = frozenset(), [*problems, exc.words()]
+    return ProtectedContextsView(cfg.contexts, cfg.current_context_name, cfg.path or config.credentials_path(),
+                                 override, tuple(problems), protected)
 
 
 def use_context(name: str) -> ContextsView:
@@ -70,7 +102,9 @@ def use_context(name: str) -> ContextsView:
 def whoami(context: str | None = None) -> WhoAmI:
     """Who the resolved credentials belong to, at which endpoint, and why they were chosen."""
     client, resolved = client_for(context)
-    return WhoAmI(resolved, client.current_user(), client.current_organization())
+    user, organization = client.current_user(), client.current_organization()
+    remember_organization(resolved.context.endpoint, resolved.context.api_token, organization.name)
+    return WhoAmI(resolved, user, organization)
 
 
 def start_browser_login(endpoint: str = DEFAULT_ENDPOINT, insecure: bool = False) -> BrowserLogin:

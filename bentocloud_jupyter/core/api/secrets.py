@@ -13,6 +13,7 @@ from typing import Any
 
 from bentocloud_jupyter.core.api.secret_values import ENV_KEY, KeyValue, read_dotenv, read_pairs
 from bentocloud_jupyter.core.errors import InvalidInputError, NotFoundError
+from bentocloud_jupyter.core.guardrails.confirm import require_typed_name
 from bentocloud_jupyter.core.hints import Hint
 from bentocloud_jupyter.core.messages import Message, TextOutput
 from bentocloud_jupyter.core.org_views import SecretsView, SecretView, secret_summary, summaries_text
@@ -142,9 +143,18 @@ def _find(client: BentoCloudClient, name: str, cluster: str | None) -> SecretDet
         return None
 
 
-def delete_secret(name: str, cluster: str | None = None, context: str | None = None) -> Message:
-    """Delete a secret (deployments that use it keep running with what they were given)."""
-    client, _ = client_for(context)
+def delete_secret(name: str, cluster: str | None = None, context: str | None = None,
+                  confirm: str | None = None) -> Message:
+    """Delete a secret (deployments that use it keep running with what they were given).
+
+    In a protected context ``confirm`` must be the secret's name, typed back.
+
+    Raises:
+        ConfirmationNeeded: protected, and ``confirm`` is missing or wrong (no request is sent).
+        NotFoundError: no such secret (nothing is deleted).
+    """
+    client, resolved = client_for(context)
+    require_typed_name(resolved, "secret", name, confirm)
     found = _find(client, name, cluster)
     if found is None:
         where = f" in cluster {cluster!r}" if cluster else ""

@@ -2,12 +2,18 @@
 
 ``bentoml cloud login`` rewrites ``.yatai.yaml`` and drops every key it does not know, so a flag stored
 there would be erased by the next login into any context; ``$BENTOML_HOME/.bentocloud-jupyter/protected.yaml``
-is ours alone. Written like the credentials file: locked, re-read inside the lock, atomic.
+is ours alone. Written like the credentials file: locked, re-read inside the lock, atomic, ``0600`` in a
+``0700`` folder. A file we cannot read or parse is an error and is never overwritten (it may hold the only
+record of which contexts are production); keys we do not know survive our writes.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -15,7 +21,11 @@ from bentocloud_jupyter.core.credentials.reading import bentoml_home
 from bentocloud_jupyter.core.credentials.safefile import atomic_write, ensure_folder, locked
 from bentocloud_jupyter.core.errors import ConfigError
 
-__all__ = ["is_protected", "protected_contexts", "protected_path", "set_protected"]
+__all__ = ["PROTECTED_KEY", "is_protected", "protected_contexts", "protected_path", "set_protected"]
+
+PROTECTED_KEY = "protected_contexts"
+MAX_BYTES = 1 << 20
+"""A protected-contexts file larger than this is not ours: refused, never parsed."""
 
 
 def protected_path() -> Path:
@@ -23,23 +33,55 @@ def protected_path() -> Path:
     return bentoml_home() / ".bentocloud-jupyter" / "protected.yaml"
 
 
+def _broken(target: Path, why: str) -> ConfigError:
+    return ConfigError(f"{target} {why}; fix or remove it (it lists the protected contexts).", path=str(target))
+
+
+def _read_text(target: Path) -> str | None:
+    """The file's text; None when it does not exist."""
+    try:
+        with target.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise _broken(target, "is a folder, not a file") from None
+    except OSError as exc:
+        raise _broken(target, f"cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if len(raw) > MAX_BYTES:
+        raise _broken(target, "is too large to be a list of context names")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise _broken(target, "is not UTF-8 text") from None
+
+
+def read_document(target: Path) -> dict[str, Any]:
+    """The whole document (unknown keys included); ``{}`` when the file is missing or empty.
+
+    Raises:
+        ConfigError: unreadable, not YAML, not a mapping, or a ``protected_contexts`` that is not a list of names.
+    """
+    text = _read_text(target)
+    if text is None or not text.strip():
+        return {}
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise _broken(target, "is not valid YAML") from None
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise _broken(target, "is not a mapping")
+    names = document.get(PROTECTED_KEY, [])
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise _broken(target, f"has a {PROTECTED_KEY} that is not a list of names")
+    return document
+
+
 def protected_contexts(path: Path | None = None) -> frozenset[str]:
     """The protected context names; a missing file protects nothing, an unreadable one is an error."""
-    target = path or protected_path()
-    try:
-        text = target.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return frozenset()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"Cannot read {target} ({exc}); fix or remove it.", path=str(target)) from None
-    try:
-        document = yaml.safe_load(text) or {}
-    except yaml.YAMLError:
-        raise ConfigError(f"{target} is not valid YAML; fix or remove it.", path=str(target)) from None
-    names = document.get("protected_contexts") if isinstance(document, dict) else None
-    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
-        raise ConfigError(f"{target} has no list of protected_contexts; fix or remove it.", path=str(target))
-    return frozenset(names)
+    return frozenset(read_document(path or protected_path()).get(PROTECTED_KEY, []))
 
 
 def is_protected(name: str, path: Path | None = None) -> bool:
@@ -47,12 +89,28 @@ def is_protected(name: str, path: Path | None = None) -> bool:
     return name in protected_contexts(path)
 
 
+def _tighten_folder(folder: Path) -> None:
+    """Our own folder is ``0700`` (it says which contexts are production); one we do not own is left alone."""
+    with contextlib.suppress(OSError):
+        info = folder.stat()
+        if info.st_uid == os.geteuid() and stat.S_IMODE(info.st_mode) & 0o077:
+            folder.chmod(stat.S_IMODE(info.st_mode) & 0o700)
+
+
 def set_protected(name: str, protected: bool, path: Path | None = None) -> frozenset[str]:
-    """Protect (or unprotect) ``name``; returns the protected names after the change."""
+    """Protect (or unprotect) ``name``; returns the protected names after the change.
+
+    Raises:
+        ConfigError: the file is unreadable or garbled (left as it is), or cannot be written.
+    """
     target = path or protected_path()
     ensure_folder(target.parent)
+    _tighten_folder(target.parent)
     with locked(target):
-        names = set(protected_contexts(target))
-        names = names | {name} if protected else names - {name}
-        atomic_write(target, yaml.safe_dump({"protected_contexts": sorted(names)}, sort_keys=False))
+        document = read_document(target)  # re-read inside the lock: a concurrent change is kept
+        before = list(document.get(PROTECTED_KEY, []))
+        names = list(dict.fromkeys([*before, name])) if protected else [n for n in dict.fromkeys(before) if n != name]
+        if names != before or not target.exists():
+            document = {**document, PROTECTED_KEY: names}
+            atomic_write(target, yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
     return frozenset(names)

@@ -33,17 +33,20 @@ def context_is_protected(resolved: ResolvedContext) -> bool:
 def require_typed_name(resolved: ResolvedContext, kind: str, name: str, confirm: str | None) -> None:
     """Nothing to do outside a protected context; inside one, ``confirm`` must equal ``name``.
 
+    A ``confirm`` that is given but wrong is refused in any context: the user meant some other target.
+
     Raises:
-        ConfirmationNeeded: protected and ``confirm`` is missing or wrong (what was typed is never echoed:
-            it may be a token typed in the wrong place).
+        ConfirmationNeeded: ``confirm`` is wrong, or missing in a protected context (what was typed is never
+            echoed: it may be a token typed in the wrong place).
+        ConfigError: the protected-contexts file is unreadable (nothing is sent until it is fixed).
     """
-    if confirm == name or not context_is_protected(resolved):
+    if confirm == name or (confirm is None and not context_is_protected(resolved)):
         return
     context = resolved.context.name
     if confirm is None:
         message = (f"Context {context!r} is protected: to change {kind} {name!r}, type its name back with "
-                   f"--confirm {name}. Nothing was sent.")
+                   f"--confirm {name} (confirm={name!r} in Python). Nothing was sent.")
     else:
-        message = (f"Context {context!r} is protected and the name typed back is not {name!r}: nothing was "
-                   f"sent. Type the {kind}'s name exactly, with --confirm {name}.")
+        message = (f"The name typed back is not {name!r}: nothing was sent. Type the {kind}'s name exactly, "
+                   f"with --confirm {name} (confirm={name!r} in Python).")
     raise ConfirmationNeeded(message, kind=kind, name=name, context=context, wrong=confirm is not None)

@@ -1,0 +1,71 @@
+"""Where a change would go, worked out without a request: the context, its organization, the env override.
+
+The front ends show it before every change (the magics' banner). The organization is known only when a
+verb of this process already asked BentoCloud (login, whoami) for these credentials, or when the
+endpoint's host names it (``ORG.cloud.bentoml.com``); otherwise it is left out rather than fetched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from bentocloud_jupyter.core.credentials.resolve import ContextSource, ResolvedContext, resolve_context
+from bentocloud_jupyter.core.guardrails.confirm import context_is_protected
+from bentocloud_jupyter.core.tokens import Token
+
+__all__ = ["Whereabouts", "known_organization", "remember_organization", "whereabouts"]
+
+_ORGANIZATIONS: dict[tuple[str, Token], str] = {}
+CLOUD_SUFFIX = ".cloud.bentoml.com"
+
+
+@dataclass(frozen=True)
+class Whereabouts:
+    """What the banner says: which context, which organization (if known), whether the environment won."""
+
+    context: str
+    endpoint_host: str
+    organization: str | None
+    env_override: bool
+    requested: str | None
+    protected: bool
+
+
+def remember_organization(endpoint: str, token: Token, organization: str) -> None:
+    """Remember the organization BentoCloud named for these credentials (kept in memory only)."""
+    if organization:
+        _ORGANIZATIONS[(endpoint.rstrip("/"), token)] = organization
+
+
+def known_organization(endpoint: str, token: Token) -> str | None:
+    """The organization of these credentials if this process learnt it, or the endpoint's host names it."""
+    found = _ORGANIZATIONS.get((endpoint.rstrip("/"), token))
+    if found:
+        return found
+    host = urlsplit(endpoint).hostname or ""
+    if host.endswith(CLOUD_SUFFIX) and host.count(".") == CLOUD_SUFFIX.count("."):
+        return host[: -len(CLOUD_SUFFIX)] or None
+    return None
+
+
+def _protected(resolved: ResolvedContext) -> bool:
+    """Protected as the typed-name check sees it; an unreadable protected-contexts file counts as protected."""
+    try:
+        return context_is_protected(resolved)
+    except Exception:  # the verb will refuse with the file's error; the banner must not guess "safe"
+        return True
+
+
+def whereabouts(context: str | None = None) -> Whereabouts:
+    """Where a change with ``context`` would go (one read of the credentials file, no request).
+
+    Raises:
+        BentoCloudError: the context cannot be resolved (the verb will say so itself).
+    """
+    resolved = resolve_context(context)
+    ctx = resolved.context
+    env = resolved.source is ContextSource.ENV_API_KEY
+    return Whereabouts(ctx.name, urlsplit(ctx.endpoint).hostname or ctx.endpoint,
+                       known_organization(ctx.endpoint, ctx.api_token), env, resolved.requested,
+                       _protected(resolved))
