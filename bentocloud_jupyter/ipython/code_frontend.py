@@ -8,7 +8,6 @@ The verb ``write_file`` does the writing and the sync; this module only parses t
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from bentocloud_jupyter.core.errors import InvalidInputError
 from bentocloud_jupyter.core.messages import Message
@@ -29,9 +28,11 @@ def human_size(size: int) -> str:
     return f"{value:.1f} {units[index]}"
 
 
-def written_line(file: str, size: int, codespace: str | None) -> str:
-    """The one line a write cell shows."""
+def written_line(file: str, size: int, codespace: str | None, *, live: bool = False) -> str:
+    """The one line a write cell shows (``live``: the sync runs on the kernel's loop, the panel follows it)."""
     head = f"wrote {file} ({human_size(size)})"
+    if codespace and live:
+        return f"{head}; syncing to codespace {codespace} (the panel shows the reload)"
     if codespace:
         return f"{head}; synced to codespace {codespace}"
     return f"{head}; no codespace attached, so only written"
@@ -52,16 +53,15 @@ def file_of(words: list[str]) -> str:
         raise InvalidInputError(f"%%bentocloud write: {exc}.") from None
 
 
-def write_cell(words: list[str], cell: str) -> Any:
+def write_cell(words: list[str], cell: str) -> Message:
     """Write ``cell`` to the file named in ``words`` (and sync it to the attached codespace)."""
     file = file_of(words)
-    import importlib
+    from bentocloud_jupyter.core.api.codespaces import attached, write_file
 
-    verbs = importlib.import_module("bentocloud_jupyter.core.api.codespaces")  # api.codespaces is a verb's name
-    result = verbs.write_file(file, cell)
-    if isinstance(result, Message):
+    handle = attached()
+    result = write_file(file, cell)
+    if handle is not None and result.level != "info":  # the verb's own word: detached, terminated
         return result
-    if isinstance(result, str):
-        return Message(result)
-    codespace = getattr(getattr(result, "state", None), "name", None)
-    return Message(written_line(file, len(cell.encode("utf-8")), codespace))
+    live = handle is not None and handle.loop is not None and handle.loop.is_running()
+    codespace = handle.state.name if handle is not None else None
+    return Message(written_line(file, len(cell.encode("utf-8")), codespace, live=live))

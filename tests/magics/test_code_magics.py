@@ -86,20 +86,35 @@ def test_bad_lines_are_one_line(cell: Cell) -> None:
     one_line(cell("%bentocloud code " + "x" * 300), "too long")
 
 
-def test_write_cell_wording(cell: Cell, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_write_cell_without_a_codespace_only_writes(cell: Cell, monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(verbs, "attached", lambda: None)
+    run = cell("%%bentocloud write pkg/service.py\nimport bentoml\n")
+    assert run.error is None and run.text == "wrote pkg/service.py (15 B); no codespace attached, so only written"
+    assert (tmp_path / "pkg" / "service.py").read_text() == "import bentoml\n"
+    one_line(cell("%%bentocloud write ../outside.py\nx = 1\n"), "not a file path inside the project")
+    assert not (tmp_path.parent / "outside.py").exists()
+
+
+def test_write_cell_into_the_attached_codespace(cell: Cell, monkeypatch: pytest.MonkeyPatch) -> None:
     written: list[tuple[str, str]] = []
 
-    def write_file(file: str, text: str) -> Recorded:
-        written.append((file, text))
-        return Recorded("cs-demo")
+    class Attached(Recorded):
+        loop = None
 
-    monkeypatch.setattr(verbs, "write_file", write_file, raising=False)
-    run = cell("%%bentocloud write service.py\nimport bentoml\n")
-    assert run.error is None and written == [("service.py", "import bentoml\n")]
-    assert run.text == "wrote service.py (15 B); synced to codespace cs-demo"
-    monkeypatch.setattr(verbs, "write_file", lambda file, text: None, raising=False)
-    assert cell("%%bentocloud write x.py\n" + "y" * 1500).text == "wrote x.py (1.5 kB); no codespace attached, " \
-                                                                   "so only written"
+        def write(self, file: str, text: str) -> Message:
+            written.append((file, text))
+            return Message("Wrote it.")
+
+    handle = Attached("cs-demo")
+    monkeypatch.setattr(verbs, "attached", lambda: handle)
+    run = cell("%%bentocloud write service.py\n" + "y" * 1500)
+    assert run.error is None and written == [("service.py", "y" * 1500 + "\n")]
+    assert run.text == "wrote service.py (1.5 kB); synced to codespace cs-demo"
+    handle.write = lambda file, text: Message("Wrote it; codespace 'cs-demo' is detached, so nothing was synced.",
+                                              "warning")  # type: ignore[method-assign]
+    assert cell("%%bentocloud write service.py\nx = 1\n").text.endswith("is detached, so nothing was synced.")
 
 
 def test_write_cell_bad_lines_are_one_line(cell: Cell) -> None:
@@ -113,3 +128,5 @@ def test_sizes_and_lines() -> None:
     assert [human_size(n) for n in (0, 999, 1000, 1234, 1_000_000, 5 * 10**12)] == [
         "0 B", "999 B", "1.0 kB", "1.2 kB", "1.0 MB", "5000.0 GB"]
     assert written_line("s.py", 1200, "cs") == "wrote s.py (1.2 kB); synced to codespace cs"
+    assert written_line("s.py", 5, "cs", live=True) == ("wrote s.py (5 B); syncing to codespace cs (the panel "
+                                                        "shows the reload)")
