@@ -130,3 +130,61 @@ def test_sizes_and_lines() -> None:
     assert written_line("s.py", 1200, "cs") == "wrote s.py (1.2 kB); synced to codespace cs"
     assert written_line("s.py", 5, "cs", live=True) == ("wrote s.py (5 B); syncing to codespace cs (the panel "
                                                         "shows the reload)")
+
+
+SERVICE = '''import bentoml
+
+
+@bentoml.service
+class Hello:
+    @bentoml.api
+    def greet(self, name: str = "world") -> str:
+        return name
+'''
+
+
+def dev_deployment(name: str) -> None:
+    """A dev deployment made from a sandbox bento (creating one from a folder needs bentoml installed)."""
+    api.deploy("summarizer", name=name, config_dict={"dev": True}, wait=True, timeout=60)
+
+
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    root.mkdir()
+    (root / "bentofile.yaml").write_text('service: "service:Hello"\n')
+    (root / "service.py").write_text(SERVICE)
+    return root
+
+
+def test_attach_sync_and_write_against_the_sandbox(logged_in: Cell, tmp_path: Path) -> None:
+    dev_deployment("mc-code")
+    root = project(tmp_path)
+    run = logged_in(f"%bentocloud code {root} --attach mc-code")  # no loop here: one blocking sync
+    try:
+        assert run.error is None and "mc-code" in run.text, run.stderr
+        handle = verbs.attached()
+        assert handle is not None and handle.state.phase is Phase.READY and handle.state.api_names == ("greet",)
+        run = logged_in("%%bentocloud write service.py\n" + SERVICE.replace("greet", "shout"))
+        assert run.error is None and run.text.startswith("wrote service.py (") and "synced to codespace mc-code" in \
+            run.text
+        assert handle.state.api_names == ("shout",) and "shout" in (root / "service.py").read_text()
+        listed = logged_in("%bentocloud code --list")
+        assert listed.error is None and "mc-code" in listed.text
+    finally:
+        handle = verbs.attached()
+        if handle is not None:
+            handle.detach()
+        logged_in("%bentocloud delete mc-code --yes")
+
+
+def test_code_bad_input_is_one_line(logged_in: Cell, tmp_path: Path) -> None:
+    root = project(tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    one_line(logged_in(f"%bentocloud code {empty} --attach x"), "BentoML project")
+    api.deploy("summarizer", name="mc-plain", wait=True, timeout=60)
+    try:
+        one_line(logged_in(f"%bentocloud code {root} --attach mc-plain"), "not a codespace")
+    finally:
+        logged_in("%bentocloud delete mc-plain --yes")
+    one_line(logged_in(f"%bentocloud code {root} --attach mc-ghost"), "mc-ghost")
