@@ -20,6 +20,8 @@ from bentocloud_jupyter.core.credentials.config import ENV_CONTEXT_NAME, Context
 from bentocloud_jupyter.core.deployments.plan import ChangePlan
 from bentocloud_jupyter.core.deployments.watch import Goal, Outcome, WatchState
 from bentocloud_jupyter.core.display import badge, esc, format_duration, format_time, html_table, link, text_table
+from bentocloud_jupyter.core.guardrails.labels import is_ours
+from bentocloud_jupyter.core.guardrails.ttl import overdue, ttl_note
 from bentocloud_jupyter.core.hints import sentence
 from bentocloud_jupyter.core.messages import Message, TextOutput, safe_repr
 from bentocloud_jupyter.core.rest.models import Deployment, Organization, User
@@ -101,15 +103,19 @@ class WhoAmI:
 
 
 def deployment_summary(d: Deployment) -> dict[str, Any]:
-    """The machine-readable fields of ``-o json``/``-o yaml`` (one object per deployment)."""
-    return {"name": d.name, "cluster": d.cluster, "status": d.status, "bento": d.bento, "urls": list(d.urls),
+    """The machine-readable fields of ``-o json``/``-o yaml`` (one object per deployment); the labels we
+    write (created-by, session, expires-at) apart from the user's, under ``guardrails``."""
+    ours = {k: v for k, v in d.labels.items() if is_ours(k)}
+    summary = {"name": d.name, "cluster": d.cluster, "status": d.status, "bento": d.bento, "urls": list(d.urls),
             "created_at": format_time(d.created_at), "updated_at": format_time(d.updated_at),
             "revision": d.revision, "instance_type": d.instance_type,
             "scaling": {"min_replicas": d.scaling_min, "max_replicas": d.scaling_max},
-            "access_authorization": d.access_authorization, "labels": dict(d.labels), "created_by": d.creator,
+            "access_authorization": d.access_authorization,
+            "labels": {k: v for k, v in d.labels.items() if not is_ours(k)}, "created_by": d.creator,
             "entry_service": d.entry_service, "strategy": d.strategy,
             "envs": [{"name": k, "value": v} for k, v in d.envs], "secrets": list(d.secrets),
             "services": {svc.name: svc.summary() for svc in d.services}}
+    return {**summary, "guardrails": ours} if ours else summary
 
 
 def _pairs(envs: Sequence[tuple[str, str]]) -> str:
@@ -200,13 +206,15 @@ class DeploymentView:
                                                 ("scaling", _scaling(d)), *_config_lines(d),
                                                 ("URL", d.url or ""), ("created", format_time(d.created_at)))]
         plan = [repr(self.changes)] if self.changes is not None else []
-        return "\n".join([*plan, head, *rows] + ([self.note] if self.note else []))
+        ttl = ttl_note(d.name, d.status, d.labels)
+        return "\n".join([*plan, head, *rows] + [line for line in (self.note, ttl) if line])
 
     @safe_repr
     def _repr_html_(self) -> str:
         rows = "".join(f"<tr><th style='text-align:left'>{esc(k)}</th><td style='text-align:left'>{v}</td></tr>"
                        for k, v, _ in self._fields())
-        note = f"<div>{esc(self.note)}</div>" if self.note else ""
+        ttl = ttl_note(self.deployment.name, self.deployment.status, self.deployment.labels)
+        note = "".join(f"<div>{esc(line)}</div>" for line in (self.note, ttl) if line)
         plan = self.changes._repr_html_() if self.changes is not None else ""
         return f"<div>{plan}<b>{esc(self.deployment.name)}</b><table>{rows}</table>{note}</div>"
 
@@ -225,11 +233,17 @@ class DeploymentsView:
         return [[d.name, d.status, d.bento, d.cluster, d.url or "", format_time(d.created_at)]
                 for d in self.deployments]
 
+    def overdue_notes(self) -> list[str]:
+        """One line per deployment that outlived its TTL and still runs, with the command that stops it."""
+        return [ttl_note(d.name, d.status, d.labels) + (f" --cluster {d.cluster}" if d.cluster else "")
+                for d in self.deployments if overdue(d.status, d.labels) is not None]
+
     @safe_repr
     def __repr__(self) -> str:
         if not self.deployments:
             return "No deployments."
-        return text_table(["name", "status", "bento", "cluster", "url", "created"], self._text_rows())
+        table = text_table(["name", "status", "bento", "cluster", "url", "created"], self._text_rows())
+        return "\n".join([table, *self.overdue_notes()])
 
     @safe_repr
     def _repr_html_(self) -> str:
@@ -237,8 +251,9 @@ class DeploymentsView:
             return "<div>No deployments.</div>"
         rows = [[esc(d.name), badge(d.status), esc(d.bento), esc(d.cluster), link(d.url) if d.url else "",
                  esc(format_time(d.created_at))] for d in self.deployments]
+        flags = "".join(f'<div style="color:#9a6700">{esc(note)}</div>' for note in self.overdue_notes())
         return html_table(["name", "status", "bento", "cluster", "url", "created"], rows,
-                          raw_columns=range(6))
+                          raw_columns=range(6)) + flags
 
 
 @dataclass(frozen=True)
@@ -321,6 +336,12 @@ class StatusView:
         return f"{self.state.message.rstrip('.')}; {sentence(hint)}."
 
     @property
+    def ttl(self) -> str:
+        """What the TTL says (a warning a few minutes before, a notice after), from the labels; or ""."""
+        d = self.state.deployment
+        return ttl_note(d.name, d.status, d.labels) if d is not None else ""
+
+    @property
     def headline(self) -> str:
         s = self.state
         verdict = f" - {self.message}" if s.done and s.message else ""
@@ -336,7 +357,7 @@ class StatusView:
             lines.append(f"  URL: {d.url}")
         if self.state.warning:
             lines.append(f"  warning: {self.state.warning}")
-        return "\n".join(lines)
+        return "\n".join(lines + ([f"  {self.ttl}"] if self.ttl else []))
 
     @safe_repr
     def _repr_html_(self) -> str:
@@ -355,6 +376,6 @@ class StatusView:
         colour = "#cf222e" if s.outcome in (Outcome.FAILED, Outcome.ERROR, Outcome.TIMEOUT) else "inherit"
         shown = esc(self.message) if s.done and s.message else ""
         message = f'<div style="color:{colour};margin-top:4px">{shown}</div>' if shown else ""
-        warning = f'<div style="color:#9a6700">{esc(s.warning)}</div>' if s.warning else ""
+        warning = "".join(f'<div style="color:#9a6700">{esc(w)}</div>' for w in (s.warning, self.ttl) if w)
         return (f'<div class="bcj-status" style="line-height:1.5">{head}{timeline}{details_html}{url}'
                 f'{warning}{message}</div>')

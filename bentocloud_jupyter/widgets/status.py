@@ -20,6 +20,8 @@ import ipywidgets as widgets
 
 from bentocloud_jupyter.core.api import following
 from bentocloud_jupyter.core.deployments.watch import DEFAULT_TIMEOUT, Goal, Outcome, WatchState
+from bentocloud_jupyter.core.display import esc
+from bentocloud_jupyter.core.guardrails import ttl
 from bentocloud_jupyter.core.logs.follow import LogFollower
 from bentocloud_jupyter.core.results import Follow, StatusView, html_of
 from bentocloud_jupyter.widgets._common import error_line, running_loop
@@ -63,7 +65,9 @@ class DeploymentStatus(widgets.VBox):  # type: ignore[misc]
         self.log_view = LogView("Build log", layout=widgets.Layout(display="none"))
         self.call_form = CallForm(name, context=context, cluster=cluster, autoload=False,
                                   layout=widgets.Layout(display="none"))
-        self.children = [self.html, self.log_view, self.call_form, self.stop_button]
+        self.ttl_line = widgets.HTML(value="")
+        self.children = [self.html, self.ttl_line, self.log_view, self.call_form, self.stop_button]
+        self._unlisten = ttl.listen(name, self._on_ttl)
         self.stop_button.on_click(self._on_stop)
         self.build_log: LogFollower | None = None
         self._build_log_wanted, self._call_form_wanted = build_log, call_form
@@ -127,12 +131,17 @@ class DeploymentStatus(widgets.VBox):  # type: ignore[misc]
     def close(self) -> None:
         """Stop watching, then close the widget."""
         self.stop()
+        self._unlisten()
         self.call_form.close()
         self.log_view.close()
         super().close()
 
     def _on_stop(self, _: Any = None) -> None:
         self.stop()
+
+    def _on_ttl(self, text: str) -> None:
+        """A TTL timer's warning (minutes before) or notice (after), shown in the card, amber."""
+        self.ttl_line.value = f'<div style="color:#9a6700">{esc(text)}</div>'
 
     def _on_change(self, state: WatchState) -> None:
         """Called by the hub on the loop: redraw, and once over, freeze the saved output too."""

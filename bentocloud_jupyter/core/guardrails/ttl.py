@@ -21,7 +21,7 @@ from bentocloud_jupyter.core.guardrails import ledger
 from bentocloud_jupyter.core.rest.durations import MAX_WATCH_TIMEOUT, check_duration
 
 __all__ = ["MAX_TTL", "STOPPED", "WARN_BEFORE", "Timer", "cancel_expiry", "expires_in", "expiry_of", "label_value",
-           "notices", "overdue", "parse_expires", "parse_ttl", "schedule_expiry", "timers", "ttl_note"]
+           "listen", "notices", "overdue", "parse_expires", "parse_ttl", "schedule_expiry", "timers", "ttl_note"]
 
 MAX_TTL = MAX_WATCH_TIMEOUT
 """The longest TTL (a week): the bound every watch has."""
@@ -129,6 +129,7 @@ class Timer:
 
 _timers: dict[tuple[str, str, str], Timer] = {}
 _notices: list[str] = []
+_listeners: dict[str, list[Callable[[str], None]]] = {}
 
 
 def timers() -> list[Timer]:
@@ -141,10 +142,28 @@ def notices() -> list[str]:
     return list(_notices)
 
 
-def _notify(text: str) -> None:
-    """Keep the notice and print it (to the output of the cell that ran last: the kernel has no other)."""
+def listen(name: str, callback: Callable[[str], None]) -> Callable[[], None]:
+    """Call ``callback(text)`` with each warning or notice about ``name`` (a status card shows them);
+    returns the function that stops listening."""
+    _listeners.setdefault(name, []).append(callback)
+
+    def stop() -> None:
+        if callback in _listeners.get(name, []):
+            _listeners[name].remove(callback)
+
+    return stop
+
+
+def _notify(name: str, text: str) -> None:
+    """Keep the notice, print it (to the output of the cell that ran last: the kernel has no other), and
+    hand it to the cards that listen; a broken card never breaks the timer."""
     _notices.append(text)
     print(text, file=sys.stderr)
+    for callback in list(_listeners.get(name, [])):
+        try:
+            callback(text)
+        except Exception as exc:  # a display's failure must not stop the expiry
+            _notices.append(f"(a status card could not show it: {type(exc).__name__})")
 
 
 def cancel_expiry(context: str, name: str, cluster: str | None) -> None:
@@ -177,7 +196,7 @@ def schedule_expiry(resolved: Any, name: str, cluster: str, expires_at: float, *
     timer = Timer(context, name, cluster, expires_at)
     delay = max(0.0, expires_at - time.time())
     if delay > WARN_BEFORE:
-        timer.handles.append(loop.call_later(delay - WARN_BEFORE, _notify, f"TTL warning: {name!r} terminates in "
+        timer.handles.append(loop.call_later(delay - WARN_BEFORE, _notify, name, f"TTL warning: {name!r} terminates in "
                                              f"{int(WARN_BEFORE // 60)} min (at {_when(expires_at)})."))
     timer.handles.append(loop.call_later(delay, _fire, resolved, timer, stop))
     _timers[(context, cluster, name)] = timer
@@ -199,8 +218,8 @@ async def _expire(resolved: Any, timer: Timer, stop: Callable[[], Awaitable[obje
 
             await async_client_for(resolved).terminate_deployment(timer.name, timer.cluster)
     except BentoCloudError as exc:
-        _notify(f"TTL of {timer.name!r} expired but terminating it failed ({exc}); run "
+        _notify(timer.name, f"TTL of {timer.name!r} expired but terminating it failed ({exc}); run "
                 f"%bentocloud terminate {timer.name}")
         return
     ledger.record(timer.context, timer.name, timer.cluster, action="terminated")
-    _notify(f"TTL of {timer.name!r} expired at {_when(timer.expires_at)}: terminated.")
+    _notify(timer.name, f"TTL of {timer.name!r} expired at {_when(timer.expires_at)}: terminated.")
