@@ -3,6 +3,11 @@
 Loading stays light: only the magics class and the completion hooks are imported here; the HTTP
 client, YAML, asyncio machinery and the core API load with the first magic that needs them.
 
+Leaving (``%unload_ext``, or a kernel shutdown) says once what this kernel left running in BentoCloud and
+the one command that stops it. The shutdown hook wraps the kernel instance's ``do_shutdown``: ipykernel 6
+and 7 both call it from ``shutdown_request`` before they send the reply and stop, so output printed there
+still reaches the front end (``atexit`` runs after the kernel's streams are gone).
+
 Loading also makes the shell's tracebacks pass through :func:`~.tokens.redact`: with ``%xmode Verbose`` a
 traceback shows the values of each frame's variables, and the frames of the HTTP and websocket libraries
 hold the headers we gave them, token included (our own frames hold :class:`~.tokens.Token` objects).
@@ -14,7 +19,7 @@ import atexit
 import sys
 from typing import Any
 
-__all__ = ["load", "unload"]
+__all__ = ["load", "say_goodbye", "unload"]
 
 _loaded: dict[int, Any] = {}
 
@@ -32,6 +37,7 @@ def load(ipython: Any) -> None:
     ipython.set_hook("complete_command", complete_deploy, str_key="%deploy")
     _loaded[id(ipython)] = magics
     _guard_tracebacks(ipython)
+    _hook_shutdown(getattr(ipython, "kernel", None))
     if len(_loaded) == 1:
         atexit.register(_shutdown)
 
@@ -39,6 +45,9 @@ def load(ipython: Any) -> None:
 def unload(ipython: Any) -> None:
     """Stop all background work and remove the magics."""
     magics = _loaded.pop(id(ipython), None)
+    if magics is not None:
+        say_goodbye()
+    _unhook_shutdown(getattr(ipython, "kernel", None))
     _shutdown()
     _unguard_tracebacks(ipython)
     if magics is None:
@@ -72,6 +81,40 @@ def _unguard_tracebacks(ipython: Any) -> None:
     wrapped = vars(formatter).get("structured_traceback") if formatter is not None else None
     if getattr(wrapped, "bentocloud_redacting", False):
         del formatter.structured_traceback
+
+
+def say_goodbye() -> None:
+    """Print what this kernel left running (nothing when it left nothing), flushed so it is delivered."""
+    ledger = sys.modules.get("bentocloud_jupyter.core.guardrails.ledger")
+    if ledger is None:  # never imported: this kernel started nothing
+        return
+    from bentocloud_jupyter.core.guardrails.leaving import leaving_message
+
+    message = leaving_message()
+    if message:
+        print(message, flush=True)
+
+
+def _hook_shutdown(kernel: Any) -> None:
+    """Say goodbye when the kernel is asked to shut down, before it replies (once per kernel)."""
+    if kernel is None or getattr(vars(kernel).get("do_shutdown"), "bentocloud_goodbye", False):
+        return
+    original = kernel.do_shutdown
+
+    def do_shutdown(restart: bool) -> Any:
+        try:
+            say_goodbye()
+        except Exception as exc:  # a goodbye must never stop a shutdown
+            print(f"(bentocloud: could not list what this kernel left running: {type(exc).__name__})")
+        return original(restart)
+
+    do_shutdown.bentocloud_goodbye = True  # type: ignore[attr-defined]
+    kernel.do_shutdown = do_shutdown
+
+
+def _unhook_shutdown(kernel: Any) -> None:
+    if kernel is not None and getattr(vars(kernel).get("do_shutdown"), "bentocloud_goodbye", False):
+        del kernel.do_shutdown
 
 
 def _shutdown() -> None:
