@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import Shell
+from support import wait_status
 
 from bentocloud_jupyter.core import api
 from bentocloud_jupyter.core.guardrails import ledger
 from bentocloud_jupyter.core.rest import session
-from support import wait_status
 
 
 def changed(sandbox: Any) -> list[str]:
