@@ -14,7 +14,7 @@ from bentocloud_jupyter.core.credentials.resolve import ContextSource, ResolvedC
 from bentocloud_jupyter.core.guardrails.confirm import context_is_protected
 from bentocloud_jupyter.core.tokens import Token
 
-__all__ = ["Whereabouts", "known_organization", "remember_organization", "whereabouts"]
+__all__ = ["Whereabouts", "forget_organizations", "known_organization", "remember_organization", "whereabouts"]
 
 _ORGANIZATIONS: dict[tuple[str, Token], str] = {}
 CLOUD_SUFFIX = ".cloud.bentoml.com"
@@ -36,6 +36,11 @@ def remember_organization(endpoint: str, token: Token, organization: str) -> Non
     """Remember the organization BentoCloud named for these credentials (kept in memory only)."""
     if organization:
         _ORGANIZATIONS[(endpoint.rstrip("/"), token)] = organization
+
+
+def forget_organizations() -> None:
+    """Forget every organization learnt so far (a logout, or a test that wants a fresh process)."""
+    _ORGANIZATIONS.clear()
 
 
 def known_organization(endpoint: str, token: Token) -> str | None:
