@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bentocloud_jupyter.core.api.bento_source import resolve_bento, secret_env_keys
 from bentocloud_jupyter.core.artifacts.build import build_bento
 from bentocloud_jupyter.core.codespaces.engine import ABORTED, API_SERVER_LABEL
 from bentocloud_jupyter.core.codespaces.handle import Codespace
@@ -90,6 +89,8 @@ class Creation:
 
     def build(self, handle: Codespace) -> Bento:
         """A bare bento of the project, pushed; the bento on BentoCloud."""
+        from bentocloud_jupyter.core.api.bento_source import resolve_bento  # the api package imports us
+
         client, _ = client_for(handle.resolved.context.name)
         tag = build_bento(str(handle.state.project), lambda line: _log(handle, line), bare=True,
                           args=self.bento_args)
@@ -97,6 +98,8 @@ class Creation:
 
     def prepare(self, handle: Codespace) -> None:
         """Build, push, create the dev deployment (our labels, the ledger), then wait for its api-server."""
+        from bentocloud_jupyter.core.api.bento_source import secret_env_keys
+
         state = handle.state
         client, resolved = client_for(handle.resolved.context.name)
         remote = self.build(handle)

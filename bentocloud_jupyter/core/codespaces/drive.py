@@ -37,6 +37,7 @@ from bentocloud_jupyter.core.rest.client import AsyncBentoCloudClient, BentoClou
 __all__ = ["LOG_TAIL", "AsyncIO", "BlockingIO", "run_async", "run_blocking"]
 
 LOG_TAIL = 50
+_WAITS = (Probe, Sleep, Schema, Pods, Logs)
 
 
 def _fail(state: CodespaceState, exc: BentoCloudError) -> None:
@@ -161,8 +162,10 @@ async def _probe_async(effect: Probe | Schema, ctx: Any) -> Any:
     return result if isinstance(effect, Probe) else _api_names(result)
 
 
-async def run_async(state: CodespaceState, steps: Steps, io: AsyncIO) -> None:
-    """Drive one pass on the running loop (never blocks it)."""
+async def run_async(state: CodespaceState, steps: Steps, io: AsyncIO,
+                    interrupt: Callable[[], bool] | None = None) -> None:
+    """Drive one pass on the running loop (never blocks it); when ``interrupt()`` holds at a wait (a probe,
+    a sleep, the pods or the log), the pass ends there: newer changes start the next one."""
     io.state_name, io.state_cluster = state.name, state.cluster
     value: Any = None
     error: BaseException | None = None
@@ -175,6 +178,10 @@ async def run_async(state: CodespaceState, steps: Steps, io: AsyncIO) -> None:
             _fail(state, exc)
             return
         value, error = None, None
+        over = state.phase in (Phase.DETACHED, Phase.TERMINATED)
+        if over or (interrupt is not None and interrupt() and isinstance(effect, _WAITS)):
+            steps.close()
+            return
         try:
             value = await io.do(effect)
         except BentoCloudError as exc:

@@ -113,16 +113,19 @@ def merge_tail(kept: Iterable[str], fresh: list[str]) -> list[str]:
 class Engine:
     """The sync steps of one codespace; :meth:`sync` is one pass, started again for each change."""
 
-    def __init__(self, state: CodespaceState, *, backoff: Backoff | None = None, limit: int = MAX_BATCH,
+    def __init__(self, state: CodespaceState, *, backoff: Backoff | None = None, limit: int | None = None,
                  ready_timeout: float = 300.0, probe_every: float | None = None, settle: float | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.state, self.backoff, self.limit = state, backoff or Backoff(), limit
+        self.state, self.backoff = state, backoff or Backoff()
+        self.limit = MAX_BATCH if limit is None else limit  # per request, in base64 characters
         self.ready_timeout, self.clock = ready_timeout, clock
         self.probe_every = PROBE_EVERY if probe_every is None else probe_every
         self.settle = SETTLE if settle is None else settle
         self.first = True
 
     def _announce(self, **changes: Any) -> None:
+        if self.state.phase in (Phase.DETACHED, Phase.TERMINATED):
+            changes.pop("phase", None)  # a pass still finishing never undoes a detach
         for key, value in changes.items():
             setattr(self.state, key, value)
         self.state.changed()

@@ -16,7 +16,7 @@ from typing import Any
 
 from bentocloud_jupyter.core.codespaces.drive import AsyncIO, BlockingIO, run_async, run_blocking
 from bentocloud_jupyter.core.codespaces.engine import Engine
-from bentocloud_jupyter.core.codespaces.live import watch_project
+from bentocloud_jupyter.core.codespaces.live import Changes, run_live
 from bentocloud_jupyter.core.codespaces.state import CodespaceState, Phase
 from bentocloud_jupyter.core.credentials.config import ResolvedContext
 from bentocloud_jupyter.core.errors import BentoCloudError, InvalidInputError
@@ -62,6 +62,7 @@ class Codespace:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._lock: asyncio.Lock | None = None
+        self._changes: Changes | None = None
         self.live_note = ""
 
     # ------------------------------------------------------------------------------------ syncing
@@ -80,7 +81,9 @@ class Codespace:
             if self.state.phase in (Phase.DETACHED, Phase.TERMINATED):
                 return
             io = AsyncIO(async_client_for(self.resolved), self.resolved, self.rebuild)
-            await run_async(self.state, self.engine.sync(noticed), io)
+            changes = self._changes
+            await run_async(self.state, self.engine.sync(noticed), io,
+                            interrupt=(lambda: changes.pending) if changes is not None else None)
 
     def start(self, prepare: Prepare | None = None, *, live: bool = True) -> Codespace:
         """Prepare and sync on the running loop, then watch; without a loop, prepare and sync once here."""
@@ -112,9 +115,18 @@ class Codespace:
         except BentoCloudError as exc:
             self._failed(exc)
             return
-        await self.async_sync()
-        if live and self._stop is not None and not self._stop.is_set():
-            await watch_project(self.state.project, self.async_sync, self._stop)
+        await self._live(initial=True, live=live)
+
+    async def _live(self, *, initial: bool, live: bool = True) -> None:
+        """The first pass, then (``live``) the watcher and syncer until detach."""
+        stop = self._stop
+        if stop is None:
+            return
+        self._changes = Changes() if live else None
+        if initial:
+            await self.async_sync()
+        if self._changes is not None and not stop.is_set():
+            await run_live(self.state.project, self._changes, stop, self.async_sync)
 
     def _failed(self, exc: BentoCloudError) -> None:
         self.state.phase, self.state.error = Phase.FAILED, str(exc).splitlines()[0]
@@ -124,7 +136,7 @@ class Codespace:
         """Keep syncing in this thread until Ctrl+C or :meth:`detach` (for a script with no loop)."""
         async def main() -> None:
             self.loop, self._stop, self._lock = asyncio.get_running_loop(), asyncio.Event(), None
-            await watch_project(self.state.project, self.async_sync, self._stop)
+            await self._live(initial=False)
 
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(main())
@@ -141,8 +153,10 @@ class Codespace:
             return Message(f"Wrote {target}; codespace {self.state.name!r} is {self.state.phase.value}, so "
                            "nothing was synced.", "warning")
         if self.loop is not None and self.loop.is_running() and _on(self.loop):
-            task = self.loop.create_task(self.async_sync())
-            task.add_done_callback(_retrieved)
+            if self._changes is not None:
+                self._changes.mark()
+            else:
+                self.loop.create_task(self.async_sync()).add_done_callback(_retrieved)
             return Message(f"Wrote {target}; syncing it to codespace {self.state.name!r}.")
         self.sync()
         return Message(f"Wrote {target}; synced to codespace {self.state.name!r} ({self.state.phase.value}).")
