@@ -57,12 +57,13 @@ class TypedNameConfirm(widgets.VBox):  # type: ignore[misc]
             return
         self.done, self.button.disabled, self.field.disabled = True, True, True
         self.message.value = message_html(f"Confirmed: sending the change to {self.needed.name!r}.", "ok")
-        try:
-            with self.result:
-                outcome = self._retry(typed)
-                if outcome is not None:
-                    from IPython.display import display
-
-                    display(outcome)
+        try:  # outside the Output: inside, IPython would print the error's traceback and swallow it
+            outcome = self._retry(typed)
         except Exception as error:  # the retried verb's failure belongs in this panel, in one line
             self.message.value = message_html(error_line(error), "error")
+            return
+        if outcome is not None:
+            from IPython.display import display
+
+            with self.result:
+                display(outcome)
