@@ -62,3 +62,30 @@ def test_a_failed_sync_says_so_and_the_engine_never_raises(sbx_context: Any, tmp
     handle.engine.backoff = Backoff(attempts=2, base=0.01)
     handle.sync()
     assert state.phase is Phase.FAILED and state.error and "\n" not in state.error
+
+
+def test_create_on_the_loop_returns_at_once_and_schedules_its_ttl(sbx_context: Any, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from bentocloud_jupyter.core.codespaces.create import Creation
+    from bentocloud_jupyter.core.guardrails import ttl
+    from bentocloud_jupyter.core.rest.session import client_for
+
+    verbs = importlib.import_module("bentocloud_jupyter.core.api.codespaces")
+    monkeypatch.setattr(verbs, "bentoml_installed", lambda: True)
+    monkeypatch.setattr(Creation, "build", lambda self, handle: client_for("sbx")[0].get_bento("summarizer", "v3"))
+    root = project(tmp_path / "loop-proj")
+
+    async def main() -> None:
+        handle = bc.code(str(root), context="sbx", ttl="1h")
+        assert isinstance(handle, Codespace) and handle.state.phase is Phase.CREATING
+        assert any(t.name == handle.state.name for t in ttl.timers())
+        await until(lambda: handle.state.phase is Phase.READY, timeout=20)
+        assert "service.py" in await asyncio.to_thread(remote, handle.state.name)
+        handle.detach()
+        ttl.cancel_expiry("sbx", handle.state.name, None)
+        assert handle.task is not None
+        await asyncio.wait_for(handle.task, 5)
+
+    asyncio.run(main())

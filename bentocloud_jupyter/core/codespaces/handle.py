@@ -69,6 +69,8 @@ class Codespace:
 
     def sync(self) -> CodespaceState:
         """One blocking pass (a script, or no loop): upload what changed, wait for the reload."""
+        if self.state.phase in (Phase.DETACHED, Phase.TERMINATED):
+            return self.state
         client, _ = client_for(self.resolved.context.name)
         run_blocking(self.state, self.engine.sync(), BlockingIO(client, self.resolved, self.rebuild))
         return self.state
