@@ -140,3 +140,31 @@ def test_wrong_or_missing_confirm_sends_nothing(shell: Shell, sbx_context: Any) 
     assert shell("%bentocloud terminate prot-one --confirm prot-one").error is None
     assert "1 deleted" in shell("%bentocloud teardown --delete --yes --confirm sbx").text
     set_protected("sbx", False)
+
+
+def test_a_ttl_that_may_be_a_token_is_not_echoed() -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        ttl.parse_ttl("bcj_0123456789abcdefSECRET")
+    assert "SECRET" not in str(caught.value) and "0123456789" not in str(caught.value)
+
+
+def test_cell_deploy_takes_a_ttl_and_update_keeps_the_expiry(shell: Shell, sbx_context: Any) -> None:
+    ran = shell("%%deploy ttl-cell --ttl 1d\nbento: summarizer:v3\n")
+    assert ran.error is None, ran.out
+    client = session.client_for()[0]
+    expires = ttl.expiry_of(client.get_deployment("ttl-cell").labels)
+    assert expires is not None
+    assert shell("%bentocloud update ttl-cell --label owner=me").error is None
+    labels = client.get_deployment("ttl-cell").labels
+    assert ttl.expiry_of(labels) == expires and labels["owner"] == "me"
+
+
+def test_leaving_says_what_is_left_once_at_unload(shell: Shell, sbx_context: Any) -> None:
+    from bentocloud_jupyter.core.guardrails.leaving import leaving_message
+
+    assert leaving_message() == ""
+    shell("%deploy summarizer:v3 -n leave-one")
+    said = leaving_message()
+    assert "leave-one" in said and "%bentocloud teardown --context sbx" in said
+    shell("%bentocloud terminate leave-one")
+    assert leaving_message() == ""

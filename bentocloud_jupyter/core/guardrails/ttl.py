@@ -32,6 +32,7 @@ STOPPED = frozenset({"terminated", "terminating", "deleted", "deleting"})
 
 _TTL = re.compile(r"([0-9]{1,9})([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_SHOWABLE = re.compile(r"[ 0-9a-zA-Z.+-]{0,12}")
 _EXPIRES = re.compile(r"[0-9]{8}T[0-9]{6}Z")
 _FORMAT = "%Y%m%dT%H%M%SZ"
 
@@ -48,9 +49,9 @@ def parse_ttl(value: str | float | None, where: str = "--ttl") -> float | None:
         text = value.strip().lower()
         match = _TTL.fullmatch(text)
         if match is None:
-            shown = value if len(value) <= 20 else value[:20] + "..."
+            shown = repr(value) if _SHOWABLE.fullmatch(value) else "value"  # never echo what may be a token
             sign = " (a TTL cannot be negative)" if text.startswith("-") else ""
-            raise InvalidInputError(f"{where} {shown!r} is not a duration{sign}: use a whole number and a unit, "
+            raise InvalidInputError(f"{where} {shown} is not a duration{sign}: use a whole number and a unit, "
                                     "like 90s, 30m, 2h or 1d; nothing was sent")
         seconds: Any = int(match.group(1)) * _UNITS[match.group(2)]
     else:
