@@ -40,6 +40,7 @@ TWINS: dict[str, tuple[Callable[..., Any], set[str]]] = {
     "api-tokens": (api.api_tokens, set()),
     "api-token": (frontend.api_token, set()),
     "bench": (api.bench, set()),
+    "doctor": (api.doctor, set()),
 }
 
 
