@@ -34,7 +34,7 @@ RED, RESET = "\x1b[31;1m", "\x1b[0m"
 def changes_something(command: Subcommand, kwargs: Mapping[str, Any]) -> bool:
     """Whether ``command`` with these arguments changes something in BentoCloud (a dry run does not)."""
     name = command.verb.partition(".")[2]
-    if name not in CHANGING_VERBS or kwargs.get("dry_run"):
+    if name not in CHANGING_VERBS or kwargs.get("dry_run") or kwargs.get("list") is True:  # `code --list` reads
         return False
     action = kwargs.get("action")
     if not isinstance(action, str):

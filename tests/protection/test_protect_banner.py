@@ -114,3 +114,6 @@ def test_which_commands_change_something() -> None:
     for change in ("terminate", "update", "delete", "start", "apply", "push"):
         assert banner.changes_something(SUBCOMMANDS[change], {}), change
     assert not banner.changes_something(SUBCOMMANDS["apply"], {"dry_run": True})
+    assert banner.changes_something(SUBCOMMANDS["code"], {"list": False})
+    assert not banner.changes_something(SUBCOMMANDS["code"], {"list": True})
+    assert banner.changes_something(SUBCOMMANDS["teardown"], {"yes": True})
