@@ -128,3 +128,25 @@ def test_protected_path_follows_bentoml_home(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv("BENTOML_HOME", str(tmp_path / "elsewhere"))
     assert protected_path() == tmp_path / "elsewhere" / ".bentocloud-jupyter" / "protected.yaml"
     assert os.fspath(protected_path()).endswith("protected.yaml")
+
+
+def test_concurrent_writers_lose_nothing() -> None:
+    import threading
+
+    names = [f"ctx{i}" for i in range(8)]
+    errors: list[BaseException] = []
+
+    def protect(name: str) -> None:
+        try:
+            set_protected(name, True)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=protect, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == [] and all(is_protected(name) for name in names)
+    leftovers = [p.name for p in protected_path().parent.iterdir() if p.name.endswith(".tmp")]
+    assert leftovers == []
