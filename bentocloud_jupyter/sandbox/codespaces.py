@@ -248,10 +248,13 @@ def answer(store: Store, dep: DeploymentRecord, method: str, path: str, raw: byt
     try:
         body = json.loads(raw or b"null")
         svcapis.check(body, apis[path].input)
-        return JSONResponse(apis[path].handler(body))
+        value = apis[path].handler(body)
     except ValueError as exc:
         message = str(exc) if isinstance(exc, svcapis.BadInput) else f"request body is not valid JSON: {exc}"
         return _error(400, message)
+    if isinstance(value, str):  # a str-returning BentoML API answers text/plain
+        return Response(value, media_type="text/plain")
+    return JSONResponse(value)
 
 
 # ----- routes ---------------------------------------------------------------------------------

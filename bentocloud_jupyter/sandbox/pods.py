@@ -215,7 +215,8 @@ def serving_log(store: Store, dep: DeploymentRecord, pod_name: str) -> list[str]
         window = build_window(store, dep)
         started = iso(window[1] if window else dep.created_at)
         head = [
-            f"{started} [INFO] [cli] Starting production HTTP BentoServer from \"service:{entry}\" listening on "
+            f"{started} [INFO] [cli] Starting {'development' if dep.dev else 'production'} HTTP BentoServer from "
+            f"\"service:{entry}\" listening on "
             "http://localhost:3000 (Press CTRL+C to quit)",
             f"{started} [INFO] [entry_service:{entry}:1] Service {entry} initialized",
             f"{started} [INFO] [entry_service:{entry}:1] pod {pod_name} ready",
