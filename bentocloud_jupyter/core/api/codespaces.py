@@ -67,7 +67,7 @@ def _creation(root: Path, cluster: str | None, instance_type: str | None, envs: 
     """Everything a create checks before anything is sent: bentoml, the options, the service's syntax."""
     if not bentoml_installed():
         raise InvalidInputError(BENTOML_NEEDED.replace("Building a project folder", "Creating a codespace"))
-    DeployOptions(cluster=cluster, instance_type=instance_type, envs=tuple(envs), secrets=tuple(secrets))
+    options = DeployOptions(cluster=cluster, instance_type=instance_type, envs=_texts(envs), secrets=_texts(secrets))
     bento_args = parse_bento_args(args, None)
     for rel, file in project_files(root).files.items():
         if rel.endswith(".py"):
@@ -78,7 +78,12 @@ def _creation(root: Path, cluster: str | None, instance_type: str | None, envs: 
             if problem is not None:
                 raise InvalidInputError(problem.message.replace("not uploaded; the codespace keeps the last good "
                                                                 "files", "fix it, then run code again"))
-    return Creation(cluster, instance_type, tuple(envs), tuple(secrets), bento_args, expires_at)
+    return Creation(options.cluster, options.instance_type, options.envs, options.secrets, bento_args, expires_at)
+
+
+def _texts(value: Sequence[str] | str | None) -> tuple[str, ...]:
+    """One text or many (``envs="A=1"`` is one env, not three letters)."""
+    return (value,) if isinstance(value, str) else tuple(value or ())
 
 
 def codespaces(cluster: str | None = None, context: str | None = None) -> TableView:

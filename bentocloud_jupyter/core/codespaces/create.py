@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bentocloud_jupyter.core.artifacts.build import build_bento
+from bentocloud_jupyter.core.codespaces.bare import build_and_push_bare
 from bentocloud_jupyter.core.codespaces.engine import ABORTED, API_SERVER_LABEL
 from bentocloud_jupyter.core.codespaces.handle import Codespace
 from bentocloud_jupyter.core.deployments.options import DeployOptions, build_create_request
@@ -88,13 +88,10 @@ class Creation:
     expires_at: float | None = None
 
     def build(self, handle: Codespace) -> Bento:
-        """A bare bento of the project, pushed; the bento on BentoCloud."""
-        from bentocloud_jupyter.core.api.bento_source import resolve_bento  # the api package imports us
-
+        """A bare bento of the project, pushed bare (as ``bentoml code``); the bento on BentoCloud."""
         client, _ = client_for(handle.resolved.context.name)
-        tag = build_bento(str(handle.state.project), lambda line: _log(handle, line), bare=True,
-                          args=self.bento_args)
-        return resolve_bento(client, tag)
+        return build_and_push_bare(client, handle.state.project, lambda line: _log(handle, line),
+                                   dict(self.bento_args))
 
     def prepare(self, handle: Codespace) -> None:
         """Build, push, create the dev deployment (our labels, the ledger), then wait for its api-server."""
