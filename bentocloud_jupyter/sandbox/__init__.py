@@ -78,6 +78,16 @@ summarizer ``POST
 [[4 numbers]]}`` -> ``[class ids]``, llm-chat ``POST /chat`` ``{"prompt"}`` -> ``{"reply"}``; 503 unless
 running, 401 without ``Authorization: Bearer <token>`` under ``access_authorization``, 400 on a bad body.
 
+Codespaces (:mod:`.codespaces`, what ``bentoml code`` needs): a create with ``dev: true`` has
+``manifest.dev`` true and is listed by ``q=is:dev``; ``GET/POST/DELETE /api/v2/deployments/{name}/files``
+list ``{path, size, md5}``, take base64 batches and delete by paths (in memory, bounded: 413 past 96 MiB
+a request or 256 MiB / 10,000 files a codespace; 400 for paths escaping the root or bad base64; 404 for a
+deployment that is not dev). A dev deployment serves nothing until ``.project_ready``; each sync is a
+reload (the api-server log says so, readyz answers 503 for 1 s, then 200). The service is read from the
+synced files with ``ast`` (:mod:`.devschema`, never run): ``/schema.json``, ``/docs.json`` and the call
+routes follow its ``@bentoml.api`` methods and answer small deterministic values; a file that does not
+parse keeps readyz at 503 (the log names the error and its line) and the documents at the last good one.
+
 Pages (:mod:`.pages`): ``{url}/deployments/{name}`` (and ``/codespaces/{name}``), the dashboard link
 bentoml prints, answers a small escaped HTML page (status, cluster, bento, endpoint); the login page.
 
