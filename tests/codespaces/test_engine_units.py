@@ -242,3 +242,16 @@ def test_one_pass_retries_a_5xx_with_backoff_then_waits_for_ready(tmp_path: Path
     assert state.phase is Phase.READY and state.api_names == ("summarize",) and state.pod_status == "Running"
     assert list(state.logs) == ["reloaded", "ready"] and state.files_synced == 3  # service.py, requirements, setup
     assert state.endpoint == "http://127.0.0.1:9/_svc/cs" and state.last_sync_seconds is not None
+
+
+def test_unchanged_files_are_not_read_again(tmp_path: Path) -> None:
+    make(tmp_path, {"service.py": "x = 1\n"})
+    old = 1_600_000_000
+    os.utime(tmp_path / "service.py", (old, old))
+    engine = Engine(CodespaceState("cs", "ctx", tmp_path))
+    first = engine.read_local()[0]["service.py"]
+    assert first.content == b"x = 1\n" and first.digest == md5(b"x = 1\n")
+    assert engine.read_local()[0]["service.py"].content is None  # known by size and mtime
+    (tmp_path / "service.py").write_text("x = 2\n")  # same size, fresh mtime
+    again = engine.read_local()[0]["service.py"]
+    assert again.content == b"x = 2\n" and again.digest == md5(b"x = 2\n")

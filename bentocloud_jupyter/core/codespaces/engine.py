@@ -17,8 +17,10 @@ from bentocloud_jupyter.core.codespaces.plan import (
     MAX_BATCH,
     READY_MARKER,
     Problem,
+    Source,
     batches,
     generated_files,
+    md5,
     plan_sync,
 )
 from bentocloud_jupyter.core.codespaces.project import project_files, read_config
@@ -38,6 +40,8 @@ API_SERVER_LABEL = "yatai.ai/bento-function-component-type"
 SETTLE = 1.0
 """Seconds after a sync before a 200 from readyz counts as the reloaded service (when no 503 was seen)."""
 PROBE_EVERY = 0.25
+RACY_NS = 2_000_000_000
+"""A file modified this recently is hashed again even when its size and mtime match the cache."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,7 @@ class Engine:
         self.probe_every = PROBE_EVERY if probe_every is None else probe_every
         self.settle = SETTLE if settle is None else settle
         self.first = True
+        self.digests: dict[str, tuple[int, int, str]] = {}  # path -> (size, mtime_ns, md5)
 
     def _announce(self, **changes: Any) -> None:
         if self.state.phase in (Phase.DETACHED, Phase.TERMINATED):
@@ -144,18 +149,28 @@ class Engine:
                 self._announce(note=f"sync failed ({str(exc).splitlines()[0][:160]}); retrying in {delay:g} s")
                 yield Sleep(delay)
 
-    def read_local(self) -> tuple[dict[str, bytes], dict[str, bytes], list[str]]:
-        """The project's files (content), the generated dependency files, and files unreadable just now."""
+    def read_local(self) -> tuple[dict[str, Source], dict[str, bytes], list[str]]:
+        """The project's files (by md5; a file unchanged in size and mtime is not read again), the generated
+        dependency files, and files unreadable just now (not deleted remotely for that)."""
         root = self.state.project
         config = read_config(root)
-        found = project_files(root, config)
-        local: dict[str, bytes] = {}
+        local: dict[str, Source] = {}
         held: list[str] = []
-        for rel, path in found.files.items():
+        cache: dict[str, tuple[int, int, str]] = {}
+        for rel, path in project_files(root, config).files.items():
             try:
-                local[rel] = path.read_bytes()
+                stat = path.stat()
+                known = self.digests.get(rel)
+                settled = time.time_ns() - stat.st_mtime_ns > RACY_NS  # coarse clocks: a fresh mtime proves little
+                if known is not None and settled and known[:2] == (stat.st_size, stat.st_mtime_ns):
+                    local[rel] = Source(path, known[2])
+                else:
+                    content = path.read_bytes()
+                    local[rel] = Source(path, md5(content), content)
+                cache[rel] = (stat.st_size, stat.st_mtime_ns, local[rel].digest)
             except OSError:  # being written or removed right now: the next change syncs it
                 held.append(rel)
+        self.digests = cache
         return local, generated_files(root, config), held
 
     def sync(self, noticed: float | None = None) -> Steps:

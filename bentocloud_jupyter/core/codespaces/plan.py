@@ -20,7 +20,7 @@ from pathlib import Path
 from bentocloud_jupyter.core.codespaces.listing import RemoteFile
 from bentocloud_jupyter.core.codespaces.project import BuildConfig
 
-__all__ = ["GENERATED", "MAX_BATCH", "READY_MARKER", "RESERVED_PREFIXES", "Batch", "Problem", "SyncPlan",
+__all__ = ["GENERATED", "MAX_BATCH", "READY_MARKER", "RESERVED_PREFIXES", "Batch", "Problem", "Source", "SyncPlan",
            "b64_size", "batches", "check_syntax", "generated_files", "md5", "plan_sync"]
 
 MAX_BATCH = 64 * 1024 * 1024
@@ -157,7 +157,21 @@ def _kept(path: str) -> bool:
     return path == READY_MARKER or path in GENERATED or path.startswith(RESERVED_PREFIXES)
 
 
-def plan_sync(local: Mapping[str, bytes], generated: Mapping[str, bytes], remote: Sequence[RemoteFile],
+@dataclass
+class Source:
+    """A project file known by its md5 (from a cache keyed by size and mtime), read only when it is sent."""
+
+    path: Path
+    digest: str
+    content: bytes | None = None
+
+    def read(self) -> bytes:
+        if self.content is None:
+            self.content = self.path.read_bytes()
+        return self.content
+
+
+def plan_sync(local: Mapping[str, bytes | Source], generated: Mapping[str, bytes], remote: Sequence[RemoteFile],
               held: Sequence[str] = ()) -> SyncPlan:
     """The difference: local files whose md5 differs (syntax errors held back), generated files that
     changed, and remote files gone locally (never a held-back one, the marker or a generated file).
@@ -168,9 +182,13 @@ def plan_sync(local: Mapping[str, bytes], generated: Mapping[str, bytes], remote
     for path in sorted(local):
         if path in GENERATED:
             continue  # the generated requirements.txt stands in for the project's own
-        content = local[path]
-        if remote_md5.get(path) == md5(content):
+        item = local[path]
+        if remote_md5.get(path) == (item.digest if isinstance(item, Source) else md5(item)):
             continue
+        try:
+            content = item.read() if isinstance(item, Source) else item
+        except OSError:
+            continue  # gone or unreadable since it was hashed: the next change syncs it
         problem = check_syntax(path, content)
         if problem is not None:
             plan.problems.append(problem)
