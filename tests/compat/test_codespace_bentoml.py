@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -224,7 +225,7 @@ def test_bentoml_code_creates_watches_and_syncs(sandbox: Sandbox, client: httpx.
     assert "bentoml code --attach cs-cli" in term.text
 
 
-def test_a_codespace_made_elsewhere_is_listed_and_attached_by_bentoml_code(
+def test_a_codespace_created_over_rest_is_listed_and_attached_by_bentoml_code(
         sandbox: Sandbox, cloud: BentoCloudClient, client: httpx.Client, project: Path,
         terminals: list[Terminal]) -> None:
     bento = ensure_bento(str(project), bare=True, push=True, _client=cloud.client)  # what ours pushes too
@@ -258,3 +259,59 @@ def test_a_binary_upload_as_bentoml_encodes_it(sandbox: Sandbox, client: httpx.C
     dep.upload_files([("bin/x", payload)])
     assert remote(client, "cs-b64")["bin/x"] == hashlib.md5(payload).hexdigest()
     assert {f.path: f.size for f in dep.list_files().files} == {"bin/x": len(payload)}
+
+
+@pytest.fixture
+def ours(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Any]]:
+    """Our ``code()`` verb on a context ``sbx`` of the sandbox (fast probes, nothing left attached)."""
+    from bentocloud_jupyter.core.api.codespaces import code as our_code
+    from bentocloud_jupyter.core.codespaces import create as our_create
+    from bentocloud_jupyter.core.codespaces import engine, handle
+    from bentocloud_jupyter.core.credentials import auth, config
+
+    monkeypatch.setattr(engine, "SETTLE", 0.05)
+    monkeypatch.setattr(engine, "PROBE_EVERY", 0.02)
+    monkeypatch.setattr(our_create, "POD_INTERVAL", 0.05)
+    auth.login(sandbox.url, sandbox.token, "sbx")
+    config.set_current_context("sbx")
+    yield our_code
+    handle.detach_all()
+
+
+def test_a_codespace_bentoml_code_made_is_attached_by_ours(sandbox: Sandbox, client: httpx.Client, project: Path,
+                                                           terminals: list[Terminal],
+                                                           ours: Callable[..., Any]) -> None:
+    from bentocloud_jupyter.core.codespaces.state import Phase
+
+    term = code(sandbox, project, terminals)
+    term.answer("Create a new codespace", b"\r")
+    term.answer("Enter a name", b"cs-theirs\r")
+    term.read_until(lambda t: WATCHING in t and "Project files ready" in t)
+    assert term.stop() == 0
+    (project / "service.py").write_text(SERVICE.replace("hello", "hi_there"))
+    handle = ours(str(project), attach="cs-theirs", context="sbx")  # no loop here: one blocking sync
+    assert handle.state.phase is Phase.READY, handle.state
+    assert remote(client, "cs-theirs")["service.py"] == _md5(SERVICE.replace("hello", "hi_there"))
+    url = client.get("/api/v2/deployments/cs-theirs").json()["urls"][0]
+    assert [r["route"] for r in httpx.get(f"{url}/schema.json").json()["routes"]] == ["/hi_there"]
+    handle.detach()
+
+
+def test_one_of_ours_is_listed_and_attached_by_bentoml_code(sandbox: Sandbox, client: httpx.Client, project: Path,
+                                                            terminals: list[Terminal],
+                                                            ours: Callable[..., Any]) -> None:
+    from bentocloud_jupyter.core.codespaces.state import Phase
+
+    handle = ours(str(project), context="sbx")  # create: a bare build with bentoml, the dev create, one sync
+    assert handle.state.phase is Phase.READY, handle.state
+    name = handle.state.name
+    handle.detach()
+    listed = code(sandbox, project, terminals)
+    listed.answer(name, b"\r")  # the first option: our codespace
+    listed.read_until(lambda t: WATCHING in t)
+    assert "Create a new codespace" in listed.text and listed.stop() == 0
+    attached = code(sandbox, project, terminals, "--attach", name)
+    attached.read_until(lambda t: WATCHING in t)
+    extra = project / "more.py"
+    synced(client, name, lambda f: "more.py" in f, lambda: extra.write_text("Y = 2\n"), lambda: attached.text[-3000:])
+    assert attached.stop() == 0
