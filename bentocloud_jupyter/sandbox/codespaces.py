@@ -43,6 +43,7 @@ MAX_REQUEST_BYTES = 96 * 2**20  # bentoml batches at 64 MiB of base64 (plus the 
 MAX_TOTAL_BYTES = 256 * 2**20  # decoded bytes kept per codespace
 MAX_FILES = 10_000
 MAX_PATH = 1024
+LOG_LIMIT = 1000  # api-server log lines kept (as for access lines)
 DOCUMENTS = ("/docs.json", "/schema.json")
 
 
@@ -78,9 +79,9 @@ def check_path(path: object) -> str:
     """A relative POSIX path inside the project root, normalised; else 400 saying why."""
     if not isinstance(path, str) or not path.strip():
         raise SandboxError(400, "each file needs a non-empty string 'path'")
-    if len(path) > MAX_PATH or "\x00" in path or "\\" in path:
+    if len(path) > MAX_PATH or "\\" in path or any(ord(c) < 32 or ord(c) == 127 for c in path):
         raise SandboxError(400, f"path {path[:80]!r} is refused: at most {MAX_PATH} characters, "
-                                "'/' separators, no NUL")
+                                "'/' separators, no NUL or other control characters")
     if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
         raise SandboxError(400, f"path {path!r} is absolute: send it relative to the project root")
     clean = posixpath.normpath(path)
@@ -176,6 +177,7 @@ def reload(store: Store, dep: DeploymentRecord, space: Space, changed: list[str]
     else:
         space.pending.append((now, f"{iso(now)} [INFO] [cli] Project files ready; starting the dev server"))
     space.reload_until = now + RELOAD / store.speed
+    del space.pending[:-LOG_LIMIT]  # nobody may be reading the log
     try:
         service = read_service(space.files)
     except DevSchemaError as exc:
@@ -198,7 +200,9 @@ def flush_log(store: Store, dep: DeploymentRecord) -> None:
         now = store.clock()
         due = [line for at, line in space.pending if at <= now]
         space.pending = [(at, line) for at, line in space.pending if at > now]
-        store.svc_logs.setdefault(dep.name, []).extend(due)
+        lines = store.svc_logs.setdefault(dep.name, [])
+        lines.extend(due)
+        del lines[:-LOG_LIMIT]
 
 
 def readiness(store: Store, dep: DeploymentRecord) -> str | None:

@@ -24,6 +24,8 @@ BENTOFILE = "bentofile.yaml"
 DEFAULT_SERVICE_FILE = "service.py"
 TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "list": "array",
          "List": "array", "dict": "object", "Dict": "object"}
+MAX_SERVICE_BYTES = 1 << 20  # a bigger service file is not parsed (a sync holds the sandbox's lock)
+_ROUTE = re.compile(r"^/[A-Za-z0-9_\-./{}]{1,200}$")
 _SERVICE_LINE = re.compile(r"^service\s*:\s*[\"']?([A-Za-z0-9_.]+)(?::([A-Za-z0-9_]+))?", re.MULTILINE)
 
 
@@ -111,8 +113,9 @@ def _route(decorator: ast.expr, name: str) -> str:
         for kw in decorator.keywords:
             if kw.arg == "route" and isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
                 route = kw.value.value.strip()
-                if route:
-                    return route if route.startswith("/") else "/" + route
+                route = route if route.startswith("/") else "/" + route
+                if _ROUTE.match(route):
+                    return route
     return "/" + name
 
 
@@ -154,6 +157,8 @@ def read_service(files: dict[str, bytes]) -> DevService:
     path, wanted = service_target(files)
     if path not in files:
         raise DevSchemaError(f"service file {path} not found in the synced files")
+    if len(files[path]) > MAX_SERVICE_BYTES:
+        raise DevSchemaError(f"service file {path} is over {MAX_SERVICE_BYTES} bytes: the sandbox does not read it")
     try:
         tree = ast.parse(files[path], filename=path)
     except SyntaxError as exc:

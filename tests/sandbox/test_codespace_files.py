@@ -93,6 +93,8 @@ def test_files_need_a_token(sandbox: Sandbox, client: httpx.Client) -> None:
     ("C:/Windows/x", "absolute"),
     ("a\\..\\..\\x", "'/' separators"),
     ("a\x00b", "no NUL"),
+    ("a\n[ERROR] forged.py", "control characters"),
+    ("tab\there.py", "control characters"),
     ("x" * 2000, "at most"),
     ("", "non-empty"),
     (5, "non-empty string"),

@@ -160,6 +160,7 @@ def test_bentofile_names_the_service_module_and_class() -> None:
     ({"service.py": b"x = 1\n"}, "no a class decorated with @bentoml.service"),
     ({"bentofile.yaml": b"service: svc:Nope\n", "svc.py": b"import bentoml\n"}, "svc.py has no class Nope"),
     ({"service.py": b"a = 1\x00\n"}, "null bytes"),
+    ({"service.py": b"#" * (devschema.MAX_SERVICE_BYTES + 1)}, "the sandbox does not read it"),
     ({"service.py": b"x = " + b"(" * 5000 + b")" * 5000}, "service.py"),
 ])
 def test_unreadable_services_say_why(files: dict[str, bytes], words: str) -> None:
@@ -178,12 +179,17 @@ class S:
         ...
     @bentoml.api(route="  ")
     def b(self) -> list[int]: ...
+    @bentoml.api(route="/x\\n[ERROR] forged")
+    def d(self) -> None: ...
+    @bentoml.api(route="v1/ok/{id}")
+    def e(self) -> None: ...
     @bentoml.api
     def c(self, ok: bool) -> bool: ...
     def helper(self): ...
 '''
     svc = devschema.read_service({"service.py": source})
-    a, b, c = svc.apis
+    a, b, d, e, c = svc.apis
+    assert (d.route, e.route) == ("/d", "/v1/ok/{id}")  # a route that is no URL path falls back to the name
     assert a.input["properties"] == {"x": {"title": "X", "type": "integer"},
                                      "y": {"title": "Y", "type": "object", "default": {"k": 1}},
                                      "z": {"title": "Z", "default": None}, "w": {"title": "W", "type": "boolean"}}
