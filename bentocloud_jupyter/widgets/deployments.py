@@ -16,6 +16,7 @@ import ipywidgets as widgets
 
 from bentocloud_jupyter.core import api
 from bentocloud_jupyter.core.display import esc
+from bentocloud_jupyter.core.guardrails.confirm import ConfirmationNeeded
 from bentocloud_jupyter.core.rest.models import Deployment
 from bentocloud_jupyter.core.results import DeploymentsView, html_of
 from bentocloud_jupyter.widgets._common import Periodic, busy, error_line, guarded, message_html, running_loop
@@ -63,7 +64,8 @@ class DeploymentsPanel(widgets.VBox):  # type: ignore[misc]
         self.confirm_html = widgets.HTML()
         self.yes_button = widgets.Button(description="Yes", button_style="danger")
         self.no_button = widgets.Button(description="No")
-        self.confirm_row = widgets.HBox([self.confirm_html, self.yes_button, self.no_button],
+        self.confirm_text = widgets.Text(placeholder="its name, typed back", layout=widgets.Layout(display="none"))
+        self.confirm_row = widgets.HBox([self.confirm_html, self.confirm_text, self.yes_button, self.no_button],
                                         layout=widgets.Layout(display="none"))
         self.message = widgets.HTML()
         self.watch_area = widgets.VBox()
@@ -211,13 +213,20 @@ class DeploymentsPanel(widgets.VBox):  # type: ignore[misc]
         if pending is None:
             return
         action, (name, cluster) = pending
+        typed, self.confirm_text.value = self.confirm_text.value or None, ""
         try:
             with busy([*self._actions, self.refresh_button]):
                 if action == "terminate":
-                    api.terminate(name, cluster, context=self.context)
+                    api.terminate(name, cluster, context=self.context, confirm=typed)
                     done = f"Terminating {name!r}; it stops in a moment."
                 else:
-                    done = str(api.delete(name, cluster, context=self.context))
+                    done = str(api.delete(name, cluster, context=self.context, confirm=typed))
+        except ConfirmationNeeded as needed:  # a protected context: ask for the name, in the same row
+            self._pending = pending
+            self.confirm_text.value, self.confirm_text.layout.display = "", ""
+            self.confirm_row.layout.display = "flex"
+            self._show(f"{needed.context!r} is protected: type {name!r} and press Yes; nothing was sent.", "error")
+            return
         except Exception as error:
             self._show(error_line(error), "error")
             return
@@ -226,4 +235,5 @@ class DeploymentsPanel(widgets.VBox):  # type: ignore[misc]
 
     def _hide_confirmation(self) -> None:
         self.confirm_row.layout.display = "none"
+        self.confirm_text.layout.display = "none"
         self.confirm_html.value = ""
