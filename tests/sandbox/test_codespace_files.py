@@ -82,6 +82,12 @@ def test_files_need_a_token(sandbox: Sandbox, client: httpx.Client) -> None:
     bad = httpx.post(f"{sandbox.url}{FILES.format('cs-auth')}", json={"files": []},
                      headers={"X-YATAI-API-TOKEN": "sbx_wrong"})
     assert bad.status_code == 401 and "sbx_wrong" not in bad.text
+    reader = {"X-YATAI-API-TOKEN": sandbox.issue_token("reader", scopes=["read_organization"])}
+    assert httpx.get(f"{sandbox.url}{FILES.format('cs-auth')}", headers=reader).status_code == 200
+    refused = httpx.post(f"{sandbox.url}{FILES.format('cs-auth')}", json={"files": []}, headers=reader)
+    assert refused.status_code == 403 and "write_organization" in refused.json()["error"]
+    assert httpx.request("DELETE", f"{sandbox.url}{FILES.format('cs-auth')}", json={"paths": []},
+                         headers=reader).status_code == 403
 
 
 @pytest.mark.parametrize(("path", "words"), [
