@@ -7,8 +7,8 @@ all; with the right name it goes through.
 from __future__ import annotations
 
 import pytest
-from conftest import Shell
 from IPython.core.error import UsageError
+from protect_helpers import Shell
 from support import ready
 
 import bentocloud_jupyter as bc

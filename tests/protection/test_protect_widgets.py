@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Shell
+from protect_helpers import Shell
 
 import bentocloud_jupyter as bc
 from bentocloud_jupyter.core.credentials import config
