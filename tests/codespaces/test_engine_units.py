@@ -255,3 +255,32 @@ def test_unchanged_files_are_not_read_again(tmp_path: Path) -> None:
     (tmp_path / "service.py").write_text("x = 2\n")  # same size, fresh mtime
     again = engine.read_local()[0]["service.py"]
     assert again.content == b"x = 2\n" and again.digest == md5(b"x = 2\n")
+
+
+def test_a_reload_wait_cut_short_by_a_newer_change_is_still_awaited(tmp_path: Path) -> None:
+    """The first pass uploads then is interrupted while it waits; the next finds nothing to send but still
+    waits for the reload (so ready and the API names are never stale)."""
+    make(tmp_path, {"service.py": "x = 1\n"})
+    state = CodespaceState("cs", "ctx", tmp_path, "c1")
+    engine = Engine(state, settle=0.0)
+    uploaded: dict[str, str] = {}
+
+    def answer(effect: Any) -> Any:
+        if isinstance(effect, Send) and effect.call.method == "GET":
+            return [RemoteFile(p, 0, m) for p, m in uploaded.items()]
+        if isinstance(effect, Send):
+            for item in effect.call.json["files"]:
+                uploaded[item["path"]] = md5(base64.b64decode(item["b64_encoded_content"]))
+            return None
+        return {Describe: _dep(), Probe: 200, Schema: ["shout"], Pods: [], Logs: []}.get(type(effect))
+
+    steps = engine.sync()
+    effect = steps.send(None)
+    while not isinstance(effect, Probe):
+        effect = steps.send(answer(effect))
+    steps.close()  # a newer change arrived: the driver ends the pass at its wait
+    assert state.phase is Phase.RELOADING
+    effects = drive(engine, answer)
+    assert any(isinstance(e, Probe) for e in effects) and state.phase is Phase.READY
+    assert state.api_names == ("shout",)
+    assert not any(isinstance(e, Probe) for e in drive(engine, answer))  # confirmed: a no-change pass is quick

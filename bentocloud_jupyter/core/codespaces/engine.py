@@ -118,7 +118,7 @@ class Engine:
     """The sync steps of one codespace; :meth:`sync` is one pass, started again for each change."""
 
     def __init__(self, state: CodespaceState, *, backoff: Backoff | None = None, limit: int | None = None,
-                 ready_timeout: float = 300.0, probe_every: float | None = None, settle: float | None = None,
+                 ready_timeout: float = 120.0, probe_every: float | None = None, settle: float | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.state, self.backoff = state, backoff or Backoff()
         self.limit = MAX_BATCH if limit is None else limit  # per request, in base64 characters
@@ -126,6 +126,8 @@ class Engine:
         self.probe_every = PROBE_EVERY if probe_every is None else probe_every
         self.settle = SETTLE if settle is None else settle
         self.first = True
+        self.confirmed = False  # readyz has answered 200 after a sync of ours
+        self.unconfirmed: float | None = None  # a sync whose reload a newer change interrupted: still awaited
         self.digests: dict[str, tuple[int, int, str]] = {}  # path -> (size, mtime_ns, md5)
 
     def _announce(self, **changes: Any) -> None:
@@ -195,11 +197,13 @@ class Engine:
         self._report([*plan.problems, *too_big])
         count = sum(len(b.files) for b in sent) + len(plan.deletes)
         self._announce(files_synced=state.files_synced + count, note="")
-        if count or self.first:
-            yield from self._await_ready(noticed)
+        self.first, waiting = False, self.unconfirmed
+        if count or waiting is not None or not self.confirmed:
+            self.unconfirmed = min(noticed, waiting) if waiting is not None else noticed
+            yield from self._await_ready(self.unconfirmed)
+            self.unconfirmed = None
         elif state.phase is Phase.SYNCING:
             self._announce(phase=Phase.READY)
-        self.first = False
 
     def _report(self, problems: list[Problem]) -> None:
         """The first problem is the one the panel shows (error, file, line); none clears it."""
@@ -229,6 +233,7 @@ class Engine:
                 return
             yield Sleep(self.probe_every)
         names = yield Schema(deployment)
+        self.confirmed = True
         self._announce(phase=Phase.READY, last_sync_seconds=self.clock() - noticed,
                        api_names=tuple(names) if names is not None else self.state.api_names)
         yield from self._observe(deployment)
