@@ -85,3 +85,23 @@ def test_teardown_without_yes_asks_and_no_sends_nothing(shell: Shell, sbx_contex
     ran = shell("%bentocloud teardown")
     assert "Nothing sent" in ran.text and any("led-ask" in shown for shown in ran.displayed)
     assert changed(sbx_context) == []
+
+
+def test_codespaces_in_the_ledger_are_listed_and_torn_down_alike(shell: Shell, sbx_context: Any) -> None:
+    view = api.deploy("summarizer:v3", name="led-code")
+    cluster = view.deployment.cluster  # type: ignore[union-attr]
+    ledger.forget("sbx", "led-code", cluster)
+    ledger.record("sbx", "led-code", cluster, kind="codespace")
+    ran = shell("%bentocloud session")
+    assert "led-code" in ran.text and "codespace" in ran.text
+    plan = api.teardown()
+    assert [(s.name, s.kind, s.action) for s in plan.steps] == [("led-code", "codespace", "terminate")]
+    assert "1 terminated" in repr(api.teardown(yes=True))
+
+
+def test_a_deployment_deleted_elsewhere_is_gone_and_forgotten(shell: Shell, sbx_context: Any) -> None:
+    shell("%deploy summarizer:v3 -n led-gone")
+    session.client_for()[0].delete_deployment("led-gone", None)
+    assert "gone" in shell("%bentocloud session").text
+    assert "Nothing to tear down" in repr(api.teardown(yes=True))
+    assert ledger.entries("sbx") == []

@@ -111,6 +111,9 @@ def teardown(delete: bool = False, yes: bool = False, confirm: str | None = None
     steps = [_step(live.get((e.cluster, e.name)), e, delete) for e in mine]
     plan = Teardown(resolved.context.name, steps, delete, protected=protected)
     if not yes or not plan.todo:
+        if yes:  # nothing to send; what is gone leaves the ledger
+            for step in steps:
+                _perform(client, resolved, step, delete)
         return plan
     require_typed_name(resolved, "context", resolved.context.name, confirm)
     done = [_perform(client, resolved, step, delete) for step in steps]
