@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from widget_helpers import href, plain
+from widget_helpers import assert_secret_absent, href, plain
 
 from bentocloud_jupyter.core.codespaces.state import LOG_LINES, CodespaceState, Phase
 from bentocloud_jupyter.core.guardrails.confirm import ConfirmationNeeded
@@ -330,3 +330,4 @@ def test_the_real_codespace_on_the_sandbox(logged_in: Any, tmp_path: Path, edit:
 
     panel = asyncio.run(main())
     assert panel.terminate_button.disabled and "terminated" in plain(panel.message.value)
+    assert_secret_absent(panel, logged_in.token)
