@@ -33,7 +33,8 @@ from bentocloud_jupyter.ipython.parsers import (
 
 __all__ = ["BentoCloudMagics"]
 
-_OWN_CONTEXT = {"frontend.login", "api.logout"}  # their context is what to save into / remove, not whom to ask
+# their context is what to save into / remove / protect, not whom to ask
+_OWN_CONTEXT = {"frontend.login", "api.logout", "api.protect", "api.unprotect"}
 _VERB_MODULES = {"api": "bentocloud_jupyter.core.api", "frontend": "bentocloud_jupyter.ipython.frontend"}
 
 

@@ -41,6 +41,8 @@ TWINS: dict[str, tuple[Callable[..., Any], set[str]]] = {
     "api-token": (frontend.api_token, set()),
     "bench": (api.bench, set()),
     "doctor": (api.doctor, set()),
+    "protect": (api.protect, set()),
+    "unprotect": (api.unprotect, set()),
 }
 
 
