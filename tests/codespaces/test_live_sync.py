@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import until
+from support import SHORT_RETRY, until
 from test_codespace_sandbox import SERVICE, dev, md5, project, remote
 
 import bentocloud_jupyter as bc
@@ -89,3 +89,29 @@ def test_create_on_the_loop_returns_at_once_and_schedules_its_ttl(sbx_context: A
         await asyncio.wait_for(handle.task, 5)
 
     asyncio.run(main())
+
+
+def test_a_server_echoing_the_token_never_puts_it_in_the_state(sbx_context: Any, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hostile answer (5xx quoting the token) fails the pass in one line without the token anywhere."""
+    import httpx
+
+    from bentocloud_jupyter.core.codespaces.engine import Backoff
+    from bentocloud_jupyter.core.credentials.config import resolve_context
+    from bentocloud_jupyter.core.rest import session
+
+    token = sbx_context.token
+    session.close_all()
+    monkeypatch.setattr(session.settings, "transport", httpx.MockTransport(
+        lambda request: httpx.Response(500, json={"error": f"bad {request.headers.get('X-YATAI-API-TOKEN')}"})))
+    monkeypatch.setattr(session.settings, "retry", SHORT_RETRY)
+    state = CodespaceState("cs-hostile", "sbx", project(tmp_path / "proj"))
+    notes: list[str] = []
+    state.listeners.append(lambda s: notes.append(f"{s.note} {s.error}"))
+    handle = Codespace(state, resolve_context("sbx"))
+    handle.engine.backoff = Backoff(attempts=2, base=0.01)
+    handle.sync()
+    session.close_all()
+    assert state.phase is Phase.FAILED and state.error and "\n" not in state.error
+    assert token not in repr(handle) + repr(state) + " ".join(notes)
+    assert any("retrying" in n for n in notes)
