@@ -284,3 +284,23 @@ def test_a_reload_wait_cut_short_by_a_newer_change_is_still_awaited(tmp_path: Pa
     assert any(isinstance(e, Probe) for e in effects) and state.phase is Phase.READY
     assert state.api_names == ("shout",)
     assert not any(isinstance(e, Probe) for e in drive(engine, answer))  # confirmed: a no-change pass is quick
+
+
+def test_a_failed_rebuild_is_a_note_and_the_files_still_sync(tmp_path: Path) -> None:
+    from bentocloud_jupyter.core.codespaces.engine import Rebuild
+
+    make(tmp_path, {"bentofile.yaml": "docker:\n  system_packages: [ffmpeg]\n", "service.py": "x = 1\n"})
+    state = CodespaceState("cs", "ctx", tmp_path, "c1")
+
+    def answer(effect: Any) -> Any:
+        if isinstance(effect, Send) and effect.call.method == "GET":
+            return [RemoteFile("setup.sh", 0, md5(b""))]
+        if isinstance(effect, Rebuild):
+            raise InvalidInputError("Creating a codespace needs bentoml")
+        return {Describe: _dep(), Probe: 200, Schema: [], Pods: [], Logs: []}.get(type(effect))
+
+    effects = drive(Engine(state, settle=0.0), answer)
+    uploaded = [f["path"] for e in effects if isinstance(e, Send) and e.call.method == "POST"
+                for f in e.call.json["files"]]
+    assert "service.py" in uploaded and "setup.sh" in uploaded and state.phase is Phase.READY
+    assert state.note.startswith("could not update the codespace's bento (Creating a codespace needs bentoml")

@@ -183,9 +183,7 @@ class Engine:
         listing: list[RemoteFile] = yield from self._send(endpoints.list_files(name, cluster))
         local, generated, held = self.read_local()
         plan = plan_sync(local, generated, listing, held)
-        if plan.needs_update:
-            self._announce(note="the setup scripts changed: building a new bento and updating the codespace")
-            yield Rebuild()
+        note = (yield from self._rebuild()) if plan.needs_update else ""
         sent, too_big = batches(plan.uploads, self.limit)
         for batch in sent:
             yield from self._send(endpoints.upload_files(name, batch.files, cluster))
@@ -196,7 +194,7 @@ class Engine:
                                                          cluster))
         self._report([*plan.problems, *too_big])
         count = sum(len(b.files) for b in sent) + len(plan.deletes)
-        self._announce(files_synced=state.files_synced + count, note="")
+        self._announce(files_synced=state.files_synced + count, note=note)
         self.first, waiting = False, self.unconfirmed
         if count or waiting is not None or not self.confirmed:
             self.unconfirmed = min(noticed, waiting) if waiting is not None else noticed
@@ -204,6 +202,16 @@ class Engine:
             self.unconfirmed = None
         elif state.phase is Phase.SYNCING:
             self._announce(phase=Phase.READY)
+
+    def _rebuild(self) -> Generator[Effect, Any, str]:
+        """The update ``bentoml code`` does when the setup scripts change; a failure is a note, the files
+        still sync (the new scripts wait for the next successful update)."""
+        self._announce(note="the setup scripts changed: building a new bento and updating the codespace")
+        try:
+            yield Rebuild()
+        except BentoCloudError as exc:
+            return f"could not update the codespace's bento ({str(exc).splitlines()[0][:200]})"
+        return ""
 
     def _report(self, problems: list[Problem]) -> None:
         """The first problem is the one the panel shows (error, file, line); none clears it."""

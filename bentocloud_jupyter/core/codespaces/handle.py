@@ -84,8 +84,12 @@ class Codespace:
                 return
             io = AsyncIO(async_client_for(self.resolved), self.resolved, self.rebuild)
             changes = self._changes
-            await run_async(self.state, self.engine.sync(noticed), io,
-                            interrupt=(lambda: changes.pending) if changes is not None else None)
+            try:
+                await run_async(self.state, self.engine.sync(noticed), io,
+                                interrupt=(lambda: changes.pending) if changes is not None else None)
+            except (OSError, ValueError, RuntimeError) as exc:  # the project changing under us: say it, keep watching
+                self._failed(InvalidInputError(f"sync stopped: {type(exc).__name__}: {str(exc)[:200]}; the next "
+                                               "change tries again"))
 
     def start(self, prepare: Prepare | None = None, *, live: bool = True) -> Codespace:
         """Prepare and sync on the running loop, then watch; without a loop, prepare and sync once here."""
