@@ -123,3 +123,12 @@ def test_write_file_without_a_codespace_only_writes(tmp_path: Path, monkeypatch:
     assert (tmp_path / "pkg" / "service.py").read_text() == "x = 1\n" and "nothing was synced" in repr(said)
     with pytest.raises(InvalidInputError, match="inside the project"):
         verbs.write_file("../escape.py", "")
+
+
+def test_attaching_again_detaches_the_earlier_handle(sbx_context: Any, tmp_path: Path) -> None:
+    root = project(tmp_path / "proj")
+    dev("cs-twice")
+    first = bc.code(str(root), attach="cs-twice", context="sbx")
+    second = bc.code(str(root), attach="cs-twice", context="sbx")
+    assert isinstance(first, Codespace) and isinstance(second, Codespace)
+    assert first.state.phase is Phase.DETACHED and attached() is second

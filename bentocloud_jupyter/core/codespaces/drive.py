@@ -67,6 +67,8 @@ class BlockingIO:
     client: BentoCloudClient
     resolved: ResolvedContext
     rebuild: Callable[[], None]
+    state_name: str = ""
+    state_cluster: str | None = None
 
     def do(self, effect: Effect) -> Any:
         ctx, ws = self.resolved.context, WsEndpoint.for_context(self.resolved)
@@ -85,9 +87,6 @@ class BlockingIO:
             return _logs(ws, effect)
         self.rebuild()
         return None
-
-    state_name: str = ""
-    state_cluster: str | None = None
 
 
 def _probe_blocking(effect: Probe | Schema, ctx: Any) -> Any:

@@ -92,7 +92,11 @@ class Codespace:
                                                "change tries again"))
 
     def start(self, prepare: Prepare | None = None, *, live: bool = True) -> Codespace:
-        """Prepare and sync on the running loop, then watch; without a loop, prepare and sync once here."""
+        """Prepare and sync on the running loop, then watch; without a loop, prepare and sync once here.
+        An earlier handle of the same codespace stops syncing (one watcher per codespace)."""
+        for other in [h for h in _attached if (h.state.context, h.state.name) == (self.state.context,
+                                                                                self.state.name)]:
+            other.detach()
         _attached.append(self)
         try:
             self.loop = asyncio.get_running_loop()
