@@ -43,6 +43,9 @@ TWINS: dict[str, tuple[Callable[..., Any], set[str]]] = {
     "doctor": (api.doctor, set()),
     "protect": (api.protect, set()),
     "unprotect": (api.unprotect, set()),
+    "session": (api.session, set()),
+    "teardown": (api.teardown, set()),
+    "code": (api.code, set()),
 }
 
 
