@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bentocloud_jupyter.widgets.callform import CallForm
-    from bentocloud_jupyter.widgets.codespace import CodespacePanel as CodespacePanel
+    from bentocloud_jupyter.widgets.codespace import CodespacePanel
+    from bentocloud_jupyter.widgets.confirm import TypedNameConfirm
     from bentocloud_jupyter.widgets.contexts import ContextPicker
     from bentocloud_jupyter.widgets.deployments import DeploymentsPanel
     from bentocloud_jupyter.widgets.login import LoginPanel
@@ -23,13 +24,12 @@ if TYPE_CHECKING:
     from bentocloud_jupyter.widgets.progress import TransferProgress
     from bentocloud_jupyter.widgets.status import DeploymentStatus
 
-__all__ = ["CallForm", "ContextPicker", "DeploymentStatus", "DeploymentsPanel", "LogView", "LoginPanel",
-           "TransferProgress"]
-# CodespacePanel is importable too (lazily, below); it joins __all__ with tests/widgets/test_widgets_package.py.
+__all__ = ["CallForm", "CodespacePanel", "ContextPicker", "DeploymentStatus", "DeploymentsPanel", "LogView",
+           "LoginPanel", "TransferProgress", "TypedNameConfirm"]
 
 _MODULES = {"ContextPicker": "contexts", "DeploymentStatus": "status", "DeploymentsPanel": "deployments",
             "LoginPanel": "login", "TransferProgress": "progress", "LogView": "logview", "CallForm": "callform",
-            "CodespacePanel": "codespace"}
+            "CodespacePanel": "codespace", "TypedNameConfirm": "confirm"}
 
 
 def __getattr__(name: str) -> Any:

@@ -14,16 +14,18 @@ import bentocloud_jupyter.widgets as package
 def test_public_names() -> None:
     from bentocloud_jupyter.widgets import (
         CallForm,
+        CodespacePanel,
         ContextPicker,
         DeploymentsPanel,
         DeploymentStatus,
         LoginPanel,
         LogView,
         TransferProgress,
+        TypedNameConfirm,
     )
 
-    names = {c.__name__ for c in (CallForm, ContextPicker, DeploymentsPanel, DeploymentStatus, LoginPanel, LogView,
-                                  TransferProgress)}
+    names = {c.__name__ for c in (CallForm, CodespacePanel, ContextPicker, DeploymentsPanel, DeploymentStatus,
+                                  LoginPanel, LogView, TransferProgress, TypedNameConfirm)}
     assert names == set(package.__all__)
     with pytest.raises(AttributeError):
         package.NoSuchPanel  # noqa: B018
