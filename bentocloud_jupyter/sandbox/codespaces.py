@@ -23,6 +23,7 @@ import hashlib
 import json
 import posixpath
 import threading
+import unicodedata
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +34,7 @@ from starlette.routing import Route
 
 from bentocloud_jupyter.sandbox import svcapis
 from bentocloud_jupyter.sandbox.api import arg, authed
-from bentocloud_jupyter.sandbox.devschema import DevSchemaError, DevService, read_service
+from bentocloud_jupyter.sandbox.devschema import DevSchemaError, DevService, printable, read_service
 from bentocloud_jupyter.sandbox.records import DeploymentRecord, SandboxError, iso, not_found
 from bentocloud_jupyter.sandbox.state import Store
 
@@ -41,6 +42,7 @@ READY_MARKER = ".project_ready"
 RELOAD = 1.0  # seconds at speed 1 that readyz answers 503 after a sync
 MAX_REQUEST_BYTES = 96 * 2**20  # bentoml batches at 64 MiB of base64 (plus the file that crossed it)
 MAX_TOTAL_BYTES = 256 * 2**20  # decoded bytes kept per codespace
+MAX_SANDBOX_BYTES = 1024 * 2**20  # decoded bytes kept over every live codespace of one sandbox
 MAX_FILES = 10_000
 MAX_PATH = 1024
 LOG_LIMIT = 1000  # api-server log lines kept (as for access lines)
@@ -75,13 +77,19 @@ def space_of(store: Store, dep: DeploymentRecord, create: bool = False) -> Space
         return spaces.get(dep.uid)
 
 
+def _unsafe(c: str) -> bool:
+    """Control characters (C1 too), line and paragraph separators, bidi overrides: what forges or hides a
+    log line (``str.splitlines`` breaks on NEL and U+2028 as on newlines)."""
+    return unicodedata.category(c) in ("Cc", "Zl", "Zp") or "\u202a" <= c <= "\u202e" or "\u2066" <= c <= "\u2069"
+
+
 def check_path(path: object) -> str:
     """A relative POSIX path inside the project root, normalised; else 400 saying why."""
     if not isinstance(path, str) or not path.strip():
         raise SandboxError(400, "each file needs a non-empty string 'path'")
-    if len(path) > MAX_PATH or "\\" in path or any(ord(c) < 32 or ord(c) == 127 for c in path):
+    if len(path) > MAX_PATH or "\\" in path or any(_unsafe(c) for c in path):
         raise SandboxError(400, f"path {path[:80]!r} is refused: at most {MAX_PATH} characters, "
-                                "'/' separators, no NUL or other control characters")
+                                "'/' separators, no NUL, line separators or other control characters")
     if path.startswith("/") or (len(path) > 1 and path[1] == ":"):
         raise SandboxError(400, f"path {path!r} is absolute: send it relative to the project root")
     clean = posixpath.normpath(path)
@@ -142,12 +150,23 @@ def decode_paths(body: Any) -> list[str]:
     return [check_path(p) for p in paths]
 
 
-def _check_bounds(files: dict[str, bytes]) -> None:
+def _check_bounds(store: Store, dep: DeploymentRecord, files: dict[str, bytes]) -> None:
+    """Per codespace and over the whole sandbox (many codespaces of 256 MiB each would exhaust memory)."""
     if len(files) > MAX_FILES:
         raise SandboxError(413, f"a codespace holds at most {MAX_FILES} files: exclude the rest in bentofile.yaml")
-    if sum(len(v) for v in files.values()) > MAX_TOTAL_BYTES:
+    size = sum(len(v) for v in files.values())
+    if size > MAX_TOTAL_BYTES:
         raise SandboxError(413, f"a codespace holds at most {MAX_TOTAL_BYTES} bytes: exclude large files "
                                 "in bentofile.yaml")
+    with _SPACES_LOCK:  # a deleted deployment's files are freed here, not kept until the next create
+        spaces = _SPACES.setdefault(store, {})
+        live = {d.uid for d in store.deployments.values()}
+        for uid in [u for u in spaces if u not in live and u != dep.uid]:
+            del spaces[uid]
+        others = [s for uid, s in spaces.items() if uid != dep.uid]
+    if size + sum(len(v) for s in others for v in s.files.values()) > MAX_SANDBOX_BYTES:
+        raise SandboxError(413, f"the sandbox keeps at most {MAX_SANDBOX_BYTES} bytes over all codespaces: "
+                                "terminate or delete codespaces you no longer use")
 
 
 def sync(store: Store, dep: DeploymentRecord, upload: dict[str, bytes], delete: list[str]) -> None:
@@ -159,7 +178,7 @@ def sync(store: Store, dep: DeploymentRecord, upload: dict[str, bytes], delete: 
         files.update(upload)
         for path in delete:
             files.pop(path, None)
-        _check_bounds(files)
+        _check_bounds(store, dep, files)
         space.files = files
         was_ready = space.project_ready
         space.project_ready = READY_MARKER in files
@@ -180,9 +199,10 @@ def reload(store: Store, dep: DeploymentRecord, space: Space, changed: list[str]
     del space.pending[:-LOG_LIMIT]  # nobody may be reading the log
     try:
         service = read_service(space.files)
-    except DevSchemaError as exc:
-        space.error = str(exc)
-        space.pending.append((now, f"{iso(now)} [ERROR] [cli] Failed to reload the service: {exc}"))
+    except Exception as exc:  # DevSchemaError, or a reader bug: the sync stands, the reload failed
+        why = str(exc) if isinstance(exc, DevSchemaError) else f"the sandbox could not read it ({type(exc).__name__})"
+        space.error = printable(why)
+        space.pending.append((now, f"{iso(now)} [ERROR] [cli] Failed to reload the service: {space.error}"))
         return
     space.service, space.error = service, None
     done = space.reload_until
@@ -253,6 +273,8 @@ def answer(store: Store, dep: DeploymentRecord, method: str, path: str, raw: byt
         body = json.loads(raw or b"null")
         svcapis.check(body, apis[path].input)
         value = apis[path].handler(body)
+    except RecursionError:
+        return _error(400, "request body is nested too deeply")
     except ValueError as exc:
         message = str(exc) if isinstance(exc, svcapis.BadInput) else f"request body is not valid JSON: {exc}"
         return _error(400, message)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import itertools
 import json
 import re
 from collections.abc import Callable
@@ -24,7 +25,10 @@ BENTOFILE = "bentofile.yaml"
 DEFAULT_SERVICE_FILE = "service.py"
 TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "list": "array",
          "List": "array", "dict": "object", "Dict": "object"}
-MAX_SERVICE_BYTES = 1 << 20  # a bigger service file is not parsed (a sync holds the sandbox's lock)
+MAX_SERVICE_BYTES = 256 << 10  # a bigger service file is not parsed (a sync holds the sandbox's lock)
+MAX_DEFAULT_NODES = 64  # a default with more syntax nodes is not evaluated (not even as a literal)
+MAX_DEFAULT_JSON = 1024  # nor kept when its JSON is longer: documents stay small
+_UNREADABLE = (SyntaxError, ValueError, RecursionError, MemoryError)
 _ROUTE = re.compile(r"^/[A-Za-z0-9_\-./{}]{1,200}$")
 _SERVICE_LINE = re.compile(r"^service\s*:\s*[\"']?([A-Za-z0-9_.]+)(?::([A-Za-z0-9_]+))?", re.MULTILINE)
 
@@ -40,6 +44,12 @@ class DevService:
     path: str
     name: str
     apis: tuple[Api, ...]
+
+
+def printable(text: str, limit: int = 200) -> str:
+    """One line of at most ``limit`` characters: what reaches a log line can forge no other line."""
+    shown = "".join(c if c.isprintable() else "?" for c in text)
+    return shown if len(shown) <= limit else shown[:limit - 3] + "..."
 
 
 def service_target(files: dict[str, bytes]) -> tuple[str, str | None]:
@@ -67,7 +77,7 @@ def _json_type(node: ast.expr | None) -> dict[str, Any]:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         try:
             node = ast.parse(node.value, mode="eval").body
-        except SyntaxError:
+        except _UNREADABLE:  # a string annotation is user text too: nesting or NULs make no type
             return {}
     base = node.value if isinstance(node, ast.Subscript) else node
     kind = TYPES.get(_dotted(base))
@@ -80,18 +90,23 @@ def _json_type(node: ast.expr | None) -> dict[str, Any]:
 
 
 def _literal(node: ast.expr) -> tuple[bool, Any]:
+    """A default as a small JSON value, else unknown: big literals cost time under the lock and bloat documents."""
+    if sum(1 for _ in itertools.islice(ast.walk(node), MAX_DEFAULT_NODES + 1)) > MAX_DEFAULT_NODES:
+        return False, None
     try:
         value = ast.literal_eval(node)
-        json.dumps(value)
-    except (ValueError, TypeError, SyntaxError, RecursionError):
+        text = json.dumps(value)
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
         return False, None
-    return True, value
+    return (True, value) if len(text) <= MAX_DEFAULT_JSON else (False, None)
 
 
 def _input_schema(func: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, Any]:
-    args = [a for a in func.args.args + func.args.kwonlyargs if a.arg not in ("self", "cls")]
-    positional = func.args.args[len(func.args.args) - len(func.args.defaults):] if func.args.defaults else []
-    defaults: dict[str, ast.expr] = {a.arg: d for a, d in zip(positional, func.args.defaults, strict=True)}
+    """Defaults belong to the last positional parameters, positional-only ones included (``def f(a=1, /)``)."""
+    positional = func.args.posonlyargs + func.args.args
+    args = [a for a in positional + func.args.kwonlyargs if a.arg not in ("self", "cls")]
+    tail = positional[len(positional) - len(func.args.defaults):] if func.args.defaults else []
+    defaults: dict[str, ast.expr] = {a.arg: d for a, d in zip(tail, func.args.defaults, strict=True)}
     defaults.update({a.arg: d for a, d in zip(func.args.kwonlyargs, func.args.kw_defaults, strict=True)
                      if d is not None})
     props: dict[str, Any] = {}
@@ -163,7 +178,7 @@ def read_service(files: dict[str, bytes]) -> DevService:
         tree = ast.parse(files[path], filename=path)
     except SyntaxError as exc:
         where = f"{path}, line {exc.lineno}" if exc.lineno else path
-        raise DevSchemaError(f"SyntaxError: {exc.msg} ({where})") from None
+        raise DevSchemaError(f"SyntaxError: {printable(str(exc.msg))} ({where})") from None
     except (ValueError, RecursionError, MemoryError):
         raise DevSchemaError(f"{path} cannot be parsed (null bytes or nesting too deep)") from None
     classes = [n for n in tree.body if isinstance(n, ast.ClassDef)
@@ -172,6 +187,9 @@ def read_service(files: dict[str, bytes]) -> DevService:
     if chosen is None:
         what = f"class {wanted}" if wanted else "a class decorated with @bentoml.service"
         raise DevSchemaError(f"{path} has no {what}")
-    apis = [a for n in chosen.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
-            if (a := _api(n)) is not None]
+    try:
+        apis = [a for n in chosen.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                if (a := _api(n)) is not None]
+    except _UNREADABLE:
+        raise DevSchemaError(f"the APIs of {chosen.name} in {path} cannot be read (nesting too deep)") from None
     return DevService(path=path, name=chosen.name, apis=tuple(apis))
