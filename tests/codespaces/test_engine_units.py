@@ -304,3 +304,19 @@ def test_a_failed_rebuild_is_a_note_and_the_files_still_sync(tmp_path: Path) -> 
                 for f in e.call.json["files"]]
     assert "service.py" in uploaded and "setup.sh" in uploaded and state.phase is Phase.READY
     assert state.note.startswith("could not update the codespace's bento (Creating a codespace needs bentoml")
+
+
+def test_a_service_that_never_comes_ready_is_a_note_with_its_log(tmp_path: Path) -> None:
+    make(tmp_path, {"service.py": "x = 1\n"})
+    state = CodespaceState("cs", "ctx", tmp_path, "c1")
+    pod = Pod("cs-1", labels={"yatai.ai/bento-function-component-type": "api-server"}, phase="Running")
+
+    def answer(effect: Any) -> Any:
+        if isinstance(effect, Send):
+            return [] if effect.call.method == "GET" else None
+        return {Describe: _dep(), Probe: 503, Pods: [pod], Logs: ["ImportError: no module named torch"]}.get(
+            type(effect))
+
+    drive(Engine(state, settle=0.0, ready_timeout=0.0), answer)
+    assert state.phase is Phase.RELOADING and state.note.startswith("no ready answer after 0 s")
+    assert list(state.logs) == ["ImportError: no module named torch"]

@@ -237,7 +237,9 @@ class Engine:
                 break
             reloading |= status is not None and status != 200
             if self.clock() - started > self.ready_timeout:
-                self._announce(note=f"no ready answer after {self.ready_timeout:g} s; still syncing changes")
+                self._announce(note=f"no ready answer after {self.ready_timeout:g} s (the log may say why); "
+                                    "still syncing changes")
+                yield from self._observe(deployment)
                 return
             yield Sleep(self.probe_every)
         names = yield Schema(deployment)
