@@ -20,6 +20,7 @@ from bentocloud_jupyter.core.codespaces.engine import (
     Logs,
     Pods,
     Probe,
+    Scan,
     Schema,
     Send,
     Sleep,
@@ -203,7 +204,7 @@ def drive(engine: Engine, answer: Any) -> list[Any]:
         seen.append(effect)
         value, error = None, None
         try:
-            value = answer(effect)
+            value = effect.read() if isinstance(effect, Scan) else answer(effect)
         except Exception as exc:
             error = exc
 
@@ -277,7 +278,7 @@ def test_a_reload_wait_cut_short_by_a_newer_change_is_still_awaited(tmp_path: Pa
     steps = engine.sync()
     effect = steps.send(None)
     while not isinstance(effect, Probe):
-        effect = steps.send(answer(effect))
+        effect = steps.send(effect.read() if isinstance(effect, Scan) else answer(effect))
     steps.close()  # a newer change arrived: the driver ends the pass at its wait
     assert state.phase is Phase.RELOADING
     effects = drive(engine, answer)

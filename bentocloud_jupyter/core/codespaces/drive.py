@@ -22,6 +22,7 @@ from bentocloud_jupyter.core.codespaces.engine import (
     Logs,
     Pods,
     Probe,
+    Scan,
     Schema,
     Send,
     Sleep,
@@ -74,6 +75,8 @@ class BlockingIO:
         ctx, ws = self.resolved.context, WsEndpoint.for_context(self.resolved)
         if isinstance(effect, Send):
             return self.client.send(effect.call)
+        if isinstance(effect, Scan):
+            return effect.read()
         if isinstance(effect, Sleep):
             time.sleep(effect.seconds)
             return None
@@ -135,6 +138,8 @@ class AsyncIO:
         ctx, ws = self.resolved.context, WsEndpoint.for_context(self.resolved)
         if isinstance(effect, Send):
             return await self.client.send(effect.call)
+        if isinstance(effect, Scan):
+            return await asyncio.to_thread(effect.read)
         if isinstance(effect, Sleep):
             await asyncio.sleep(effect.seconds)
             return None

@@ -32,7 +32,7 @@ from bentocloud_jupyter.core.rest.http import Call
 from bentocloud_jupyter.core.rest.models import Deployment
 
 __all__ = ["ABORTED", "API_SERVER_LABEL", "PROBE_EVERY", "SETTLE", "Backoff", "Describe", "Effect", "Engine",
-           "Logs", "Pods", "Probe", "Rebuild", "Schema", "Send", "Sleep", "Steps", "merge_tail"]
+           "Logs", "Pods", "Probe", "Rebuild", "Scan", "Schema", "Send", "Sleep", "Steps", "merge_tail"]
 
 ABORTED = frozenset({"failed", "terminated", "terminating", "unhealthy"})
 """Statuses at which ``bentoml code`` gives a codespace up."""
@@ -80,6 +80,13 @@ class Logs:
 
 
 @dataclass(frozen=True)
+class Scan:
+    """Walk and hash the project (file I/O: the asyncio driver runs it in a worker thread)."""
+
+    read: Callable[[], Any]
+
+
+@dataclass(frozen=True)
 class Sleep:
     seconds: float
 
@@ -89,7 +96,7 @@ class Rebuild:
     """A new bare bento and an update of the codespace to it (the setup scripts changed)."""
 
 
-Effect = Send | Describe | Probe | Schema | Pods | Logs | Sleep | Rebuild
+Effect = Send | Describe | Probe | Schema | Pods | Logs | Scan | Sleep | Rebuild
 Steps = Generator[Effect, Any, None]
 
 
@@ -181,7 +188,7 @@ class Engine:
         noticed = self.clock() if noticed is None else noticed
         self._announce(phase=Phase.SYNCING)
         listing: list[RemoteFile] = yield from self._send(endpoints.list_files(name, cluster))
-        local, generated, held = self.read_local()
+        local, generated, held = yield Scan(self.read_local)
         plan = plan_sync(local, generated, listing, held)
         note = (yield from self._rebuild()) if plan.needs_update else ""
         sent, too_big = batches(plan.uploads, self.limit)
