@@ -206,14 +206,15 @@ class DeploymentView:
                                                 ("scaling", _scaling(d)), *_config_lines(d),
                                                 ("URL", d.url or ""), ("created", format_time(d.created_at)))]
         plan = [repr(self.changes)] if self.changes is not None else []
-        ttl = ttl_note(d.name, d.status, d.labels)
+        ttl = ttl_note(d.name, d.status, d.labels, cluster=d.cluster)
         return "\n".join([*plan, head, *rows] + [line for line in (self.note, ttl) if line])
 
     @safe_repr
     def _repr_html_(self) -> str:
         rows = "".join(f"<tr><th style='text-align:left'>{esc(k)}</th><td style='text-align:left'>{v}</td></tr>"
                        for k, v, _ in self._fields())
-        ttl = ttl_note(self.deployment.name, self.deployment.status, self.deployment.labels)
+        ttl = ttl_note(self.deployment.name, self.deployment.status, self.deployment.labels,
+                       cluster=self.deployment.cluster)
         note = "".join(f"<div>{esc(line)}</div>" for line in (self.note, ttl) if line)
         plan = self.changes._repr_html_() if self.changes is not None else ""
         return f"<div>{plan}<b>{esc(self.deployment.name)}</b><table>{rows}</table>{note}</div>"
@@ -235,7 +236,7 @@ class DeploymentsView:
 
     def overdue_notes(self) -> list[str]:
         """One line per deployment that outlived its TTL and still runs, with the command that stops it."""
-        return [ttl_note(d.name, d.status, d.labels) + (f" --cluster {d.cluster}" if d.cluster else "")
+        return [ttl_note(d.name, d.status, d.labels, cluster=d.cluster)
                 for d in self.deployments if overdue(d.status, d.labels) is not None]
 
     @safe_repr
@@ -339,7 +340,7 @@ class StatusView:
     def ttl(self) -> str:
         """What the TTL says (a warning a few minutes before, a notice after), from the labels; or ""."""
         d = self.state.deployment
-        return ttl_note(d.name, d.status, d.labels) if d is not None else ""
+        return ttl_note(d.name, d.status, d.labels, cluster=d.cluster) if d is not None else ""
 
     @property
     def headline(self) -> str:

@@ -38,17 +38,21 @@ def load(ipython: Any) -> None:
     _loaded[id(ipython)] = magics
     _guard_tracebacks(ipython)
     _hook_shutdown(getattr(ipython, "kernel", None))
+    _resume_timers()
     if len(_loaded) == 1:
         atexit.register(_shutdown)
 
 
 def unload(ipython: Any) -> None:
-    """Stop all background work and remove the magics."""
+    """Stop all background work (TTL timers too: armed again by the next load) and remove the magics."""
     magics = _loaded.pop(id(ipython), None)
     if magics is not None:
-        say_goodbye()
+        say_goodbye(unloading=True)
     _unhook_shutdown(getattr(ipython, "kernel", None))
     _shutdown()
+    ttl = sys.modules.get("bentocloud_jupyter.core.guardrails.ttl")
+    if ttl is not None:
+        ttl.suspend()
     _unguard_tracebacks(ipython)
     if magics is None:
         return
@@ -83,14 +87,21 @@ def _unguard_tracebacks(ipython: Any) -> None:
         del formatter.structured_traceback
 
 
-def say_goodbye() -> None:
+def _resume_timers() -> None:
+    """Arm the TTL timers an earlier unload stopped (``%reload_ext``), once each."""
+    ttl = sys.modules.get("bentocloud_jupyter.core.guardrails.ttl")
+    if ttl is not None and ttl.suspended():
+        ttl.resume()
+
+
+def say_goodbye(unloading: bool = False) -> None:
     """Print what this kernel left running (nothing when it left nothing), flushed so it is delivered."""
     ledger = sys.modules.get("bentocloud_jupyter.core.guardrails.ledger")
     if ledger is None:  # never imported: this kernel started nothing
         return
     from bentocloud_jupyter.core.guardrails.leaving import leaving_message
 
-    message = leaving_message()
+    message = leaving_message(unloading)
     if message:
         print(message, flush=True)
 

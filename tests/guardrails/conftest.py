@@ -63,8 +63,7 @@ def empty_ledger() -> Iterator[None]:
 def _clear() -> None:
     for entry in ledger.entries():
         ledger.forget(entry.context, entry.name, entry.cluster)
-    for timer in ttl.timers():
-        ttl.cancel_expiry(timer.context, timer.name, timer.cluster)
+    ttl.cancel_all()
 
 
 @pytest.fixture()

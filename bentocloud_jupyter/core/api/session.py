@@ -7,6 +7,7 @@ listing, matched by cluster and name, never from one request each.
 from __future__ import annotations
 
 import re
+import shlex
 import time
 from collections.abc import Iterable, Sequence
 
@@ -41,11 +42,19 @@ def session(all: bool = False, context: str | None = None) -> SessionView | Mess
         return _view([_row(d, d.name, d.cluster, "deployment", _by(d)) for d in found], found)
     mine = ledger.entries(resolved.context.name)
     if not mine:
-        return Message(f"This kernel has started nothing in context {resolved.context.name!r}; "
+        return Message(f"This kernel has started nothing in context {resolved.context.name!r}"
+                       f"{_elsewhere(resolved.context.name, 'session')}; "
                        "`%bentocloud session --all` finds what earlier kernels left running.")
     live = _live(client, mine)
     rows = [_row(live.get((e.cluster, e.name)), e.name, e.cluster, e.kind, e.action) for e in mine]
     return _view(rows, [d for e in mine if (d := live.get((e.cluster, e.name))) is not None])
+
+
+def _elsewhere(context: str, verb: str) -> str:
+    """Where else this kernel started something (a ledger spans contexts; a verb sees one at a time)."""
+    others = list(dict.fromkeys(e.context for e in ledger.entries() if e.context != context))
+    return "".join(f", but it did in context {other!r} (`%bentocloud {verb} --context {shlex.quote(other)}`)"
+                   for other in others)
 
 
 def _live(client: BentoCloudClient, mine: Sequence[ledger.Entry]) -> Live:
@@ -94,7 +103,7 @@ def _overdue_notes(found: Iterable[Deployment]) -> list[str]:
     notes = []
     for d in found:
         if ttl.overdue(d.status, d.labels) is not None:
-            notes.append(ttl.ttl_note(d.name, d.status, d.labels) + (f" --cluster {d.cluster}" if d.cluster else ""))
+            notes.append(ttl.ttl_note(d.name, d.status, d.labels, cluster=d.cluster))
     return notes
 
 
@@ -106,7 +115,8 @@ def teardown(delete: bool = False, yes: bool = False, confirm: str | None = None
     mine = ledger.entries(resolved.context.name)
     protected = context_is_protected(resolved)
     if not mine:
-        return Teardown(resolved.context.name, (), delete, protected=protected)
+        return Teardown(resolved.context.name, (), delete, protected=protected,
+                        elsewhere=_elsewhere(resolved.context.name, "teardown"))
     live = _live(client, mine)
     steps = [_step(live.get((e.cluster, e.name)), e, delete) for e in mine]
     plan = Teardown(resolved.context.name, steps, delete, protected=protected)

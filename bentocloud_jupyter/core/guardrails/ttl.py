@@ -16,12 +16,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bentocloud_jupyter.core.errors import BentoCloudError, InvalidInputError
+from bentocloud_jupyter.core.errors import BentoCloudError, InvalidInputError, NotFoundError
 from bentocloud_jupyter.core.guardrails import ledger
 from bentocloud_jupyter.core.rest.durations import MAX_WATCH_TIMEOUT, check_duration
 
-__all__ = ["MAX_TTL", "STOPPED", "WARN_BEFORE", "Timer", "cancel_expiry", "expires_in", "expiry_of", "label_value",
-           "listen", "notices", "overdue", "parse_expires", "parse_ttl", "schedule_expiry", "timers", "ttl_note"]
+__all__ = ["MAX_TTL", "STOPPED", "WARN_BEFORE", "Timer", "cancel_all", "cancel_expiry", "expires_in", "expiry_of",
+           "label_value", "listen", "notices", "overdue", "parse_expires", "parse_ttl", "resume", "schedule_expiry",
+           "stop_command", "suspend", "suspended", "timers", "ttl_note"]
 
 MAX_TTL = MAX_WATCH_TIMEOUT
 """The longest TTL (a week): the bound every watch has."""
@@ -34,6 +35,7 @@ _TTL = re.compile(r"([0-9]{1,9})([smhd])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _SHOWABLE = re.compile(r"[ 0-9a-zA-Z.+-]{0,12}")
 _EXPIRES = re.compile(r"[0-9]{8}T[0-9]{6}Z")
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _FORMAT = "%Y%m%dT%H%M%SZ"
 
 
@@ -97,7 +99,16 @@ def _when(epoch: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(epoch))
 
 
-def ttl_note(name: str, status: str, labels: Mapping[str, str] | None, now: float | None = None) -> str:
+def stop_command(name: str, cluster: str | None = None) -> str:
+    """The magic that terminates ``name``; a name or cluster (from the server: hostile) that a command line
+    would read as more than one word, or as a flag (``x --context prod``), is never put in one."""
+    if not _WORD.fullmatch(name) or (cluster and not _WORD.fullmatch(cluster)):
+        return "the BentoCloud console (its name or cluster is not one a command can carry)"
+    return f"%bentocloud terminate {name}" + (f" --cluster {cluster}" if cluster else "")
+
+
+def ttl_note(name: str, status: str, labels: Mapping[str, str] | None, now: float | None = None,
+             cluster: str | None = None) -> str:
     """What a status card says about the TTL: a warning just before, a notice after, a flag when overdue."""
     expires = expiry_of(labels)
     if expires is None:
@@ -110,32 +121,46 @@ def ttl_note(name: str, status: str, labels: Mapping[str, str] | None, now: floa
                 f"(at {_when(expires)}).")
     if status in STOPPED:
         return f"TTL expired at {_when(expires)}: {name!r} was terminated."
-    return (f"TTL expired at {_when(expires)} but {name!r} still runs: stop it with "
-            f"%bentocloud terminate {name}")
+    return f"TTL expired at {_when(expires)} but {name!r} still runs: stop it with {stop_command(name, cluster)}"
 
 
 # ------------------------------------------------------------------------------------------------ timers
 
 
+Stop = Callable[[], Awaitable[object]]
+
+
 @dataclass
 class Timer:
-    """One scheduled expiry on the kernel's loop."""
+    """One scheduled expiry on the kernel's loop (with what it needs to be armed again after a reload)."""
 
     context: str
     name: str
     cluster: str
     expires_at: float
     handles: list[asyncio.TimerHandle] = field(default_factory=list)
+    resolved: Any = field(default=None, repr=False, compare=False)
+    stop: Stop | None = field(default=None, repr=False, compare=False)
+    loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False, compare=False)
 
 
 _timers: dict[tuple[str, str, str], Timer] = {}
+_suspended: dict[tuple[str, str, str], Timer] = {}
+_running: set[asyncio.Task[None]] = set()  # a task the loop holds only weakly could vanish mid-terminate
 _notices: list[str] = []
 _listeners: dict[str, list[Callable[[str], None]]] = {}
 
 
 def timers() -> list[Timer]:
-    """The expiries that will fire in this kernel."""
+    """The expiries that will fire in this kernel (a timer whose loop has closed never fires: dropped)."""
+    for key in [k for k, t in _timers.items() if t.loop is not None and t.loop.is_closed()]:
+        del _timers[key]
     return list(_timers.values())
+
+
+def suspended() -> list[Timer]:
+    """The expiries stopped by :func:`suspend` (``%unload_ext``), armed again by :func:`resume`."""
+    return list(_suspended.values())
 
 
 def notices() -> list[str]:
@@ -168,10 +193,44 @@ def _notify(name: str, text: str) -> None:
 
 
 def cancel_expiry(context: str, name: str, cluster: str | None) -> None:
-    """Forget a scheduled expiry (terminated, deleted, or rescheduled; any cluster when None)."""
-    for key in [k for k in _timers if k[0] == context and k[2] == name and cluster in (None, k[1])]:
-        for handle in _timers.pop(key).handles:
+    """Forget a scheduled (or suspended) expiry: terminated, deleted, or rescheduled; any cluster when None."""
+    for table in (_timers, _suspended):
+        for key in [k for k in table if k[0] == context and k[2] == name and cluster in (None, k[1])]:
+            for handle in table.pop(key).handles:
+                handle.cancel()
+
+
+def cancel_all() -> None:
+    """Forget every expiry, scheduled or suspended."""
+    for timer in [*_timers.values(), *_suspended.values()]:
+        cancel_expiry(timer.context, timer.name, timer.cluster)
+
+
+def suspend() -> list[Timer]:
+    """Stop every timer (``%unload_ext`` stops all background work) and keep it, to be armed again by
+    :func:`resume` (``%load_ext``, and so ``%reload_ext``): a timer never fires twice or after unload."""
+    timers()  # a timer whose loop has closed is dropped, never armed again
+    for key, timer in list(_timers.items()):
+        for handle in timer.handles:
             handle.cancel()
+        _suspended[key] = Timer(timer.context, timer.name, timer.cluster, timer.expires_at, [], timer.resolved,
+                                timer.stop)
+        del _timers[key]
+    return suspended()
+
+
+def resume() -> int:
+    """Arm the suspended timers on the running loop (one whose expiry passed meanwhile fires at once);
+    without a running loop they stay suspended. Returns how many were armed."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return 0
+    armed = 0
+    for key, timer in list(_suspended.items()):
+        del _suspended[key]
+        armed += schedule_expiry(timer.resolved, timer.name, timer.cluster, timer.expires_at, stop=timer.stop)
+    return armed
 
 
 def expires_in(ttl: str | float | None, where: str = "--ttl") -> float | None:
@@ -181,7 +240,7 @@ def expires_in(ttl: str | float | None, where: str = "--ttl") -> float | None:
 
 
 def schedule_expiry(resolved: Any, name: str, cluster: str, expires_at: float, *,
-                    stop: Callable[[], Awaitable[object]] | None = None) -> bool:
+                    stop: Stop | None = None) -> bool:
     """Terminate ``name`` at ``expires_at`` (epoch seconds), with a warning :data:`WARN_BEFORE` earlier.
 
     ``resolved`` is the :class:`ResolvedContext` the deployment lives in; ``stop`` replaces the terminate
@@ -194,33 +253,43 @@ def schedule_expiry(resolved: Any, name: str, cluster: str, expires_at: float, *
         return False
     context = resolved.context.name
     cancel_expiry(context, name, cluster)
-    timer = Timer(context, name, cluster, expires_at)
+    timer = Timer(context, name, cluster, expires_at, [], resolved, stop, loop)
     delay = max(0.0, expires_at - time.time())
     if delay > WARN_BEFORE:
         timer.handles.append(loop.call_later(delay - WARN_BEFORE, _notify, name, f"TTL warning: {name!r} terminates in "
                                              f"{int(WARN_BEFORE // 60)} min (at {_when(expires_at)})."))
-    timer.handles.append(loop.call_later(delay, _fire, resolved, timer, stop))
+    timer.handles.append(loop.call_later(delay, _fire, timer))
     _timers[(context, cluster, name)] = timer
     return True
 
 
-def _fire(resolved: Any, timer: Timer, stop: Callable[[], Awaitable[object]] | None) -> None:
-    _timers.pop((timer.context, timer.cluster, timer.name), None)
-    asyncio.get_running_loop().create_task(_expire(resolved, timer, stop))
+def _fire(timer: Timer) -> None:
+    if _timers.get((timer.context, timer.cluster, timer.name)) is not timer:
+        return  # cancelled or replaced after this callback was due: never fire twice
+    del _timers[(timer.context, timer.cluster, timer.name)]
+    task = asyncio.get_running_loop().create_task(_expire(timer))
+    _running.add(task)
+    task.add_done_callback(_running.discard)
 
 
-async def _expire(resolved: Any, timer: Timer, stop: Callable[[], Awaitable[object]] | None) -> None:
+async def _expire(timer: Timer) -> None:
     """Terminate at the expiry; a failure is a notice that says what to run, never an exception."""
     try:
-        if stop is not None:
-            await stop()
+        if timer.stop is not None:
+            await timer.stop()
         else:
             from bentocloud_jupyter.core.rest.session import async_client_for
 
-            await async_client_for(resolved).terminate_deployment(timer.name, timer.cluster)
-    except BentoCloudError as exc:
-        _notify(timer.name, f"TTL of {timer.name!r} expired but terminating it failed ({exc}); run "
-                f"%bentocloud terminate {timer.name}")
+            await async_client_for(timer.resolved).terminate_deployment(timer.name, timer.cluster)
+    except NotFoundError:
+        ledger.forget_name(timer.context, timer.name, timer.cluster)
+        _notify(timer.name, f"TTL of {timer.name!r} expired: it was already gone (deleted elsewhere); nothing to "
+                "terminate.")
+        return
+    except Exception as exc:  # a timer has no cell to raise into: anything is a notice with what to run
+        reason = str(exc) if isinstance(exc, BentoCloudError) else type(exc).__name__
+        _notify(timer.name, f"TTL of {timer.name!r} expired but terminating it failed ({reason}); run "
+                f"{stop_command(timer.name, timer.cluster or None)}")
         return
     ledger.record(timer.context, timer.name, timer.cluster, action="terminated")
     _notify(timer.name, f"TTL of {timer.name!r} expired at {_when(timer.expires_at)}: terminated.")

@@ -54,6 +54,7 @@ class Teardown:
     delete: bool = False
     done: bool = False
     protected: bool = False
+    elsewhere: str = ""  # ", but it did in context 'b' (...)": where else this kernel left something
 
     @property
     def todo(self) -> list[TeardownStep]:
@@ -75,7 +76,7 @@ class Teardown:
         """The one line above the table (or the whole answer when there is nothing to do)."""
         ctx = repr(self.context)
         if not self.todo and not self.done:
-            return f"Nothing to tear down: this kernel left nothing running in context {ctx}."
+            return f"Nothing to tear down: this kernel left nothing running in context {ctx}{self.elsewhere}."
         if self.done:
             return f"Teardown in context {ctx}: {len(self.todo)} {'deleted' if self.delete else 'terminated'}."
         verb = "delete" if self.delete else "terminate"

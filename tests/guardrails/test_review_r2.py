@@ -1,0 +1,122 @@
+"""A review of the ledger, TTLs, teardown and leaving as a demanding user and a hostile server see them:
+timers across ``%unload_ext``/``%reload_ext``, on a closed loop, on something deleted elsewhere; commands
+built from names the server sent; a ledger that spans contexts."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+from conftest import Shell
+from support import run_loop, until
+
+from bentocloud_jupyter.core import api
+from bentocloud_jupyter.core.guardrails import ledger, ttl
+from bentocloud_jupyter.core.rest import session
+from bentocloud_jupyter.core.rest.models import Deployment
+from bentocloud_jupyter.core.results import DeploymentsView, DeploymentView
+
+PASSED = {ledger.EXPIRES_KEY: "20200101T000000Z"}
+
+
+def test_unload_stops_the_timers_and_reload_arms_them_once(shell: Shell, sbx_context: Any) -> None:
+    resolved = session.client_for()[1]
+
+    async def main() -> None:
+        ledger.record("sbx", "r2-reload", "c", expires_at=time.time() + 3600)
+        assert ttl.schedule_expiry(resolved, "r2-reload", "c", time.time() + 3600)
+        first = ttl.timers()[0]
+        said = shell("%unload_ext bentocloud_jupyter").out
+        assert "its timer stops with the extension" in said and "kernel is gone" not in said
+        assert ttl.timers() == [] and all(h.cancelled() for h in first.handles)
+        assert [t.name for t in ttl.suspended()] == ["r2-reload"]
+        shell("%load_ext bentocloud_jupyter")
+        shell("%reload_ext bentocloud_jupyter")
+        assert [t.name for t in ttl.timers()] == ["r2-reload"] and ttl.suspended() == []
+
+    run_loop(main)
+
+
+def test_a_timer_on_a_closed_loop_is_not_listed_nor_armed_again(sbx_context: Any) -> None:
+    resolved = session.client_for()[1]
+
+    async def main() -> bool:
+        return ttl.schedule_expiry(resolved, "r2-closed", "c", time.time() + 3600)
+
+    assert asyncio.run(main())
+    assert ttl.timers() == []
+    assert ttl.suspend() == []
+
+
+def test_a_ttl_on_a_deployment_deleted_elsewhere_forgets_it(sbx_context: Any) -> None:
+    resolved = session.client_for()[1]
+    ledger.record("sbx", "r2-gone", "default", expires_at=time.time())
+
+    async def main() -> None:
+        assert ttl.schedule_expiry(resolved, "r2-gone", "default", time.time())
+        await until(lambda: any("r2-gone" in n for n in ttl.notices()), timeout=10)
+
+    run_loop(main)
+    said = [n for n in ttl.notices() if "r2-gone" in n][-1]
+    assert "already gone" in said and "terminate" not in said.split("expired")[1].replace("nothing to terminate", "")
+    assert ledger.entries() == []
+
+
+def test_an_expiry_that_fails_in_any_way_is_one_notice(sbx_context: Any) -> None:
+    resolved = session.client_for()[1]
+    caught: list[Any] = []
+
+    async def broken() -> None:
+        raise OSError("network is down")
+
+    async def main() -> None:
+        asyncio.get_running_loop().set_exception_handler(lambda loop, context: caught.append(context))
+        assert ttl.schedule_expiry(resolved, "r2-broken", "c", time.time(), stop=broken)
+        await until(lambda: any("r2-broken" in n for n in ttl.notices()), timeout=10)
+
+    run_loop(main)
+    said = [n for n in ttl.notices() if "r2-broken" in n][-1]
+    assert "OSError" in said and "%bentocloud terminate r2-broken --cluster c" in said and caught == []
+
+
+@pytest.mark.parametrize(("name", "cluster"), [("svc --context prod", "c"), ("svc", "c --context prod"),
+                                               ("--yes", "c"), ("svc;x", "c")])
+def test_a_hostile_name_never_makes_a_command(name: str, cluster: str) -> None:
+    d = Deployment(name=name, status="running", cluster=cluster, labels=PASSED)
+    for text in (*DeploymentsView([d], "sbx").overdue_notes(), repr(DeploymentView(d)),
+                 ttl.ttl_note(name, "running", PASSED, cluster=cluster)):
+        assert "%bentocloud terminate" not in text and "BentoCloud console" in text
+
+
+def test_a_plain_name_gets_its_command_with_the_cluster() -> None:
+    d = Deployment(name="svc-1", status="running", cluster="gcp-us.1", labels=PASSED)
+    assert DeploymentsView([d], "sbx").overdue_notes()[0].endswith("%bentocloud terminate svc-1 --cluster gcp-us.1")
+
+
+def test_session_and_teardown_point_to_the_context_that_has_entries(shell: Shell, sbx_context: Any) -> None:
+    ledger.record("staging env", "elsewhere", "c")
+    sbx_context.reset_stats()
+    said = shell("%bentocloud session").text
+    assert "'staging env'" in said and "%bentocloud session --context 'staging env'" in said
+    torn = shell("%bentocloud teardown --yes").text
+    assert "%bentocloud teardown --context 'staging env'" in torn
+    assert [r for r in sbx_context.stats()["by_route"] if not r.startswith("GET")] == []
+    assert [e.name for e in ledger.entries()] == ["elsewhere"]
+
+
+def test_the_leaving_message_quotes_a_context_a_command_line_would_split() -> None:
+    from bentocloud_jupyter.core.guardrails.leaving import leaving_message
+
+    ledger.record("my prod", "svc", "c")
+    assert "%bentocloud teardown --context 'my prod'" in leaving_message()
+
+
+def test_session_costs_one_listing_however_many_deployments(shell: Shell, sbx_context: Any) -> None:
+    for index in range(3):
+        api.deploy("summarizer:v3", name=f"r2-cost-{index}")
+    sbx_context.reset_stats()
+    assert shell("%bentocloud session").error is None
+    routes = sbx_context.stats()["by_route"]
+    assert sum(count for route, count in routes.items() if route.startswith("GET")) == 1, routes
