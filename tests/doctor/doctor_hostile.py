@@ -1,8 +1,10 @@
 """A loopback BentoCloud that misbehaves as told: garbled or missing Date headers, 5xx, slow answers, bodies
-that echo the token. Plain http.server in a thread (127.0.0.1 only); one route table per test."""
+that echo the token, bodies dribbled a byte at a time or padded to megabytes. Plain http.server in a thread
+(127.0.0.1 only); one route table per test."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Iterator
@@ -23,13 +25,16 @@ ORG = {"name": "acme", "uid": "org1"}
 
 @dataclass
 class Answer:
-    """What one path answers: status, body (JSON unless bytes), the Date header (None: omitted), a stall."""
+    """What one path answers: status, body (JSON unless bytes), the Date header (None: omitted), a stall,
+    seconds between the body's bytes (``dribble``) and bytes of whitespace before the JSON (``pad``)."""
 
     status: int = 200
     body: Any = None
     date: str | None = "now"
     stall: bool = False
     headers: dict[str, str] = field(default_factory=dict)
+    dribble: float = 0.0
+    pad: int = 0
 
 
 @dataclass
@@ -57,6 +62,7 @@ def _handler(state: Hostile) -> type[BaseHTTPRequestHandler]:
             if answer.stall:
                 state.release.wait(10)
             raw = answer.body if isinstance(answer.body, bytes) else json.dumps(answer.body).encode()
+            raw = b" " * answer.pad + raw
             self.send_response_only(answer.status)
             if answer.date is not None:
                 self.send_header("Date", formatdate(usegmt=True) if answer.date == "now" else answer.date)
@@ -64,7 +70,18 @@ def _handler(state: Hostile) -> type[BaseHTTPRequestHandler]:
                 self.send_header(key, value)
             self.send_header("Content-Length", str(len(raw)))
             self.end_headers()
-            self.wfile.write(raw)
+            with contextlib.suppress(OSError):  # the client hung up: what a doctor that gives up does
+                self._write(raw, answer.dribble)
+
+        def _write(self, raw: bytes, dribble: float) -> None:
+            if not dribble:
+                self.wfile.write(raw)
+                return
+            for i in range(len(raw)):
+                if state.release.wait(dribble):
+                    return
+                self.wfile.write(raw[i:i + 1])
+                self.wfile.flush()
 
         def log_message(self, *args: Any) -> None:
             pass

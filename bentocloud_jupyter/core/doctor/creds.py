@@ -71,29 +71,38 @@ def file_checks(resolved: ResolvedContext | None, path: Path) -> list[Check]:
     except OSError as exc:
         return [fail("credentials file", f"{path} cannot be read ({exc.strerror or type(exc).__name__})",
                      f"check the permissions of {path.parent}")]
-    return [_file_mode(path, info), _folder_mode(path.parent)]
+    real = path.resolve() if path.is_symlink() else path  # whoever may write where it lives can replace it
+    folders = [path.parent] + ([real.parent] if real.parent != path.parent else [])
+    return [_file_mode(path, info, real), *(_folder_mode(folder) for folder in folders)]
 
 
-def _file_mode(path: Path, info: os.stat_result) -> Check:
+def _file_mode(path: Path, info: os.stat_result, real: Path) -> Check:
     mode = stat.S_IMODE(info.st_mode)
+    shown = str(path) if real == path else f"{path} (a symlink to {real})"
     if not stat.S_ISREG(info.st_mode):
-        return fail("credentials file", f"{path} is not a regular file", "remove it and log in again")
+        return fail("credentials file", f"{shown} is not a regular file", "remove it and log in again")
     if mode & 0o066:
         others = "readable" if mode & 0o044 else "writable"
-        return warn("credentials file", f"{path} is {others} by group or others (mode {mode:04o})",
-                    f"run `chmod 600 {path}`: it holds your API tokens")
+        return warn("credentials file", f"{shown} is {others} by group or others (mode {mode:04o})",
+                    f"run `chmod 600 {real}`: it holds your API tokens")
     if hasattr(os, "getuid") and info.st_uid != os.getuid():
-        return warn("credentials file", f"{path} belongs to another user (uid {info.st_uid})",
+        return warn("credentials file", f"{shown} belongs to another user (uid {info.st_uid})",
                     "use a credentials file of your own (set BENTOML_HOME)")
-    return ok("credentials file", f"{path} (mode {mode:04o})")
+    return ok("credentials file", f"{shown} (mode {mode:04o})")
 
 
 def _folder_mode(folder: Path) -> Check:
+    """Nobody but us (or root) may write where the file lives: they could swap in a file of theirs."""
     try:
-        mode = stat.S_IMODE(folder.stat().st_mode)
+        info = folder.stat()
     except OSError as exc:
-        return warn("credentials folder", f"{folder} cannot be inspected ({exc.strerror or type(exc).__name__})")
+        return warn("credentials folder", f"{folder} cannot be inspected ({exc.strerror or type(exc).__name__})",
+                    f"check that you may read {folder.parent}")
+    mode = stat.S_IMODE(info.st_mode)
     if mode & 0o022:
         return warn("credentials folder", f"{folder} is writable by group or others (mode {mode:04o}): they could "
                     "replace the credentials file", f"run `chmod 700 {folder}`")
+    if hasattr(os, "getuid") and info.st_uid not in (0, os.getuid()):
+        return warn("credentials folder", f"{folder} belongs to another user (uid {info.st_uid}), who could "
+                    "replace the credentials file", "keep your credentials in a folder of your own (set BENTOML_HOME)")
     return ok("credentials folder", f"{folder} (mode {mode:04o})")

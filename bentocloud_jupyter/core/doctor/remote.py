@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from bentocloud_jupyter.core.credentials.config import Context
 from bentocloud_jupyter.core.doctor.probe import Probe, Stamp
-from bentocloud_jupyter.core.doctor.report import Check, fail, failed, ok, reason, safely, warn
+from bentocloud_jupyter.core.doctor.report import Check, fail, failed, ok, reason, safely, todo_for, warn
 from bentocloud_jupyter.core.errors import RequestTimeout
 from bentocloud_jupyter.core.hints import Hint
 from bentocloud_jupyter.core.rest import endpoints, org_endpoints
@@ -23,7 +23,8 @@ from bentocloud_jupyter.core.rest.http import is_loopback
 from bentocloud_jupyter.core.rest.models import User
 from bentocloud_jupyter.core.rest.org_models import ApiTokenDetails
 
-__all__ = ["MAX_SKEW", "SLOW", "SOON", "clock_check", "endpoint_check", "remote_checks", "skew_of"]
+__all__ = ["MAX_SKEW", "SLOW", "SOON", "clock_check", "endpoint_check", "remote_checks", "skew_of", "span",
+           "utc_minute"]
 
 MAX_SKEW = 30.0
 """Seconds of clock difference with the server above which the doctor warns (expiry and TTLs drift)."""
@@ -88,7 +89,7 @@ def _identity(probe: Probe, user: User) -> Check:
     try:
         organization = probe.get(endpoints.current_organization())[0].name
     except Exception as exc:
-        return warn("identity", f"user {who}; organization unknown ({reason(exc)})")
+        return warn("identity", f"user {who}; organization unknown ({reason(exc)})", todo_for(exc))
     return ok("identity", f"user {who}, organization {organization}")
 
 
@@ -111,13 +112,30 @@ def _expiry_line(token: ApiTokenDetails) -> Check:
     if token.expired_at is None:
         return ok("token expiry", f"{label} never expires")
     left = token.expired_at.timestamp() - time.time()
-    when = token.expired_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = utc_minute(token.expired_at)
     if token.is_expired or left <= 0:
         return fail("token expiry", f"{label} expired at {when}", "create a new API token", relogin)
     if left < SOON:
         return warn("token expiry", f"{label} expires at {when} (in {left / 86400:.1f} days)",
                     "create a new API token before then", relogin)
     return ok("token expiry", f"{label} expires at {when}")
+
+
+def utc_minute(when: datetime) -> str:
+    """``YYYY-MM-DD HH:MM UTC`` for any year (``strftime("%Y")`` writes year 1 as ``1``)."""
+    try:
+        at = when.astimezone(timezone.utc) if when.tzinfo is not None else when
+    except (OverflowError, ValueError):  # year 1 east of UTC: shown as the server wrote it
+        at = when
+    return f"{at.year:04d}-{at.month:02d}-{at.day:02d} {at.hour:02d}:{at.minute:02d} UTC"
+
+
+def span(seconds: float) -> str:
+    """A duration a person reads at a glance: seconds, minutes, hours or days."""
+    for unit, size in (("days", 86400.0), ("h", 3600.0), ("min", 60.0)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:,.0f} {unit}" if unit == "days" else f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} s"
 
 
 def skew_of(stamp: Stamp) -> float | None:
@@ -147,6 +165,6 @@ def clock_check(stamps: list[Stamp]) -> Check:
     skew = skews[0]
     side = "behind" if skew > 0 else "ahead of"
     if abs(skew) > MAX_SKEW:
-        return warn("clock", f"this machine's clock is {abs(skew):.0f} s {side} the server's",
+        return warn("clock", f"this machine's clock is {span(abs(skew))} {side} the server's",
                     "synchronise the clock (NTP): expiry times and TTLs are off by as much")
     return ok("clock", f"within {max(abs(skew), 1.0):.0f} s of the server's")

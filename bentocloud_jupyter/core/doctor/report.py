@@ -12,12 +12,21 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bentocloud_jupyter.core.display import esc, html_table
-from bentocloud_jupyter.core.errors import BentoCloudError
+from bentocloud_jupyter.core.errors import (
+    APIError,
+    AuthenticationError,
+    BentoCloudError,
+    ProtocolError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+)
 from bentocloud_jupyter.core.hints import Hint, sentence
 from bentocloud_jupyter.core.messages import safe_repr
 from bentocloud_jupyter.core.tokens import redact
 
-__all__ = ["LEVELS", "Check", "DoctorReport", "Level", "fail", "failed", "ok", "one_line", "reason", "safely", "warn"]
+__all__ = ["LEVELS", "Check", "DoctorReport", "Level", "fail", "failed", "ok", "one_line", "reason", "safely",
+           "todo_for", "warn"]
 
 Level = Literal["ok", "warn", "fail"]
 LEVELS: tuple[Level, ...] = ("ok", "warn", "fail")
@@ -73,11 +82,32 @@ def reason(exc: BaseException) -> str:
     return f"the check itself broke ({type(exc).__name__})"
 
 
+_TODO: tuple[tuple[type[BentoCloudError], str], ...] = (
+    (AuthenticationError, "log in again with a token that has access"),
+    (RateLimitError, "wait a minute, then run the doctor again"),
+    (ServerError, "try again later; if it lasts, check BentoCloud's status"),
+    (ProtocolError, "check that the endpoint is BentoCloud's (log in again with the right URL) and that "
+                    "bentocloud-jupyter is up to date"),
+    (TransportError, "check your network, proxy and the endpoint URL, then run the doctor again"),
+    (APIError, "check the token's permissions (API tokens page), then run the doctor again"),
+)
+
+
+def todo_for(exc: BaseException) -> str:
+    """What to do about an error that carries no hint: the doctor's "what to do" column is never empty."""
+    for kind, todo in _TODO:
+        if isinstance(exc, kind):
+            return todo
+    if isinstance(exc, BentoCloudError):
+        return "fix what the line says, then run the doctor again"
+    return "please report this to bentocloud-jupyter; the other lines are still valid"
+
+
 def failed(name: str, exc: BaseException) -> Check:
     """A check that raised: our errors keep their message and hint; anything else is named, never traced."""
     if isinstance(exc, BentoCloudError):
-        return fail(name, exc.message, hint=exc.hint)
-    return fail(name, reason(exc), "please report this to bentocloud-jupyter; the other lines are still valid")
+        return fail(name, exc.message, "" if exc.hint is not None else todo_for(exc), exc.hint)
+    return fail(name, reason(exc), todo_for(exc))
 
 
 def safely(name: str, check: Callable[[], Check | Sequence[Check]]) -> list[Check]:
