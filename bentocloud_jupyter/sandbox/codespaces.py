@@ -44,6 +44,7 @@ MAX_REQUEST_BYTES = 96 * 2**20  # bentoml batches at 64 MiB of base64 (plus the 
 MAX_TOTAL_BYTES = 256 * 2**20  # decoded bytes kept per codespace
 MAX_SANDBOX_BYTES = 1024 * 2**20  # decoded bytes kept over every live codespace of one sandbox
 MAX_FILES = 10_000
+MAX_JSON_VALUES = 16 * MAX_FILES  # ',', '{' and '[' in one body: base64 has none, a batch needs ~3 a file
 MAX_PATH = 1024
 LOG_LIMIT = 1000  # api-server log lines kept (as for access lines)
 DOCUMENTS = ("/docs.json", "/schema.json")
@@ -106,7 +107,8 @@ def dev_deployment(store: Store, name: str, cluster: str | None) -> DeploymentRe
 
 
 async def bounded_json(request: Request) -> Any:
-    """The JSON body, refused with 413 past :data:`MAX_REQUEST_BYTES` before it is all read."""
+    """The JSON body, refused with 413 past :data:`MAX_REQUEST_BYTES` before it is all read, or past
+    :data:`MAX_JSON_VALUES` before it is parsed (Python objects take some 25 times the bytes they came in)."""
     too_big = SandboxError(413, f"request body over {MAX_REQUEST_BYTES} bytes: send the files in smaller batches")
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > MAX_REQUEST_BYTES:
@@ -117,8 +119,12 @@ async def bounded_json(request: Request) -> Any:
         if size > MAX_REQUEST_BYTES:
             raise too_big
         chunks.append(chunk)
+    raw = b"".join(chunks)
+    if sum(raw.count(c) for c in (b",", b"{", b"[")) > MAX_JSON_VALUES:  # 96 MB of "{}," is 2 GB of dicts
+        raise SandboxError(413, f"request body holds over {MAX_JSON_VALUES} JSON values: send the files in "
+                                "smaller batches")
     try:
-        return json.loads(b"".join(chunks) or b"null")
+        return json.loads(raw or b"null")
     except (ValueError, RecursionError):
         raise SandboxError(400, "request body is not valid JSON") from None
 

@@ -162,8 +162,9 @@ def _api(func: ast.FunctionDef | ast.AsyncFunctionDef) -> Api | None:
         if _dotted(decorator) in ("api", "task"):
             output = {"title": "Output", **_json_type(func.returns)}
             doc = (ast.get_docstring(func) or "").strip().splitlines()
-            return Api(func.name, _route(decorator, func.name), doc[0] if doc else "", _input_schema(func),
-                       output, answer_for(func.name, output))
+            about = printable(doc[0]) if doc else ""  # shown in forms and terminals: no escapes, no bidi
+            return Api(func.name, _route(decorator, func.name), about, _input_schema(func), output,
+                       answer_for(func.name, output))
     return None
 
 

@@ -5,6 +5,7 @@ log lines, and codespaces that together would fill the machine's memory."""
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import httpx
 import pytest
@@ -112,3 +113,33 @@ def test_all_codespaces_together_are_bounded_and_a_deleted_one_frees_its_share(
     assert client.post("/api/v2/deployments/cs-one/terminate", params={"cluster": ""}).status_code == 200
     assert client.delete("/api/v2/deployments/cs-one", params={"cluster": ""}).status_code == 200
     assert upload(client, "cs-two", {"big.bin": b"2" * 600}).status_code == 200
+
+
+def test_a_body_of_many_tiny_json_values_is_413_before_it_is_parsed(client: httpx.Client) -> None:
+    running_dev(client, "cs-bomb")
+    body = b'{"files": [' + b"{}," * (codespaces.MAX_JSON_VALUES + 1) + b"{}]}"
+    resp = client.post(FILES.format("cs-bomb"), params={"cluster": ""}, content=body,
+                       headers={"content-type": "application/json"})
+    assert resp.status_code == 413 and "JSON values" in resp.json()["error"]
+
+
+def test_nothing_in_a_service_file_is_run(client: httpx.Client, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    touch = f"__import__('pathlib').Path({str(marker)!r}).touch()".encode()
+    source = (b"import bentoml\n" + touch + b"\n\n@bentoml.service(name=" + touch + b")\nclass S:\n    " + touch
+              + b"\n\n    @bentoml.api(route=" + touch + b")\n    def f(self, a: " + touch + b" = " + touch
+              + b") -> " + touch + b":\n        " + touch + b"\n")
+    [api] = devschema.read_service({"service.py": source}).apis
+    assert api.route == "/f" and "default" not in api.input["properties"]["a"]
+    url = running_dev(client, "cs-inert")
+    assert upload(client, "cs-inert", {"service.py": source, codespaces.READY_MARKER: b""}).status_code == 200
+    poll(lambda: httpx.get(f"{url}/readyz"), lambda r: r.status_code == 200, timeout=5, step=0.01,
+         stuck=lambda r: f"readyz still {r.status_code}: {r.text}")
+    assert httpx.post(f"{url}/f", json={"a": 1}).status_code == 200
+    assert not marker.exists()
+
+
+def test_a_docstring_with_escapes_and_bidi_is_described_printably() -> None:
+    source = HEAD + b'    def f(self) -> str:\n        """Hi \\x1b[31mred\\u202e evil"""\n'
+    [api] = devschema.read_service({"service.py": source}).apis
+    assert api.description == "Hi ?[31mred? evil"
