@@ -132,11 +132,13 @@ class Codespace:
         stop = self._stop
         if stop is None:
             return
-        self._changes = Changes() if live else None
-        if initial:
-            await self.async_sync()
-        if self._changes is not None and not stop.is_set():
-            await run_live(self.state.project, self._changes, stop, self.async_sync)
+        if not live:
+            if initial:
+                await self.async_sync()
+            return
+        self._changes = Changes()
+        if not stop.is_set():
+            await run_live(self.state.project, self._changes, stop, self.async_sync, first=initial)
 
     def _failed(self, exc: BentoCloudError) -> None:
         self.state.phase, self.state.error = Phase.FAILED, str(exc).splitlines()[0]

@@ -51,10 +51,13 @@ async def watch_project(root: Path, changes: Changes, stop: asyncio.Event, *, de
 
 
 async def run_live(root: Path, changes: Changes, stop: asyncio.Event,
-                   sync: Callable[[float], Awaitable[None]]) -> None:
-    """The watcher and the syncer together, until ``stop`` is set."""
+                   sync: Callable[[float], Awaitable[None]], *, first: bool = False) -> None:
+    """The watcher and the syncer together, until ``stop`` is set; ``first`` runs a pass at once. The watcher
+    starts before that pass, so a save made while it runs (or reads the log) is not missed."""
     watcher = asyncio.ensure_future(watch_project(root, changes, stop))
     try:
+        if first:
+            await sync(time.monotonic())
         while not stop.is_set():
             stopped = asyncio.ensure_future(stop.wait())
             marked = asyncio.ensure_future(changes.event.wait())
