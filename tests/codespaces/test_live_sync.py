@@ -27,9 +27,12 @@ def test_live_sync_on_the_loop(sbx_context: Any, tmp_path: Path) -> None:
         handle = bc.code(str(root), attach="cs-live", context="sbx")
         assert isinstance(handle, Codespace) and handle.task is not None
         assert time.monotonic() - started < 1.0 and handle.state.phase is Phase.CREATING  # returned at once
+        said = handle.write("early.py", "E = 0\n")  # while creating: written, up with the first sync
+        assert "first sync" in repr(said)
         phases: list[Phase] = []
         handle.state.listeners.append(lambda s: phases.append(s.phase))
         await until(lambda: handle.state.phase is Phase.READY, timeout=15)
+        assert "early.py" in await asyncio.to_thread(remote, "cs-live")
         # no pause: the watcher runs from before the first pass, so a save right at "ready" is not missed
         synced = handle.state.files_synced
         (root / "extra.py").write_text("VALUE = 1\n")

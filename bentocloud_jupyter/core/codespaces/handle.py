@@ -164,6 +164,8 @@ class Codespace:
         if self.state.phase in (Phase.DETACHED, Phase.TERMINATED):
             return Message(f"Wrote {target}; codespace {self.state.name!r} is {self.state.phase.value}, so "
                            "nothing was synced.", "warning")
+        if self.state.phase is Phase.CREATING and self.task is not None and not self.task.done():
+            return Message(f"Wrote {target}; it goes up with codespace {self.state.name!r}'s first sync.")
         if self.loop is not None and self.loop.is_running() and _on(self.loop):
             if self._changes is not None:
                 self._changes.mark()
