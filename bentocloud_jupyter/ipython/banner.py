@@ -44,9 +44,11 @@ def changes_something(command: Subcommand, kwargs: Mapping[str, Any]) -> bool:
 
 def _parts(where: Any) -> tuple[str, str]:
     """(what is chosen, the rest) for one line: context (or the environment), organization, host."""
+    named = getattr(where, "protected_as", None)
     if where.env_override:
         asked = f"; context {where.requested!r} is ignored" if where.requested else ""
-        chosen = f"BENTO_CLOUD_API_KEY (overrides the file{asked})"
+        token_of = f"; it holds the token of context {named!r}" if named and named != where.requested else ""
+        chosen = f"BENTO_CLOUD_API_KEY (overrides the file{asked}{token_of})"
     else:
         chosen = f"context {where.context!r}"
     org = f"organization {where.organization!r}" if where.organization else f"at {where.endpoint_host}"

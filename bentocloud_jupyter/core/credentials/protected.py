@@ -4,7 +4,8 @@
 there would be erased by the next login into any context; ``$BENTOML_HOME/.bentocloud-jupyter/protected.yaml``
 is ours alone. Written like the credentials file: locked, re-read inside the lock, atomic, ``0600`` in a
 ``0700`` folder. A file we cannot read or parse is an error and is never overwritten (it may hold the only
-record of which contexts are production); keys we do not know survive our writes.
+record of which contexts are production); keys we do not know survive our writes. A symbolic link in place of
+the file is refused for writing: our rename would silently replace the link, parting it from its target.
 """
 
 from __future__ import annotations
@@ -97,16 +98,25 @@ def _tighten_folder(folder: Path) -> None:
             folder.chmod(stat.S_IMODE(info.st_mode) & 0o700)
 
 
+def _refuse_link(target: Path) -> None:
+    """A link in place of the file would be replaced by our rename, silently parting from what it pointed to."""
+    if target.is_symlink():
+        raise ConfigError(f"{target} is a symbolic link; protect and unprotect would replace it with a file. "
+                          "Make it a regular file (copy its target over it), then try again.", path=str(target))
+
+
 def set_protected(name: str, protected: bool, path: Path | None = None) -> frozenset[str]:
     """Protect (or unprotect) ``name``; returns the protected names after the change.
 
     Raises:
-        ConfigError: the file is unreadable or garbled (left as it is), or cannot be written.
+        ConfigError: the file is unreadable or garbled (left as it is), a symbolic link, or cannot be written.
     """
     target = path or protected_path()
+    _refuse_link(target)
     ensure_folder(target.parent)
     _tighten_folder(target.parent)
     with locked(target):
+        _refuse_link(target)
         document = read_document(target)  # re-read inside the lock: a concurrent change is kept
         before = list(document.get(PROTECTED_KEY, []))
         names = list(dict.fromkeys([*before, name])) if protected else [n for n in dict.fromkeys(before) if n != name]

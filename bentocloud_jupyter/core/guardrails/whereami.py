@@ -7,17 +7,21 @@ endpoint's host names it (``ORG.cloud.bentoml.com``); otherwise it is left out r
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bentocloud_jupyter.core.credentials.resolve import ContextSource, ResolvedContext, resolve_context
-from bentocloud_jupyter.core.guardrails.confirm import context_is_protected
+from bentocloud_jupyter.core.guardrails.confirm import protected_as
 from bentocloud_jupyter.core.tokens import Token
 
 __all__ = ["Whereabouts", "forget_organizations", "known_organization", "remember_organization", "whereabouts"]
 
 _ORGANIZATIONS: dict[tuple[str, Token], str] = {}
 CLOUD_SUFFIX = ".cloud.bentoml.com"
+PLAIN_HOST = re.compile(r"[A-Za-z0-9._\-:\[\]]{1,253}")
+NO_HOST = "an endpoint with no host name"
+UNREADABLE = "(the protected-contexts file cannot be read)"
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,8 @@ class Whereabouts:
     env_override: bool
     requested: str | None
     protected: bool
+    protected_as: str | None = None
+    """The protected context these credentials are (its name; differs from ``context`` with the env's key)."""
 
 
 def remember_organization(endpoint: str, token: Token, organization: str) -> None:
@@ -48,18 +54,33 @@ def known_organization(endpoint: str, token: Token) -> str | None:
     found = _ORGANIZATIONS.get((endpoint.rstrip("/"), token))
     if found:
         return found
-    host = urlsplit(endpoint).hostname or ""
+    try:
+        host = urlsplit(endpoint).hostname or ""
+    except ValueError:  # an endpoint that is no URL: the verb says so; no organization to name
+        return None
     if host.endswith(CLOUD_SUFFIX) and host.count(".") == CLOUD_SUFFIX.count("."):
         return host[: -len(CLOUD_SUFFIX)] or None
     return None
 
 
-def _protected(resolved: ResolvedContext) -> bool:
+def _protected(resolved: ResolvedContext) -> str | None:
     """Protected as the typed-name check sees it; an unreadable protected-contexts file counts as protected."""
     try:
-        return context_is_protected(resolved)
+        return protected_as(resolved)
     except Exception:  # the verb will refuse with the file's error; the banner must not guess "safe"
-        return True
+        return UNREADABLE
+
+
+def shown_host(endpoint: str) -> str:
+    """The endpoint's host as it may be shown: never the whole endpoint (it may hold user:password), and a
+    host with control or odd characters quoted (``repr``) so it cannot restyle a terminal."""
+    try:
+        host = urlsplit(endpoint).hostname
+    except ValueError:
+        host = None
+    if not host:
+        return NO_HOST
+    return host if PLAIN_HOST.fullmatch(host) else repr(host)
 
 
 def whereabouts(context: str | None = None) -> Whereabouts:
@@ -71,6 +92,6 @@ def whereabouts(context: str | None = None) -> Whereabouts:
     resolved = resolve_context(context)
     ctx = resolved.context
     env = resolved.source is ContextSource.ENV_API_KEY
-    return Whereabouts(ctx.name, urlsplit(ctx.endpoint).hostname or ctx.endpoint,
-                       known_organization(ctx.endpoint, ctx.api_token), env, resolved.requested,
-                       _protected(resolved))
+    protected = _protected(resolved)
+    return Whereabouts(ctx.name, shown_host(ctx.endpoint), known_organization(ctx.endpoint, ctx.api_token), env,
+                       resolved.requested, protected is not None, None if protected == UNREADABLE else protected)
