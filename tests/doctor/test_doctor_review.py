@@ -4,10 +4,14 @@ folder as the file really lives (symlinks, owners), and the doctor in a plain sc
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import os
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +23,7 @@ from bentocloud_jupyter.core.credentials import config
 from bentocloud_jupyter.core.doctor import probe as probe_module
 from bentocloud_jupyter.core.doctor.report import Check, DoctorReport
 from bentocloud_jupyter.core.results import html_of
+from bentocloud_jupyter.core.tokens import Token
 
 
 def one(report: DoctorReport, name: str) -> Check:
@@ -118,7 +123,7 @@ def test_an_expiry_in_year_one_is_a_readable_date(hostile: Hostile) -> None:
 
 def test_debug_logs_of_httpx_and_httpcore_never_show_the_token(hostile: Hostile,
                                                               caplog: pytest.LogCaptureFixture) -> None:
-    hostile.answer("/api/v1/current_org", status=500, body={"message": f"echo {TOKEN}"})
+    hostile.answer("/api/v1/current_org", status=500, body={"message": f"echo {TOKEN}"}, headers={"X-Echo": TOKEN})
     with caplog.at_level(logging.DEBUG):
         for name in ("httpx", "httpcore", "bentocloud_jupyter"):
             logging.getLogger(name).setLevel(logging.DEBUG)
@@ -177,3 +182,45 @@ def test_the_magic_runs_in_terminal_ipython_without_a_kernel(hostile: Hostile, t
             "print(repr(get_ipython().run_line_magic('bentocloud', 'doctor --timeout 5')))")
     out = run([str(ipython), "--no-banner", "--quick", "-c", code], tmp_path)
     assert "IPython outside a kernel (terminal)" in out and "user Alice" in out, out
+
+
+def test_headers_dribbled_a_byte_at_a_time_are_cut_at_the_timeout(hostile: Hostile) -> None:
+    """httpx's timeout is per read: a server that never stops sending a header would hold the doctor."""
+    release = threading.Event()
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        with conn, contextlib.suppress(OSError):
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            for _ in range(250):  # 5 s of header, were it all waited for
+                if release.wait(0.02):
+                    return
+                conn.sendall(b"a")
+            body = json.dumps(USER).encode()
+            conn.sendall(b"\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+
+    threading.Thread(target=serve, daemon=True).start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}"
+    config.save_context(config.Context("dribble", url, Token(TOKEN)))
+    try:
+        reach = one(api.doctor("dribble", timeout=0.3), "reachable")
+    finally:
+        release.set()
+        server.close()
+    assert reach.level == "fail" and "did not answer" in reach.found and "0.6" in reach.advice
+
+
+def test_more_time_is_never_past_what_the_verb_accepts(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bentocloud_jupyter.core.doctor import remote
+    from bentocloud_jupyter.core.errors import RequestTimeout
+    from bentocloud_jupyter.core.rest.durations import MAX_REQUEST_TIMEOUT
+
+    def stalled(self: Any, call: Any) -> Any:
+        raise RequestTimeout("BentoCloud did not answer; check your network")
+
+    monkeypatch.setattr(probe_module.Probe, "get", stalled)
+    ctx = config.Context("x", "http://127.0.0.1:9", Token(TOKEN))
+    [reach, _clock] = remote.remote_checks(ctx, MAX_REQUEST_TIMEOUT)
+    assert reach.hint is not None and reach.hint.args["timeout"] == MAX_REQUEST_TIMEOUT

@@ -19,6 +19,7 @@ from bentocloud_jupyter.core.doctor.report import Check, fail, failed, ok, reaso
 from bentocloud_jupyter.core.errors import RequestTimeout
 from bentocloud_jupyter.core.hints import Hint
 from bentocloud_jupyter.core.rest import endpoints, org_endpoints
+from bentocloud_jupyter.core.rest.durations import MAX_REQUEST_TIMEOUT
 from bentocloud_jupyter.core.rest.http import is_loopback
 from bentocloud_jupyter.core.rest.models import User
 from bentocloud_jupyter.core.rest.org_models import ApiTokenDetails
@@ -74,8 +75,8 @@ def _reachable(probe: Probe) -> tuple[Check, User | None]:
     try:
         user, latency = probe.get(call)
     except RequestTimeout as exc:
-        return fail("reachable", exc.message, hint=Hint("doctor", {"timeout": 2 * probe.timeout},
-                                                         why="to allow more time")), None
+        more = min(2 * probe.timeout, MAX_REQUEST_TIMEOUT)  # never a value the verb would refuse
+        return fail("reachable", exc.message, hint=Hint("doctor", {"timeout": more}, why="to allow more time")), None
     except Exception as exc:
         return failed("reachable", exc), None
     found = f"{probe.endpoint} answered {call.label} in {latency * 1000:.0f} ms"
