@@ -183,3 +183,21 @@ def test_banner_once_before_a_deploy_cell_and_teardown(cell: Shell) -> None:
     torn = cell("%bentocloud teardown --yes").stdout.splitlines()
     assert [x for x in torn if x.startswith("BentoCloud →")] == ["BentoCloud → context 'sbx' · at 127.0.0.1"]
     assert torn[0].startswith("BentoCloud →")
+
+
+@pytest.mark.parametrize("mode", [0o666, 0o620, 0o602])
+def test_a_file_others_may_write_is_not_trusted(two: None, tmp_path: Path, mode: int) -> None:
+    protected_path().chmod(mode)
+    with pytest.raises(ConfigError) as caught:
+        require_typed_name(resolve_context("dev"), "deployment", "web", None)  # fails closed: nothing is sent
+    assert "chmod 600" in str(caught.value) and "\n" not in str(caught.value)
+    bundle = banner.banner_bundle("dev")
+    assert bundle is not None and "PROTECTED" in bundle["text/plain"]
+    protected_path().chmod(0o600)
+    shared = tmp_path / "shared.yaml"  # the same through a symbolic link to a file others may write
+    shared.write_text("protected_contexts: []\n", encoding="utf-8")
+    shared.chmod(mode)
+    protected_path().unlink()
+    protected_path().symlink_to(shared)
+    with pytest.raises(ConfigError):
+        protected_contexts()

@@ -5,7 +5,8 @@ there would be erased by the next login into any context; ``$BENTOML_HOME/.bento
 is ours alone. Written like the credentials file: locked, re-read inside the lock, atomic, ``0600`` in a
 ``0700`` folder. A file we cannot read or parse is an error and is never overwritten (it may hold the only
 record of which contexts are production); keys we do not know survive our writes. A symbolic link in place of
-the file is refused for writing: our rename would silently replace the link, parting it from its target.
+the file is refused for writing: our rename would silently replace the link, parting it from its target. A file
+(or a link's target) that other users may write is refused too: whoever can write it can unprotect production.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def _read_text(target: Path) -> str | None:
     """The file's text; None when it does not exist."""
     try:
         with target.open("rb") as handle:
+            mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
             raw = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
         return None
@@ -49,6 +51,8 @@ def _read_text(target: Path) -> str | None:
         raise _broken(target, "is a folder, not a file") from None
     except OSError as exc:
         raise _broken(target, f"cannot be read ({exc.strerror or type(exc).__name__})") from None
+    if mode & 0o022:  # through a link too: whoever may write it may unprotect production
+        raise _broken(target, f"can be changed by other users (mode {mode:04o}; chmod 600 it)")
     if len(raw) > MAX_BYTES:
         raise _broken(target, "is too large to be a list of context names")
     try:
