@@ -2,7 +2,8 @@
 
 Shown by the magics when a verb refuses with :class:`~..core.guardrails.confirm.ConfirmationNeeded` and
 widgets render. A name that does not match sends nothing and says so here; a matching one calls
-``retry(typed)`` once (the verb runs again with ``confirm=typed``) and shows its result below.
+``retry(typed)`` once (the verb runs again with ``confirm=typed``) and shows its result below. A wrong name
+is cleared from the field (a notebook saves widget state; what was typed may be a token) and never echoed.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class TypedNameConfirm(widgets.VBox):  # type: ignore[misc]
             return
         typed = str(self.field.value or "")
         if typed != self.needed.name:
+            self.field.value = ""  # never kept: it may be a token typed in the wrong place, saved with the widget state
             self.message.value = message_html(
                 f"That is not {self.needed.name!r}: nothing was sent. Type the name exactly.", "error")
             return
