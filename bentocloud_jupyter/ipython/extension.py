@@ -46,7 +46,7 @@ def load(ipython: Any) -> None:
 def unload(ipython: Any) -> None:
     """Stop all background work (TTL timers too: armed again by the next load) and remove the magics."""
     magics = _loaded.pop(id(ipython), None)
-    if magics is not None:
+    if magics is not None and not _reloading():
         say_goodbye(unloading=True)
     _unhook_shutdown(getattr(ipython, "kernel", None))
     _shutdown()
@@ -61,6 +61,17 @@ def unload(ipython: Any) -> None:
         for name in ("bentocloud", "deploy"):
             table.pop(name, None)
     ipython.magics_manager.registry.pop(type(magics).__name__, None)
+
+
+def _reloading() -> bool:
+    """Unloaded by ``%reload_ext`` (IPython's ``reload_extension`` is on the stack): the extension comes
+    straight back with its timers, so there is no leaving to announce."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "reload_extension" and "IPython" in frame.f_code.co_filename:
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
 
 
 def _guard_tracebacks(ipython: Any) -> None:

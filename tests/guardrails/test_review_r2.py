@@ -120,3 +120,24 @@ def test_session_costs_one_listing_however_many_deployments(shell: Shell, sbx_co
     assert shell("%bentocloud session").error is None
     routes = sbx_context.stats()["by_route"]
     assert sum(count for route, count in routes.items() if route.startswith("GET")) == 1, routes
+
+
+def test_reload_ext_says_no_goodbye_but_unload_does(shell: Shell, sbx_context: Any) -> None:
+    ledger.record("sbx", "r2-stays", "c")
+    assert "r2-stays" not in shell("%reload_ext bentocloud_jupyter").out
+    assert "r2-stays" in shell("%unload_ext bentocloud_jupyter").out
+    shell("%load_ext bentocloud_jupyter")
+
+
+def test_delete_without_a_cluster_forgets_only_the_one_deleted(shell: Shell, sbx_context: Any) -> None:
+    resolved = session.client_for()[1]
+    api.deploy("summarizer:v3", name="r2-twin")
+
+    async def main() -> None:
+        ledger.record("sbx", "r2-twin", "other-cluster", expires_at=time.time() + 3600)
+        assert ttl.schedule_expiry(resolved, "r2-twin", "other-cluster", time.time() + 3600)
+        assert shell("%bentocloud delete r2-twin --yes").error is None
+        assert [(t.name, t.cluster) for t in ttl.timers()] == [("r2-twin", "other-cluster")]
+
+    run_loop(main)
+    assert [(e.name, e.cluster) for e in ledger.entries()] == [("r2-twin", "other-cluster")]

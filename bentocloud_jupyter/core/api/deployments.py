@@ -266,9 +266,10 @@ def delete(name: str, cluster: str | None = None, context: str | None = None,
     """Delete a deployment for good (a protected context needs ``confirm=name``); the ledger forgets it."""
     client, resolved = client_for(context)
     require_typed_name(resolved, "deployment", name, confirm)
-    client.delete_deployment(name, cluster)
-    ledger.forget_name(resolved.context.name, name, cluster)
-    ttls.cancel_expiry(resolved.context.name, name, cluster)
+    deleted = client.delete_deployment(name, cluster)
+    where = deleted.cluster or cluster  # not every cluster's same-named deployment: the one the server deleted
+    ledger.forget_name(resolved.context.name, name, where)
+    ttls.cancel_expiry(resolved.context.name, name, where)
     return Message(f"Deleted deployment {name!r} (context {resolved.context.name!r}).")
 
 
