@@ -224,3 +224,18 @@ def test_more_time_is_never_past_what_the_verb_accepts(monkeypatch: pytest.Monke
     ctx = config.Context("x", "http://127.0.0.1:9", Token(TOKEN))
     [reach, _clock] = remote.remote_checks(ctx, MAX_REQUEST_TIMEOUT)
     assert reach.hint is not None and reach.hint.args["timeout"] == MAX_REQUEST_TIMEOUT
+
+
+def test_a_redirect_is_not_followed_and_says_to_check_the_url(hostile: Hostile) -> None:
+    hostile.answer("/api/v1/auth/current", status=302, body={}, headers={"Location": "http://127.0.0.2:9/steal"})
+    reach = one(api.doctor(timeout=5), "reachable")
+    assert reach.level == "fail" and "302" in reach.found and "redirects" in reach.advice
+    assert hostile.seen == ["/api/v1/auth/current"]
+
+
+def test_a_file_we_may_not_read_is_a_fail_not_an_ok(hostile: Hostile, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = config.credentials_path()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if Path(p) == path else real_access(p, mode))
+    line = one(api.doctor(timeout=5), "credentials file")
+    assert line.level == "fail" and "cannot be read" in line.found and "chmod 600" in line.advice

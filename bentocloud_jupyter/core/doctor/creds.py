@@ -81,6 +81,9 @@ def _file_mode(path: Path, info: os.stat_result, real: Path) -> Check:
     shown = str(path) if real == path else f"{path} (a symlink to {real})"
     if not stat.S_ISREG(info.st_mode):
         return fail("credentials file", f"{shown} is not a regular file", "remove it and log in again")
+    if not os.access(path, os.R_OK):
+        return fail("credentials file", f"{shown} cannot be read by you (mode {mode:04o})",
+                    f"run `chmod 600 {real}` as its owner")
     if mode & 0o066:
         others = "readable" if mode & 0o044 else "writable"
         return warn("credentials file", f"{shown} is {others} by group or others (mode {mode:04o})",

@@ -95,6 +95,8 @@ _TODO: tuple[tuple[type[BentoCloudError], str], ...] = (
 
 def todo_for(exc: BaseException) -> str:
     """What to do about an error that carries no hint: the doctor's "what to do" column is never empty."""
+    if isinstance(exc, APIError) and exc.status is not None and 300 <= exc.status < 400:
+        return "check the endpoint URL: it redirects elsewhere (log in again with the final URL, if you trust it)"
     for kind, todo in _TODO:
         if isinstance(exc, kind):
             return todo
