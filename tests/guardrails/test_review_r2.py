@@ -8,6 +8,7 @@ import asyncio
 import time
 from typing import Any
 
+import httpx
 import pytest
 from conftest import Shell
 from support import run_loop, until
@@ -141,3 +142,35 @@ def test_delete_without_a_cluster_forgets_only_the_one_deleted(shell: Shell, sbx
 
     run_loop(main)
     assert [(e.name, e.cluster) for e in ledger.entries()] == [("r2-twin", "other-cluster")]
+
+
+def _hostile_listing(request: httpx.Request) -> httpx.Response:
+    """A server that lists codespaces only under ``is:dev`` and sends labels meant to confuse."""
+    ours = [{"key": ledger.CREATED_BY_KEY, "value": ledger.CREATED_BY}]
+    items = [{"name": "plain-one", "status": "running", "cluster": {"name": "c"},
+              "labels": [*ours, {"key": ledger.SESSION_KEY, "value": "<b>" * 40}]},
+             {"name": "not-ours", "status": "running", "cluster": "c",
+              "labels": [{"key": ledger.CREATED_BY_KEY, "value": "someone-else"}]},
+             {"name": "svc --context prod", "status": "running", "cluster": "c",
+              "labels": [*ours, {"key": ledger.EXPIRES_KEY, "value": "20200101T000000Z"}]}]
+    if "is:dev" in request.url.params.get("q", ""):
+        items = [{"name": "dev-one", "status": "running", "cluster": "c", "manifest": {"dev": True},
+                  "labels": ours}]
+    return httpx.Response(200, json={"items": items, "total": len(items), "start": 0, "count": len(items)})
+
+
+def test_session_all_finds_codespaces_listed_apart_and_shrugs_off_hostile_labels(sbx_context: Any) -> None:
+    from bentocloud_jupyter.core.api.session import session as session_verb
+
+    session.close_all()
+    session.settings.transport = httpx.MockTransport(_hostile_listing)
+    try:
+        view = session_verb(all=True)
+    finally:
+        session.settings.transport = None
+        session.close_all()
+    text, html = repr(view), view._repr_html_()  # type: ignore[union-attr]
+    rows = {row[0]: row for row in view.table.rows}  # type: ignore[union-attr]
+    assert set(rows) == {"plain-one", "svc --context prod", "dev-one"}
+    assert rows["dev-one"][1] == "codespace" and rows["plain-one"][8] == "an earlier kernel"
+    assert "%bentocloud terminate" not in text and "<b>" not in html

@@ -11,6 +11,7 @@ import shlex
 import time
 from collections.abc import Iterable, Sequence
 
+from bentocloud_jupyter.core.codespaces.create import is_dev
 from bentocloud_jupyter.core.credentials.config import ResolvedContext
 from bentocloud_jupyter.core.errors import BentoCloudError, NotFoundError
 from bentocloud_jupyter.core.guardrails import ledger, ttl
@@ -34,12 +35,11 @@ def session(all: bool = False, context: str | None = None) -> SessionView | Mess
     mark as created from a notebook, by any kernel (what earlier kernels left running)."""
     client, resolved = client_for(context)
     if all:
-        query = f"label:{ledger.CREATED_BY_KEY}={ledger.CREATED_BY}"
-        found = [d for d in client.list_deployments(all=True, q=query)
-                 if d.labels.get(ledger.CREATED_BY_KEY) == ledger.CREATED_BY]
+        found = _ours_everywhere(client)
         if not found:
             return Message(f"No deployment in context {resolved.context.name!r} carries our created-by label.")
-        return _view([_row(d, d.name, d.cluster, "deployment", _by(d)) for d in found], found)
+        return _view([_row(d, d.name, d.cluster, "codespace" if dev else "deployment", _by(d))
+                      for d, dev in found], [d for d, _ in found])
     mine = ledger.entries(resolved.context.name)
     if not mine:
         return Message(f"This kernel has started nothing in context {resolved.context.name!r}"
@@ -48,6 +48,16 @@ def session(all: bool = False, context: str | None = None) -> SessionView | Mess
     live = _live(client, mine)
     rows = [_row(live.get((e.cluster, e.name)), e.name, e.cluster, e.kind, e.action) for e in mine]
     return _view(rows, [d for e in mine if (d := live.get((e.cluster, e.name))) is not None])
+
+
+def _ours_everywhere(client: BentoCloudClient) -> list[tuple[Deployment, bool]]:
+    """Every deployment and codespace our created-by label marks (two listings: BentoCloud lists codespaces
+    apart, under ``is:dev``), each with whether it is a codespace; labels checked here, not trusted to ``q``."""
+    query = f"label:{ledger.CREATED_BY_KEY}={ledger.CREATED_BY}"
+    found = {(d.cluster, d.name): d for d in client.list_deployments(all=True, q=query)}
+    dev = {(d.cluster, d.name): d for d in client.list_deployments(all=True, q=f"is:dev {query}")}
+    return [(d, key in dev or is_dev(d)) for key, d in {**found, **dev}.items()
+            if d.labels.get(ledger.CREATED_BY_KEY) == ledger.CREATED_BY]
 
 
 def _elsewhere(context: str, verb: str) -> str:
