@@ -201,3 +201,17 @@ def test_a_file_others_may_write_is_not_trusted(two: None, tmp_path: Path, mode:
     protected_path().symlink_to(shared)
     with pytest.raises(ConfigError):
         protected_contexts()
+
+
+def test_contexts_view_says_where_protection_by_name_falls_short(two: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    config.save_context(config.Context("prod-copy", "http://127.0.0.1:9", Token(PROD_TOKEN)))
+    text = repr(bc.contexts())
+    assert "'prod-copy' has the token of protected context 'prod'" in text and "protect prod-copy" in text
+    assert "'dev' has the token" not in text and PROD_TOKEN not in text
+    config.remove_context("prod")  # renamed by hand: prod-copy is what is left
+    text = repr(bc.contexts())
+    assert "Protected context 'prod' is no longer saved" in text and "'prod-copy' has the token" not in text
+    config.save_context(config.Context("prod", "http://127.0.0.1:9", Token(PROD_TOKEN)))
+    _env_key(monkeypatch, PROD_TOKEN)
+    text = repr(bc.contexts())
+    assert "BENTO_CLOUD_API_KEY stands for protected context 'prod'" in text and PROD_TOKEN not in text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -12,7 +13,9 @@ from bentocloud_jupyter.core.credentials.auth import login as validate_and_save
 from bentocloud_jupyter.core.credentials.config import DEFAULT_ENDPOINT, INSECURE_KEY
 from bentocloud_jupyter.core.credentials.guard import read_settled
 from bentocloud_jupyter.core.credentials.protected import protected_contexts
+from bentocloud_jupyter.core.credentials.resolve import ResolvedContext
 from bentocloud_jupyter.core.errors import ConfigError
+from bentocloud_jupyter.core.guardrails.confirm import protected_as
 from bentocloud_jupyter.core.guardrails.whereami import remember_organization
 from bentocloud_jupyter.core.rest.session import client_for
 from bentocloud_jupyter.core.results import ContextsView, Message, WhoAmI
@@ -73,6 +76,30 @@ class ProtectedContextsView(ContextsView):
         return rows
 
 
+def protection_notes(saved: Sequence[config.Context], protected: frozenset[str],
+                     override: ResolvedContext | None) -> list[str]:
+    """Where protection by name may not do what the user thinks: a protected name no longer saved (renamed?),
+    an unprotected copy of a protected context's token, the environment's key standing for a protected one."""
+    names = {ctx.name for ctx in saved}
+    notes = [f"Protected context {name!r} is no longer saved (renamed, or removed?): its protection waits for a "
+             f"context of that name; protect the new name (%bentocloud protect NAME)."
+             for name in sorted(protected - names)]
+    for ctx in saved:
+        twin = next((o.name for o in saved if o.name in protected and ctx.api_token and o.api_token == ctx.api_token),
+                    None)
+        if ctx.name not in protected and twin is not None:
+            notes.append(f"Context {ctx.name!r} has the token of protected context {twin!r} but is not protected "
+                         f"itself (%bentocloud protect {ctx.name}).")
+    try:
+        behind = protected_as(override) if override is not None else None
+    except ConfigError:
+        behind = None  # already listed as a problem of the file
+    if behind is not None:
+        notes.append(f"BENTO_CLOUD_API_KEY stands for protected context {behind!r}: changes through it ask for "
+                     "the name to be typed back.")
+    return notes
+
+
 def contexts() -> ContextsView:
     """The saved contexts, the current one, which are protected, and whether ``BENTO_CLOUD_API_KEY`` overrides them.
 
@@ -85,6 +112,7 @@ def contexts() -> ContextsView:
         protected = protected_contexts()
     except ConfigError as exc:
         protected, problems = frozenset(), [*problems, exc.words()]
+    problems += protection_notes(cfg.contexts, protected, override)
     return ProtectedContextsView(cfg.contexts, cfg.current_context_name, cfg.path or config.credentials_path(),
                                  override, tuple(problems), protected)
 
