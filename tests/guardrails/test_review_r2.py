@@ -174,3 +174,31 @@ def test_session_all_finds_codespaces_listed_apart_and_shrugs_off_hostile_labels
     assert set(rows) == {"plain-one", "svc --context prod", "dev-one"}
     assert rows["dev-one"][1] == "codespace" and rows["plain-one"][8] == "an earlier kernel"
     assert "%bentocloud terminate" not in text and "<b>" not in html
+
+
+def test_what_session_shows_gone_is_not_said_to_bill_at_leaving(shell: Shell, sbx_context: Any) -> None:
+    from bentocloud_jupyter.core.guardrails.leaving import leaving_message
+
+    ledger.record("sbx", "r2-vanished", "gcp-us-central-1")
+    assert "r2-vanished" in leaving_message()
+    assert "gone" in shell("%bentocloud session").text
+    assert leaving_message() == ""
+    assert "Nothing to tear down" in shell("%bentocloud teardown").text  # checked again: still gone
+    assert ledger.entries() != []
+    shell("%bentocloud teardown --yes")
+    assert ledger.entries() == []
+
+
+def test_session_and_teardown_resolve_the_credentials_once(sbx_context: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bentocloud_jupyter.core.api.session import session as session_verb
+    from bentocloud_jupyter.core.api.session import teardown
+
+    api.deploy("summarizer:v3", name="r2-once")
+    calls: list[Any] = []
+    real = session.resolve_context
+    monkeypatch.setattr(session, "resolve_context", lambda *a, **k: calls.append(a) or real(*a, **k))
+    for verb in (lambda: session_verb(), lambda: session_verb(all=True), lambda: teardown(),
+                 lambda: teardown(yes=True)):
+        calls.clear()
+        verb()
+        assert len(calls) == 1

@@ -46,6 +46,8 @@ def session(all: bool = False, context: str | None = None) -> SessionView | Mess
                        f"{_elsewhere(resolved.context.name, 'session')}; "
                        "`%bentocloud session --all` finds what earlier kernels left running.")
     live = _live(client, mine)
+    for entry in (e for e in mine if (e.cluster, e.name) not in live):  # deleted elsewhere: no longer billing
+        ledger.mark(entry.context, entry.name, entry.cluster, "gone")
     rows = [_row(live.get((e.cluster, e.name)), e.name, e.cluster, e.kind, e.action) for e in mine]
     return _view(rows, [d for e in mine if (d := live.get((e.cluster, e.name))) is not None])
 

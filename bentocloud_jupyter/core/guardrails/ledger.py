@@ -32,7 +32,7 @@ class Entry:
     name: str
     cluster: str
     kind: str = "deployment"  # or "codespace"
-    action: str = "created"  # created, started, updated, terminated
+    action: str = "created"  # created, started, updated, terminated, gone (not in the server's listing)
     recorded_at: float = 0.0
     expires_at: float | None = None  # wall-clock seconds (time.time()), None without a TTL
 
@@ -81,8 +81,9 @@ def forget_name(context: str, name: str, cluster: str | None) -> None:
 
 
 def left_running() -> list[Entry]:
-    """What this kernel started and, as far as it knows, did not stop (for the message when it leaves)."""
-    return [entry for entry in entries() if entry.action != "terminated"]
+    """What this kernel started and, as far as it knows, did not stop (for the message when it leaves): not
+    what it terminated, nor what a listing showed gone (deleted elsewhere; kept, so teardown checks again)."""
+    return [entry for entry in entries() if entry.action not in ("terminated", "gone")]
 
 
 def labels_for(expires_at: float | None = None) -> list[dict[str, str]]:
