@@ -202,3 +202,16 @@ def test_session_and_teardown_resolve_the_credentials_once(sbx_context: Any, mon
         calls.clear()
         verb()
         assert len(calls) == 1
+
+
+def test_a_start_after_the_ttl_passed_forgets_the_old_expiry() -> None:
+    from bentocloud_jupyter.core.guardrails.leaving import leaving_message
+
+    ledger.record("sbx", "r2-again", "c", expires_at=time.time() - 60)
+    ledger.record("sbx", "r2-again", "c", action="updated")
+    assert ledger.entries()[0].expires_at is not None  # an update keeps it (its label stays too)
+    ledger.record("sbx", "r2-again", "c", action="started")
+    assert ledger.entries()[0].expires_at is None and "TTL until" not in leaving_message()
+    ledger.record("sbx", "r2-again", "c", action="started", expires_at=time.time() + 60)
+    ledger.record("sbx", "r2-again", "c", action="started")
+    assert ledger.entries()[0].expires_at is not None  # one that has not passed stays

@@ -40,14 +40,17 @@ class Entry:
 def record(context: str, name: str, cluster: str, *, kind: str = "deployment", action: str = "created",
            expires_at: float | None = None) -> Entry:
     """Note what this kernel did (a later record of the same deployment keeps its kind and expiry unless
-    given anew)."""
+    given anew, or unless it is started again after its expiry passed)."""
     key = (context, cluster, name)
     with _lock:
         old = _entries.get(key)
         entry = Entry(context, name, cluster, kind, action, time.time(), expires_at)
         if old is not None:
+            kept = old.expires_at
+            if action == "started" and kept is not None and kept <= entry.recorded_at:
+                kept = None  # a start without a TTL drops the expiry that passed (its label goes too)
             entry = replace(entry, kind=old.kind if kind == "deployment" else kind,
-                            expires_at=expires_at if expires_at is not None else old.expires_at)
+                            expires_at=expires_at if expires_at is not None else kept)
         _entries[key] = entry
     return entry
 
