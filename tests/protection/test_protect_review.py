@@ -7,6 +7,7 @@ symbolic link in place of the protected file, writers racing, and the name typed
 
 from __future__ import annotations
 
+import stat
 import threading
 from pathlib import Path
 
@@ -215,3 +216,19 @@ def test_contexts_view_says_where_protection_by_name_falls_short(two: None, monk
     _env_key(monkeypatch, PROD_TOKEN)
     text = repr(bc.contexts())
     assert "BENTO_CLOUD_API_KEY stands for protected context 'prod'" in text and PROD_TOKEN not in text
+
+
+def test_a_folder_others_may_write_is_not_trusted(two: None) -> None:
+    folder = protected_path().parent
+    folder.chmod(0o777)  # anyone could remove the file and with it every protection
+    try:
+        with pytest.raises(ConfigError) as caught:
+            require_typed_name(resolve_context("prod"), "deployment", "web", None)
+        assert "chmod 700" in str(caught.value)
+        folder.chmod(0o1777)  # sticky: others may not remove what is ours
+        with pytest.raises(ConfirmationNeeded):
+            require_typed_name(resolve_context("prod"), "deployment", "web", None)
+    finally:
+        folder.chmod(0o700)
+    bc.unprotect("prod")
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700

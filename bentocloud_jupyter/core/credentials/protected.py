@@ -6,7 +6,8 @@ is ours alone. Written like the credentials file: locked, re-read inside the loc
 ``0700`` folder. A file we cannot read or parse is an error and is never overwritten (it may hold the only
 record of which contexts are production); keys we do not know survive our writes. A symbolic link in place of
 the file is refused for writing: our rename would silently replace the link, parting it from its target. A file
-(or a link's target) that other users may write is refused too: whoever can write it can unprotect production.
+(or a link's target) that other users may write, or one in a folder they may write, is refused too: whoever
+can change or remove it can unprotect production.
 """
 
 from __future__ import annotations
@@ -39,8 +40,20 @@ def _broken(target: Path, why: str) -> ConfigError:
     return ConfigError(f"{target} {why}; fix or remove it (it lists the protected contexts).", path=str(target))
 
 
+def _check_folder(target: Path) -> None:
+    """A folder others may write (and not sticky) lets them delete the file, silently unprotecting everything."""
+    try:
+        mode = target.parent.stat().st_mode
+    except OSError:
+        return  # no folder: nothing protected yet; any other trouble shows when the file is read
+    if stat.S_IMODE(mode) & 0o022 and not mode & stat.S_ISVTX:
+        raise _broken(target, f"is in a folder other users may change (mode {stat.S_IMODE(mode):04o}; "
+                              f"chmod 700 {target.parent})")
+
+
 def _read_text(target: Path) -> str | None:
     """The file's text; None when it does not exist."""
+    _check_folder(target)
     try:
         with target.open("rb") as handle:
             mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
