@@ -28,6 +28,7 @@ READ_ONLY_ACTIONS = {"secret": frozenset({"list"}), "api_token": frozenset({"lis
 LIST_ACTIONS = frozenset({"list", "ls", "get", "status", "show"})
 """Read-only actions of families not listed above (``code list``, ...)."""
 DANGER, CALM = "#cf222e", "#57606a"
+ORG_CHARS = 60
 RED, RESET = "\x1b[31;1m", "\x1b[0m"
 
 
@@ -51,7 +52,9 @@ def _parts(where: Any) -> tuple[str, str]:
         chosen = f"BENTO_CLOUD_API_KEY (overrides the file{asked}{token_of})"
     else:
         chosen = f"context {where.context!r}"
-    org = f"organization {where.organization!r}" if where.organization else f"at {where.endpoint_host}"
+    organization = where.organization if not where.organization or len(where.organization) <= ORG_CHARS else (
+        where.organization[:ORG_CHARS] + "…")  # the server's words: one short line whatever it answers
+    org = f"organization {organization!r}" if organization else f"at {where.endpoint_host}"
     return chosen, org
 
 

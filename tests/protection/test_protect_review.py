@@ -232,3 +232,12 @@ def test_a_folder_others_may_write_is_not_trusted(two: None) -> None:
         folder.chmod(0o700)
     bc.unprotect("prod")
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+def test_a_server_named_organization_stays_one_short_line(two: None) -> None:
+    from bentocloud_jupyter.core.guardrails.whereami import remember_organization
+
+    remember_organization("http://127.0.0.1:9", Token(DEV_TOKEN), "acme\u202e<b>" + "x" * 5000 + "\n")
+    bundle = banner.banner_bundle("dev")
+    assert bundle is not None and len(bundle["text/plain"]) < 160 and "\n" not in bundle["text/plain"]
+    assert "\u202e" not in bundle["text/plain"] and "<b>" not in bundle["text/html"]
