@@ -28,6 +28,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -60,6 +61,8 @@ class Space:
     service: DevService | None = None
     error: str | None = None
     pending: list[tuple[float, str]] = field(default_factory=list)  # (store-clock time due, log line)
+    generation: int = 0  # reloads begun; a read finished for an older one is dropped
+    reading: bool = False  # the service file of the newest reload is being read (outside the lock)
 
 
 _SPACES: weakref.WeakKeyDictionary[object, dict[str, Space]] = weakref.WeakKeyDictionary()
@@ -176,7 +179,11 @@ def _check_bounds(store: Store, dep: DeploymentRecord, files: dict[str, bytes]) 
 
 
 def sync(store: Store, dep: DeploymentRecord, upload: dict[str, bytes], delete: list[str]) -> None:
-    """Apply one sync (all or nothing), then reload once the project is complete."""
+    """Apply one sync (all or nothing), then reload once the project is complete.
+
+    The service file is read outside the store's lock (a big one takes a second to parse, and every
+    request of the sandbox needs the lock); a newer sync that started meanwhile makes this read stale.
+    """
     with store.lock:
         space = space_of(store, dep, create=True)
         assert space is not None
@@ -188,13 +195,22 @@ def sync(store: Store, dep: DeploymentRecord, upload: dict[str, bytes], delete: 
         space.files = files
         was_ready = space.project_ready
         space.project_ready = READY_MARKER in files
-        if space.project_ready:
-            changed = sorted(p for p in [*upload, *delete] if p != READY_MARKER)
-            reload(store, dep, space, changed if was_ready else [])
+        if not space.project_ready:
+            return
+        changed = sorted(p for p in [*upload, *delete] if p != READY_MARKER)
+        started = begin_reload(store, space, changed if was_ready else [])
+    found = read_safely(files)
+    with store.lock:
+        finish_reload(space, started, found)
 
 
 def reload(store: Store, dep: DeploymentRecord, space: Space, changed: list[str]) -> None:
-    """What a dev server prints and does when its files change (call with the store lock held)."""
+    """What a dev server prints and does when its files change, in one go (call with the store lock held)."""
+    finish_reload(space, begin_reload(store, space, changed), read_safely(space.files))
+
+
+def begin_reload(store: Store, space: Space, changed: list[str]) -> tuple[int, float]:
+    """Log the change and start the 503 window (lock held); (this reload's generation, its start)."""
     now = store.clock()
     if changed:
         shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
@@ -203,17 +219,34 @@ def reload(store: Store, dep: DeploymentRecord, space: Space, changed: list[str]
         space.pending.append((now, f"{iso(now)} [INFO] [cli] Project files ready; starting the dev server"))
     space.reload_until = now + RELOAD / store.speed
     del space.pending[:-LOG_LIMIT]  # nobody may be reading the log
+    space.generation += 1
+    space.reading = True
+    return space.generation, now
+
+
+def read_safely(files: dict[str, bytes]) -> DevService | str:
+    """The service, or why it cannot be read: DevSchemaError's words, or a reader bug named by its kind."""
     try:
-        service = read_service(space.files)
-    except Exception as exc:  # DevSchemaError, or a reader bug: the sync stands, the reload failed
+        return read_service(files)
+    except Exception as exc:  # the sync stands whatever the reader does; the reload failed
         why = str(exc) if isinstance(exc, DevSchemaError) else f"the sandbox could not read it ({type(exc).__name__})"
-        space.error = printable(why)
-        space.pending.append((now, f"{iso(now)} [ERROR] [cli] Failed to reload the service: {space.error}"))
+        return printable(why)
+
+
+def finish_reload(space: Space, started: tuple[int, float], found: DevService | str) -> None:
+    """Apply what the read found (lock held), unless a newer sync began its own reload meanwhile."""
+    generation, now = started
+    if generation != space.generation:
         return
-    space.service, space.error = service, None
+    space.reading = False
+    if isinstance(found, str):
+        space.error = found
+        space.pending.append((now, f"{iso(now)} [ERROR] [cli] Failed to reload the service: {found}"))
+        return
+    space.service, space.error = found, None
     done = space.reload_until
-    names = ", ".join(a.route for a in service.apis) or "no APIs"
-    space.pending.append((done, f"{iso(done)} [INFO] [entry_service:{service.name}:1] Service {service.name} "
+    names = ", ".join(a.route for a in found.apis) or "no APIs"
+    space.pending.append((done, f"{iso(done)} [INFO] [entry_service:{found.name}:1] Service {found.name} "
                                 f"initialized ({names})"))
 
 
@@ -237,6 +270,8 @@ def readiness(store: Store, dep: DeploymentRecord) -> str | None:
         space = space_of(store, dep)
         if space is None or not space.project_ready:
             return "codespace is waiting for its project files (.project_ready not uploaded yet)"
+        if space.reading:
+            return "the dev server is reloading"
         if space.error:
             return f"the dev server failed to reload: {space.error}"
         if store.clock() < space.reload_until:
@@ -301,13 +336,15 @@ async def list_files(request: Request, store: Store) -> Any:
 
 async def upload_files(request: Request, store: Store) -> Any:
     dep = dev_deployment(store, request.path_params["name"], arg(request, "cluster"))
-    sync(store, dep, decode_files(await bounded_json(request)), [])
+    body = await bounded_json(request)
+    await run_in_threadpool(lambda: sync(store, dep, decode_files(body), []))  # the event loop keeps serving
     return {}
 
 
 async def delete_files(request: Request, store: Store) -> Any:
     dep = dev_deployment(store, request.path_params["name"], arg(request, "cluster"))
-    sync(store, dep, {}, decode_paths(await bounded_json(request)))
+    body = await bounded_json(request)
+    await run_in_threadpool(lambda: sync(store, dep, {}, decode_paths(body)))
     return {}
 
 

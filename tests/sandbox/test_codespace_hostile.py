@@ -5,6 +5,7 @@ log lines, and codespaces that together would fill the machine's memory."""
 from __future__ import annotations
 
 import base64
+import threading
 from pathlib import Path
 
 import httpx
@@ -143,3 +144,36 @@ def test_a_docstring_with_escapes_and_bidi_is_described_printably() -> None:
     source = HEAD + b'    def f(self) -> str:\n        """Hi \\x1b[31mred\\u202e evil"""\n'
     [api] = devschema.read_service({"service.py": source}).apis
     assert api.description == "Hi ?[31mred? evil"
+
+
+def test_a_slow_read_blocks_neither_the_sandbox_nor_a_newer_sync(client: httpx.Client,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The service file is read outside the store's lock and off the event loop; a stale read is dropped."""
+    url = running_dev(client, "cs-slow")
+    slow = HEAD + b"    def slow(self) -> str: ...\n"
+    fast = HEAD + b"    def fast(self) -> str: ...\n"
+    entered, release = threading.Event(), threading.Event()
+    real = devschema.read_service
+
+    def gated(files: dict[str, bytes]) -> devschema.DevService:
+        if files.get("service.py") == slow:
+            entered.set()
+            release.wait(10)
+        return real(files)
+
+    monkeypatch.setattr(codespaces, "read_service", gated)
+    first = threading.Thread(target=upload, args=(client, "cs-slow", {"service.py": slow,
+                                                                       codespaces.READY_MARKER: b""}))
+    first.start()
+    try:
+        assert entered.wait(5)
+        during = httpx.get(f"{url}/readyz", timeout=3)
+        assert during.status_code == 503 and "reloading" in during.text
+        with httpx.Client(base_url=client.base_url, headers=client.headers, timeout=3) as other:
+            assert upload(other, "cs-slow", {"service.py": fast}).status_code == 200
+    finally:
+        release.set()
+        first.join(10)
+    poll(lambda: httpx.get(f"{url}/readyz"), lambda r: r.status_code == 200, timeout=5, step=0.01,
+         stuck=lambda r: f"readyz still {r.status_code}: {r.text}")
+    assert [r["route"] for r in httpx.get(f"{url}/schema.json").json()["routes"]] == ["/fast"]
