@@ -48,7 +48,7 @@ def _check_folder(target: Path) -> None:
         return  # no folder: nothing protected yet; any other trouble shows when the file is read
     if stat.S_IMODE(mode) & 0o022 and not mode & stat.S_ISVTX:
         raise _broken(target, f"is in a folder other users may change (mode {stat.S_IMODE(mode):04o}; "
-                              f"chmod 700 {target.parent})")
+                              f"chmod 700 {target.parent}, or set BENTOML_HOME to a folder of your own)")
 
 
 def _read_text(target: Path) -> str | None:
