@@ -16,10 +16,11 @@ hold the headers we gave them, token included (our own frames hold :class:`~.tok
 from __future__ import annotations
 
 import atexit
+import contextlib
 import sys
 from typing import Any
 
-__all__ = ["load", "say_goodbye", "unload"]
+__all__ = ["at_exit", "load", "say_goodbye", "unload"]
 
 _loaded: dict[int, Any] = {}
 
@@ -39,8 +40,8 @@ def load(ipython: Any) -> None:
     _guard_tracebacks(ipython)
     _hook_shutdown(getattr(ipython, "kernel", None))
     _resume_timers()
-    if len(_loaded) == 1:
-        atexit.register(_shutdown)
+    atexit.unregister(at_exit)  # once, however often the extension is loaded again
+    atexit.register(at_exit)
 
 
 def unload(ipython: Any) -> None:
@@ -115,6 +116,15 @@ def say_goodbye(unloading: bool = False) -> None:
     message = leaving_message(unloading)
     if message:
         print(message, flush=True)
+
+
+def at_exit() -> None:
+    """At interpreter exit: a shell with no kernel (terminal IPython, which has no shutdown request) says
+    goodbye here, where its terminal still shows it; then all background work stops."""
+    if any(getattr(getattr(magics, "shell", None), "kernel", None) is None for magics in _loaded.values()):
+        with contextlib.suppress(Exception):  # an exit must never fail on a goodbye
+            say_goodbye()
+    _shutdown()
 
 
 def _hook_shutdown(kernel: Any) -> None:

@@ -215,3 +215,21 @@ def test_a_start_after_the_ttl_passed_forgets_the_old_expiry() -> None:
     ledger.record("sbx", "r2-again", "c", action="started", expires_at=time.time() + 60)
     ledger.record("sbx", "r2-again", "c", action="started")
     assert ledger.entries()[0].expires_at is not None  # one that has not passed stays
+
+
+def test_a_shell_without_a_kernel_says_goodbye_once_at_exit(shell: Shell, sbx_context: Any,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import atexit
+
+    from bentocloud_jupyter.ipython import extension
+
+    registered: list[Any] = []
+    monkeypatch.setattr(atexit, "register", registered.append)
+    monkeypatch.setattr(atexit, "unregister", lambda f: registered.remove(f) if f in registered else None)
+    shell("%reload_ext bentocloud_jupyter")
+    shell("%reload_ext bentocloud_jupyter")
+    assert registered == [extension.at_exit]
+    ledger.record("sbx", "r2-exit", "c")
+    shell.capsys.readouterr()
+    extension.at_exit()
+    assert shell.capsys.readouterr().out.count("r2-exit") == 1
