@@ -103,3 +103,27 @@ def test_ledger_ttl_teardown_and_leaving_in_a_kernel(kernel: Any) -> None:
         said = output_until_shutdown(kernel)
         assert "gk-left" in said and "%bentocloud teardown" in said
         assert "gk-one" not in said
+
+
+TIMERS = "from bentocloud_jupyter.core.guardrails import ttl\nprint([t.name for t in ttl.timers()])"
+
+
+@pytest.mark.parametrize("kernel", _pythons(), indirect=True)
+def test_reload_keeps_one_timer_and_unload_stops_it_in_a_kernel(kernel: Any) -> None:
+    with Sandbox(speed=50.0) as sandbox:
+        auth.login(sandbox.url, sandbox.token, "sbx")
+        config.set_current_context("sbx")
+        run(kernel, "%load_ext bentocloud_jupyter\n%config BentoCloudMagics.widgets = False")
+        run(kernel, "%deploy summarizer:v3 -n gk-re --ttl 3s")
+        assert "gk-re" not in run(kernel, "%reload_ext bentocloud_jupyter")
+        assert "gk-re" in run(kernel, TIMERS)
+        until_printed(kernel, "from bentocloud_jupyter.core.guardrails import ttl\nprint(ttl.notices())",
+                      "'gk-re' expired")
+        count = "print('fired', sum(\"'gk-re' expired\" in n for n in ttl.notices()), 'times')"
+        assert "fired 1 times" in run(kernel, count)
+        run(kernel, "%deploy summarizer:v3 -n gk-un --ttl 1h")
+        said = run(kernel, "%unload_ext bentocloud_jupyter")
+        assert "gk-un" in said and "timer stops with the extension" in said
+        assert "gk-un" not in run(kernel, TIMERS)
+        run(kernel, "%load_ext bentocloud_jupyter")
+        assert "gk-un" in run(kernel, TIMERS)
