@@ -2,10 +2,12 @@
 
 * ``GET /api/v2/deployments/{name}/files?cluster=`` -> ``{"files": [{path, size, md5}]}``;
 * ``POST`` the same path ``{"files": [{path, b64_encoded_content}]}``; ``DELETE`` ``{"paths": [...]}``
-  (unknown paths are ignored, as a re-sync after a local delete needs). 404 for an unknown deployment
-  or one created without ``dev: true``; 400 for a path that is absolute, escapes the project root or
-  holds a NUL/backslash, bad base64 or a bad shape; 413 above :data:`MAX_REQUEST_BYTES` per request or
-  :data:`MAX_TOTAL_BYTES` / :data:`MAX_FILES` per codespace. Files live in memory per deployment.
+  (a folder's path deletes what is in it; unknown paths are ignored, as a re-sync after a local delete
+  needs). 404 for an unknown deployment or one created without ``dev: true``; 400 for a path that is
+  absolute, escapes the project root or holds a NUL, a backslash, a control or line-separator character,
+  bad base64 or a bad shape; 413 above :data:`MAX_REQUEST_BYTES` or :data:`MAX_JSON_VALUES` per request,
+  :data:`MAX_TOTAL_BYTES` / :data:`MAX_FILES` per codespace or :data:`MAX_SANDBOX_BYTES` over all of them.
+  Files live in memory per deployment; the service file is read off the event loop and outside the lock.
 
 A dev deployment serves nothing until ``.project_ready`` (uploaded last by bentoml) arrives. Every sync
 after that is a reload: the api-server log says which files changed, ``/readyz`` answers 503 for
@@ -178,6 +180,13 @@ def _check_bounds(store: Store, dep: DeploymentRecord, files: dict[str, bytes]) 
                                 "terminate or delete codespaces you no longer use")
 
 
+def under(path: str, gone: set[str]) -> bool:
+    """``path`` is one of ``gone`` or inside one of them: bentoml sends a deleted folder as its own path
+    (watchfiles reports the folder, not always each file in it)."""
+    parts = path.split("/")
+    return any("/".join(parts[:i]) in gone for i in range(1, len(parts) + 1))
+
+
 def sync(store: Store, dep: DeploymentRecord, upload: dict[str, bytes], delete: list[str]) -> None:
     """Apply one sync (all or nothing), then reload once the project is complete.
 
@@ -189,8 +198,9 @@ def sync(store: Store, dep: DeploymentRecord, upload: dict[str, bytes], delete: 
         assert space is not None
         files = dict(space.files)
         files.update(upload)
-        for path in delete:
-            files.pop(path, None)
+        if delete:
+            gone = set(delete)
+            files = {path: data for path, data in files.items() if not under(path, gone)}
         _check_bounds(store, dep, files)
         space.files = files
         was_ready = space.project_ready

@@ -177,3 +177,13 @@ def test_a_slow_read_blocks_neither_the_sandbox_nor_a_newer_sync(client: httpx.C
     poll(lambda: httpx.get(f"{url}/readyz"), lambda r: r.status_code == 200, timeout=5, step=0.01,
          stuck=lambda r: f"readyz still {r.status_code}: {r.text}")
     assert [r["route"] for r in httpx.get(f"{url}/schema.json").json()["routes"]] == ["/fast"]
+
+
+def test_deleting_a_folder_deletes_what_is_inside_it_and_nothing_else(client: httpx.Client) -> None:
+    running_dev(client, "cs-rmdir")
+    files = {"app/a.py": b"a", "app/sub/b.py": b"b", "apps.py": b"c", "app.py": b"d"}
+    assert upload(client, "cs-rmdir", files).status_code == 200
+    assert client.request("DELETE", FILES.format("cs-rmdir"), params={"cluster": ""},
+                          json={"paths": ["app"]}).status_code == 200
+    listing = client.get(FILES.format("cs-rmdir"), params={"cluster": ""}).json()["files"]
+    assert [f["path"] for f in listing] == ["app.py", "apps.py"]
