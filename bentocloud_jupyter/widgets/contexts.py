@@ -20,6 +20,7 @@ from bentocloud_jupyter.core import api
 from bentocloud_jupyter.core.credentials.config import Context
 from bentocloud_jupyter.core.credentials.protected import protected_path
 from bentocloud_jupyter.core.display import esc
+from bentocloud_jupyter.core.guardrails.whereami import shown_endpoint
 from bentocloud_jupyter.widgets._common import Periodic, busy, error_line, guarded, message_html
 
 __all__ = ["ContextPicker"]
@@ -49,7 +50,7 @@ def context_label(ctx: Context, current: str, protected: bool = False) -> str:
     """``★ name [protected] - email @ endpoint``; plain text (the Dropdown shows labels as text, not HTML)."""
     mark = CURRENT_MARK if ctx.name == current else "  "
     flag = f" {PROTECTED_MARK}" if protected else ""
-    return f"{mark} {ctx.name}{flag} - {ctx.email or '(no email)'} @ {ctx.endpoint}"
+    return f"{mark} {ctx.name}{flag} - {ctx.email or '(no email)'} @ {shown_endpoint(ctx.endpoint)}"
 
 
 class ContextPicker(widgets.VBox):  # type: ignore[misc]
@@ -73,6 +74,7 @@ class ContextPicker(widgets.VBox):  # type: ignore[misc]
         self._stamp: Stamp | None = None
         self._syncing = False
         self._pending_remove: str | None = None
+        self._protected: frozenset[str] = frozenset()
         self.watcher = Periodic(self.check_for_changes, check_interval, "bentocloud-context-picker")
         self.dropdown.observe(self._on_choose, names="value")
         self.remove_button.on_click(self._on_remove)
@@ -123,6 +125,7 @@ class ContextPicker(widgets.VBox):  # type: ignore[misc]
         seen: dict[str, Context] = {}
         for ctx in contexts:
             seen.setdefault(ctx.name, ctx)  # duplicates: the first one wins, as in bentoml
+        self._protected = protected
         self._syncing = True
         try:
             self.dropdown.options = [(context_label(ctx, current, name in protected), name)
@@ -158,7 +161,9 @@ class ContextPicker(widgets.VBox):  # type: ignore[misc]
         if not name:
             return
         self._pending_remove = name
-        self.confirm_html.value = f"<b>Really remove context {esc(repr(name))}?</b>"
+        kept = (" It is protected: the protection stays, for whichever context is saved under that name next."
+                if name in self._protected else "")
+        self.confirm_html.value = f"<b>Really remove context {esc(repr(name))}?</b>{esc(kept)}"
         self.confirm_row.layout.display = "flex"
         self.remove_button.disabled = True
 

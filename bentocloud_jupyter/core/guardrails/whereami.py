@@ -15,7 +15,8 @@ from bentocloud_jupyter.core.credentials.resolve import ContextSource, ResolvedC
 from bentocloud_jupyter.core.guardrails.confirm import protected_as
 from bentocloud_jupyter.core.tokens import Token
 
-__all__ = ["Whereabouts", "forget_organizations", "known_organization", "remember_organization", "whereabouts"]
+__all__ = ["Whereabouts", "forget_organizations", "known_organization", "remember_organization", "shown_endpoint",
+           "shown_host", "whereabouts"]
 
 _ORGANIZATIONS: dict[tuple[str, Token], str] = {}
 CLOUD_SUFFIX = ".cloud.bentoml.com"
@@ -81,6 +82,20 @@ def shown_host(endpoint: str) -> str:
     if not host:
         return NO_HOST
     return host if PLAIN_HOST.fullmatch(host) else repr(host)
+
+
+def shown_endpoint(endpoint: str) -> str:
+    """The endpoint as a label may show it: no ``user:password@``, no control characters."""
+    try:
+        parts = urlsplit(endpoint)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return NO_HOST
+    if not host:
+        return NO_HOST
+    where = shown_host(endpoint) + (f":{port}" if port else "")
+    path = "".join(ch if ch.isprintable() else "?" for ch in parts.path.rstrip("/"))
+    return f"{parts.scheme}://{where}{path}" if parts.scheme else where + path
 
 
 def whereabouts(context: str | None = None) -> Whereabouts:
