@@ -67,7 +67,8 @@ class DeploymentStatus(widgets.VBox):  # type: ignore[misc]
                                   layout=widgets.Layout(display="none"))
         self.ttl_line = widgets.HTML(value="")
         self.children = [self.html, self.ttl_line, self.log_view, self.call_form, self.stop_button]
-        self._unlisten = ttl.listen(name, self._on_ttl)
+        self._unlisten = ttl.listen(name, self._on_ttl, cluster=follow.cluster if follow is not None else cluster,
+                                    context=follow.resolved.context.name if follow is not None else None)
         self.stop_button.on_click(self._on_stop)
         self.build_log: LogFollower | None = None
         self._build_log_wanted, self._call_form_wanted = build_log, call_form

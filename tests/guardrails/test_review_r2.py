@@ -233,3 +233,24 @@ def test_a_shell_without_a_kernel_says_goodbye_once_at_exit(shell: Shell, sbx_co
     shell.capsys.readouterr()
     extension.at_exit()
     assert shell.capsys.readouterr().out.count("r2-exit") == 1
+
+
+def test_a_notice_reaches_only_the_card_of_that_deployment(sbx_context: Any) -> None:
+    resolved = session.client_for()[1]
+    heard: dict[str, list[str]] = {"mine": [], "other context": [], "other cluster": [], "any": []}
+    stops = [ttl.listen("r2-same", heard["mine"].append, context="sbx", cluster="c"),
+             ttl.listen("r2-same", heard["other context"].append, context="prod", cluster="c"),
+             ttl.listen("r2-same", heard["other cluster"].append, context="sbx", cluster="d"),
+             ttl.listen("r2-same", heard["any"].append)]
+
+    async def main() -> None:
+        assert ttl.schedule_expiry(resolved, "r2-same", "c", time.time() + ttl.WARN_BEFORE + 0.05)
+        await until(lambda: bool(heard["mine"]), timeout=5)
+
+    try:
+        run_loop(main)
+    finally:
+        for stop in stops:
+            stop()
+    assert len(heard["mine"]) == len(heard["any"]) == 1
+    assert heard["other context"] == heard["other cluster"] == []

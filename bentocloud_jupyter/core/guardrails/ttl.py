@@ -148,7 +148,7 @@ _timers: dict[tuple[str, str, str], Timer] = {}
 _suspended: dict[tuple[str, str, str], Timer] = {}
 _running: set[asyncio.Task[None]] = set()  # a task the loop holds only weakly could vanish mid-terminate
 _notices: list[str] = []
-_listeners: dict[str, list[Callable[[str], None]]] = {}
+_listeners: dict[str, list[tuple[Callable[[str], None], str | None, str | None]]] = {}
 
 
 def timers() -> list[Timer]:
@@ -168,24 +168,29 @@ def notices() -> list[str]:
     return list(_notices)
 
 
-def listen(name: str, callback: Callable[[str], None]) -> Callable[[], None]:
-    """Call ``callback(text)`` with each warning or notice about ``name`` (a status card shows them);
-    returns the function that stops listening."""
-    _listeners.setdefault(name, []).append(callback)
+def listen(name: str, callback: Callable[[str], None], *, context: str | None = None,
+           cluster: str | None = None) -> Callable[[], None]:
+    """Call ``callback(text)`` with each warning or notice about ``name`` (a status card shows them), only
+    ``context``'s and ``cluster``'s when given (a same-named deployment elsewhere is another one); returns
+    the function that stops listening."""
+    entry = (callback, context, cluster or None)
+    _listeners.setdefault(name, []).append(entry)
 
     def stop() -> None:
-        if callback in _listeners.get(name, []):
-            _listeners[name].remove(callback)
+        if entry in _listeners.get(name, []):
+            _listeners[name].remove(entry)
 
     return stop
 
 
-def _notify(name: str, text: str) -> None:
+def _notify(timer: Timer, text: str) -> None:
     """Keep the notice, print it (to the output of the cell that ran last: the kernel has no other), and
-    hand it to the cards that listen; a broken card never breaks the timer."""
+    hand it to the cards that listen for this deployment; a broken card never breaks the timer."""
     _notices.append(text)
     print(text, file=sys.stderr)
-    for callback in list(_listeners.get(name, [])):
+    for callback, context, cluster in list(_listeners.get(timer.name, [])):
+        if context not in (None, timer.context) or cluster not in (None, timer.cluster or None):
+            continue
         try:
             callback(text)
         except Exception as exc:  # a display's failure must not stop the expiry
@@ -256,8 +261,8 @@ def schedule_expiry(resolved: Any, name: str, cluster: str, expires_at: float, *
     timer = Timer(context, name, cluster, expires_at, [], resolved, stop, loop)
     delay = max(0.0, expires_at - time.time())
     if delay > WARN_BEFORE:
-        timer.handles.append(loop.call_later(delay - WARN_BEFORE, _notify, name, f"TTL warning: {name!r} terminates in "
-                                             f"{int(WARN_BEFORE // 60)} min (at {_when(expires_at)})."))
+        warning = f"TTL warning: {name!r} terminates in {int(WARN_BEFORE // 60)} min (at {_when(expires_at)})."
+        timer.handles.append(loop.call_later(delay - WARN_BEFORE, _notify, timer, warning))
     timer.handles.append(loop.call_later(delay, _fire, timer))
     _timers[(context, cluster, name)] = timer
     return True
@@ -283,13 +288,13 @@ async def _expire(timer: Timer) -> None:
             await async_client_for(timer.resolved).terminate_deployment(timer.name, timer.cluster)
     except NotFoundError:
         ledger.forget_name(timer.context, timer.name, timer.cluster)
-        _notify(timer.name, f"TTL of {timer.name!r} expired: it was already gone (deleted elsewhere); nothing to "
+        _notify(timer, f"TTL of {timer.name!r} expired: it was already gone (deleted elsewhere); nothing to "
                 "terminate.")
         return
     except Exception as exc:  # a timer has no cell to raise into: anything is a notice with what to run
         reason = str(exc) if isinstance(exc, BentoCloudError) else type(exc).__name__
-        _notify(timer.name, f"TTL of {timer.name!r} expired but terminating it failed ({reason}); run "
+        _notify(timer, f"TTL of {timer.name!r} expired but terminating it failed ({reason}); run "
                 f"{stop_command(timer.name, timer.cluster or None)}")
         return
     ledger.record(timer.context, timer.name, timer.cluster, action="terminated")
-    _notify(timer.name, f"TTL of {timer.name!r} expired at {_when(timer.expires_at)}: terminated.")
+    _notify(timer, f"TTL of {timer.name!r} expired at {_when(timer.expires_at)}: terminated.")
