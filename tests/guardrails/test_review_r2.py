@@ -254,3 +254,12 @@ def test_a_notice_reaches_only_the_card_of_that_deployment(sbx_context: Any) -> 
             stop()
     assert len(heard["mine"]) == len(heard["any"]) == 1
     assert heard["other context"] == heard["other cluster"] == []
+
+
+def test_the_plan_says_the_command_for_its_own_context() -> None:
+    from bentocloud_jupyter.core.guardrails.views import Teardown, TeardownStep
+
+    step = TeardownStep("svc", "c", "deployment", "running", "terminate")
+    said = repr(Teardown("staging env", [step], protected=True))
+    assert "%bentocloud teardown --yes --context 'staging env' --confirm 'staging env'" in said
+    assert "--context staging" in repr(Teardown("staging", [step], delete=True))

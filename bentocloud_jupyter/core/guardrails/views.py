@@ -6,6 +6,7 @@ command that stops it.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -62,9 +63,11 @@ class Teardown:
         return [step for step in self.steps if step.action != "skip"]
 
     def _rerun(self) -> str:
+        """The command that does this plan: in this plan's context (not whichever is current when it runs)."""
         flags = " --delete" if self.delete else ""
-        confirm = f" --confirm {self.context}" if self.protected else ""
-        return f"%bentocloud teardown{flags} --yes{confirm}"
+        quoted = shlex.quote(self.context)
+        confirm = f" --confirm {quoted}" if self.protected else ""
+        return f"%bentocloud teardown{flags} --yes --context {quoted}{confirm}"
 
     def _table(self) -> TableView:
         headers = ["name", "kind", "cluster", "status", "done" if self.done else "will"]
