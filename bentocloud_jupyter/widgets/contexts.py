@@ -31,12 +31,13 @@ Stamp = tuple[Any, ...]
 
 
 def stat_signature(path: Path) -> tuple[int, ...]:
-    """What changes when ``path`` is rewritten (empty when it is absent or unreadable)."""
+    """What changes when ``path`` is rewritten or its mode changes (a protected-contexts file others may write
+    is refused, and the picker should say so); empty when it is absent or unreadable."""
     try:
         info = path.stat()
     except OSError:
         return ()
-    return (info.st_mtime_ns, info.st_size, info.st_ino)
+    return (info.st_mtime_ns, info.st_size, info.st_ino, info.st_mode)
 
 
 def file_stamp() -> Stamp:

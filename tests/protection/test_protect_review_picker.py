@@ -38,3 +38,17 @@ def test_removing_a_protected_context_says_the_protection_stays() -> None:
         assert "protection stays" not in picker.confirm_html.value
     finally:
         picker.close()
+
+
+def test_the_picker_notices_a_protected_file_made_writable_by_others() -> None:
+    from bentocloud_jupyter.core.credentials.protected import protected_path
+
+    config.save_context(config.Context("prod", "https://example.com", Token("pick-4-token")))
+    bc.protect("prod")
+    picker = ContextPicker(check_interval=3600)
+    try:
+        protected_path().chmod(0o666)
+        assert picker.check_for_changes() and "chmod 600" in picker.banner.value
+    finally:
+        picker.close()
+        protected_path().chmod(0o600)
