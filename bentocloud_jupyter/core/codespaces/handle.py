@@ -125,6 +125,10 @@ class Codespace:
         except BentoCloudError as exc:
             self._failed(exc)
             return
+        except (OSError, ValueError, RuntimeError) as exc:  # no traceback in the cell: the panel says it
+            self._failed(InvalidInputError(f"creating the codespace failed ({type(exc).__name__}: "
+                                           f"{str(exc)[:200]}); fix it and run code again"))
+            return
         await self._live(initial=True, live=live)
 
     async def _live(self, *, initial: bool, live: bool = True) -> None:
