@@ -263,3 +263,21 @@ def test_the_plan_says_the_command_for_its_own_context() -> None:
     said = repr(Teardown("staging env", [step], protected=True))
     assert "%bentocloud teardown --yes --context 'staging env' --confirm 'staging env'" in said
     assert "--context staging" in repr(Teardown("staging", [step], delete=True))
+
+
+def test_a_ttl_counts_from_the_request_not_from_before_the_build(sbx_context: Any,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from bentocloud_jupyter.core.api import deployments
+
+    real_resolve, real_time, shift = deployments.resolve_bento, time.time, [0.0]
+
+    def slow_build(*args: Any, **kwargs: Any) -> Any:
+        shift[0] = 1800.0  # as if building and pushing took half an hour
+        return real_resolve(*args, **kwargs)
+
+    monkeypatch.setattr(deployments, "resolve_bento", slow_build)
+    monkeypatch.setattr(time, "time", lambda: real_time() + shift[0])
+    api.deploy("summarizer:v3", name="r2-slow", ttl="1h")
+    expires = ttl.expiry_of(session.client_for()[0].get_deployment("r2-slow").labels)
+    assert expires is not None and expires >= real_time() + 1800 + 3600 - 60
+    assert abs((ledger.entries()[0].expires_at or 0) - expires) < 1

@@ -10,20 +10,25 @@ unchanged config sends nothing, and a change is sent and followed live to the ne
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bentocloud_jupyter.core.api.bento_args_build import prebuild, unused_args_note
 from bentocloud_jupyter.core.api.bento_source import ProgressFactory, resolve_bento, secret_env_keys, with_bento
-from bentocloud_jupyter.core.api.deployments import Watching, check_timeout, create_with, options_from, send_update
+from bentocloud_jupyter.core.api.deployments import (
+    Watching,
+    check_timeout,
+    create_with,
+    options_from,
+    send_update,
+    watching_for,
+)
 from bentocloud_jupyter.core.credentials.config import ResolvedContext
 from bentocloud_jupyter.core.deployments.bento_args import parse_bento_args
 from bentocloud_jupyter.core.deployments.options import DeployOptions, build_replace_request, load_config_source
 from bentocloud_jupyter.core.deployments.plan import ChangePlan, change_plan
 from bentocloud_jupyter.core.deployments.watch import DEFAULT_TIMEOUT
 from bentocloud_jupyter.core.errors import InvalidInputError, NotFoundError
-from bentocloud_jupyter.core.guardrails import ttl as ttls
 from bentocloud_jupyter.core.guardrails.confirm import require_typed_name
 from bentocloud_jupyter.core.guardrails.labels import for_change
 from bentocloud_jupyter.core.hints import Hint, sentence
@@ -56,7 +61,7 @@ def apply(bento: str | None = None, name: str | None = None, cluster: str | None
         NotFoundError: no such bento or secret. DeploymentFailed, WatchTimeout: with ``wait``.
     """
     check_timeout(timeout)
-    watching = Watching(wait, timeout, time.monotonic(), ttls.expires_in(ttl))
+    watching = watching_for(wait, timeout, ttl)
     options, bento_args = options_from(locals()), parse_bento_args(args, arg_file)
     source = load_config_source(options) or {}
     client, resolved = client_for(context)
@@ -102,6 +107,7 @@ def _replace(client: BentoCloudClient, resolved: ResolvedContext, current: Deplo
     keys = secret_env_keys(client, options.secrets or source.get("secrets") or (), current.cluster)
     body, cluster = build_replace_request(dict(current.raw), with_bento(options, remote.tag), remote.entry_service,
                                           [dict(env) for env in remote.envs], keys)
+    watching = watching.stamped()
     body["labels"] = for_change(body.get("labels"), current.labels, watching.expires_at)
     plan = change_plan(current.raw, body, cluster, whole=dry_run)
     if dry_run:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bentocloud_jupyter.core.api.bento_args_build import prebuild, unused_args_note
@@ -57,7 +57,7 @@ from bentocloud_jupyter.core.results import (
 )
 
 __all__ = ["OUTPUTS", "Watching", "create_with", "delete", "deploy", "get", "list_deployments", "options_from",
-           "send_update", "start", "status", "terminate", "track", "update"]
+           "send_update", "start", "status", "terminate", "track", "update", "watching_for"]
 
 OUTPUTS = ("table", "json", "yaml")
 _EXAMPLE = Hint("deploy", {"bento": "summarizer:v3", "name": "my-deployment"})
@@ -135,7 +135,7 @@ def deploy(bento: str | None = None, name: str | None = None, cluster: str | Non
         NotFoundError: no such bento or secret. DeploymentFailed, WatchTimeout: with ``wait``.
     """
     check_timeout(timeout)
-    watching = Watching(wait, timeout, time.monotonic(), ttls.expires_in(ttl))
+    watching = watching_for(wait, timeout, ttl)
     options, bento_args = options_from(locals()), parse_bento_args(args, arg_file)
     source = load_config_source(options) or {}
     if not (bento or source.get("bento")) and not (config_file or config_dict):
@@ -155,6 +155,7 @@ def create_with(client: BentoCloudClient, resolved: ResolvedContext, options: De
                            options.cluster or source.get("cluster"))
     body, target_cluster = build_create_request(with_bento(options, remote.tag), remote.entry_service,
                                                 [dict(env) for env in remote.envs], keys)
+    watching = watching.stamped()
     body["labels"] = for_create(body.get("labels"), watching.expires_at)
     if dry_run:
         return dry_run_request(body, target_cluster, remote.entry_service)
@@ -187,7 +188,7 @@ def update(name: str, bento: str | None = None, cluster: str | None = None,
         NotFoundError: no such deployment or bento. DeploymentFailed, WatchTimeout: with ``wait``.
     """
     check_timeout(timeout)
-    watching = Watching(wait, timeout, time.monotonic(), ttls.expires_in(ttl))
+    watching = watching_for(wait, timeout, ttl)
     options, bento_args = options_from({**locals(), "name": None}), parse_bento_args(args, arg_file)
     client, resolved = client_for(context)
     require_typed_name(resolved, "deployment", name, confirm)
@@ -196,6 +197,7 @@ def update(name: str, bento: str | None = None, cluster: str | None = None,
     remote = resolve_bento(client, prebuild(tag, bento_args), progress)
     body, target_cluster = build_update_request(dict(current.raw), with_bento(options, remote.tag),
                                                 remote.entry_service)
+    watching = watching.stamped()
     body["labels"] = for_change(body.get("labels"), current.labels, watching.expires_at)
     if dry_run:
         return dry_run_request(body, target_cluster, remote.entry_service, "PUT", f"/api/v2/deployments/{name}")
@@ -213,7 +215,7 @@ def start(name: str, cluster: str | None = None, wait: bool = False, timeout: fl
         DeploymentFailed, WatchTimeout: with ``wait``.
     """
     check_timeout(timeout)
-    watching = Watching(wait, timeout, time.monotonic(), ttls.expires_in(ttl))
+    watching = watching_for(wait, timeout, ttl)
     client, resolved = client_for(context)
     current = client.get_deployment(name, cluster)
     if current.status != "terminated":
@@ -314,10 +316,21 @@ class Watching:
     timeout: float
     started: float
     expires_at: float | None = None
+    ttl: float | None = None  # seconds; the expiry counts from when the request is sent (after a build)
 
     @property
     def deadline(self) -> float:
         return self.started + self.timeout
+
+    def stamped(self) -> Watching:
+        """The same, its expiry counted from now: a build or push before the request does not eat the TTL."""
+        return self if self.ttl is None else replace(self, expires_at=time.time() + self.ttl)
+
+
+def watching_for(wait: bool, timeout: float, ttl: str | float | None) -> Watching:
+    """A verb's :class:`Watching`, its ``ttl`` checked before anything is sent."""
+    seconds = ttls.parse_ttl(ttl)
+    return Watching(wait, timeout, time.monotonic(), None if seconds is None else time.time() + seconds, seconds)
 
 
 def track(resolved: ResolvedContext, deployment: Deployment, cluster: str, action: str,
