@@ -58,7 +58,7 @@ __all__ = [
 __all__ += ["api_tokens", "apply_secret", "create_api_token", "create_secret", "delete_api_token", "delete_secret",
             "get_api_token", "secrets"]
 __all__ += ["bench", "map"]
-__all__ += ["code", "codespaces", "doctor", "protect", "session", "teardown", "unprotect"]
+__all__ += ["attached", "code", "codespaces", "doctor", "protect", "session", "teardown", "unprotect", "write_file"]
 
 _API = {"apply", "bentos", "call", "clusters", "configure", "contexts", "delete", "deploy", "get", "instance_types",
         "list_deployments", "login", "logout", "logs", "models", "openapi", "pull", "push", "start_watch", "status",
@@ -66,7 +66,7 @@ _API = {"apply", "bentos", "call", "clusters", "configure", "contexts", "delete"
 _API |= {"api_tokens", "apply_secret", "create_api_token", "create_secret", "delete_api_token", "delete_secret",
          "get_api_token", "secrets"}
 _API |= {"bench", "map", "start"}
-_API |= {"code", "codespaces", "doctor", "protect", "session", "teardown", "unprotect"}
+_API |= {"attached", "code", "codespaces", "doctor", "protect", "session", "teardown", "unprotect", "write_file"}
 _SANDBOX = {"start_sandbox", "stop_sandbox"}
 
 

@@ -30,7 +30,7 @@ from bentocloud_jupyter.core.api.accounts import (
 )
 from bentocloud_jupyter.core.api.applying import apply
 from bentocloud_jupyter.core.api.artifacts import bentos, models, pull, push
-from bentocloud_jupyter.core.api.codespaces import code, codespaces
+from bentocloud_jupyter.core.api.codespaces import attached, code, codespaces, write_file
 from bentocloud_jupyter.core.api.deployments import (
     OUTPUTS,
     delete,
@@ -60,4 +60,4 @@ __all__ = ["OUTPUTS", "apply", "bentos", "call", "clusters", "configure", "conte
 __all__ += ["api_tokens", "apply_secret", "create_api_token", "create_secret", "delete_api_token", "delete_secret",
             "get_api_token", "secrets"]
 __all__ += ["bench", "map"]
-__all__ += ["code", "codespaces", "doctor", "protect", "session", "teardown", "unprotect"]
+__all__ += ["attached", "code", "codespaces", "doctor", "protect", "session", "teardown", "unprotect", "write_file"]

@@ -19,8 +19,9 @@ from bentocloud_jupyter.core.codespaces.engine import Engine
 from bentocloud_jupyter.core.codespaces.live import Changes, run_live
 from bentocloud_jupyter.core.codespaces.state import CodespaceState, Phase
 from bentocloud_jupyter.core.credentials.config import ResolvedContext
-from bentocloud_jupyter.core.errors import BentoCloudError, InvalidInputError
+from bentocloud_jupyter.core.errors import BentoCloudError, InvalidInputError, WatchTimeout
 from bentocloud_jupyter.core.messages import Message
+from bentocloud_jupyter.core.rest.durations import check_duration
 from bentocloud_jupyter.core.rest.session import async_client_for, client_for
 
 __all__ = ["Codespace", "attached", "detach_all", "leaving_note"]
@@ -204,6 +205,28 @@ class Codespace:
         self.state.phase = Phase.TERMINATED
         self.state.changed()
         return Message(f"Codespace {self.state.name!r} terminated.")
+
+    async def ready(self, api: str | None = None, timeout: float = 60.0) -> CodespaceState:
+        """Wait, without blocking the loop, until the codespace is ready (and serves ``api`` when named: after
+        an edit that adds an API, name it to wait for that reload, not the one before).
+
+        Raises:
+            WatchTimeout: not ready in time. InvalidInputError: detached or terminated meanwhile, bad timeout.
+        """
+        limit = check_duration(timeout)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        while not (self.state.phase is Phase.READY and (api is None or api in self.state.api_names)):
+            if self.state.phase in (Phase.DETACHED, Phase.TERMINATED):
+                raise InvalidInputError(f"codespace {self.state.name!r} is {self.state.phase.value}; attach again "
+                                        "to wait for it")
+            if loop.time() >= deadline:
+                why = self.state.error or self.state.note or self.state.phase.value
+                raise WatchTimeout(f"codespace {self.state.name!r} not ready{f' with {api!r}' if api else ''} "
+                                   f"after {limit:g} s ({why})", name=self.state.name,
+                                   status=self.state.phase.value)
+            await asyncio.sleep(0.05)
+        return self.state
 
     async def aterminate(self) -> None:
         """The TTL's stop: terminate without blocking the loop."""
