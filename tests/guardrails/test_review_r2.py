@@ -281,3 +281,13 @@ def test_a_ttl_counts_from_the_request_not_from_before_the_build(sbx_context: An
     expires = ttl.expiry_of(session.client_for()[0].get_deployment("r2-slow").labels)
     assert expires is not None and expires >= real_time() + 1800 + 3600 - 60
     assert abs((ledger.entries()[0].expires_at or 0) - expires) < 1
+
+
+def test_an_entry_recorded_without_a_cluster_is_matched_by_its_name(shell: Shell, sbx_context: Any) -> None:
+    from bentocloud_jupyter.core.guardrails.leaving import leaving_message
+
+    api.deploy("summarizer:v3", name="r2-nocluster")
+    ledger.forget_name("sbx", "r2-nocluster", None)
+    ledger.record("sbx", "r2-nocluster", "")  # as when a create's answer named no cluster
+    said = shell("%bentocloud session").text
+    assert "gone" not in said and "r2-nocluster" in leaving_message()

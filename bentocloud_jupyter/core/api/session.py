@@ -46,10 +46,10 @@ def session(all: bool = False, context: str | None = None) -> SessionView | Mess
                        f"{_elsewhere(resolved.context.name, 'session')}; "
                        "`%bentocloud session --all` finds what earlier kernels left running.")
     live = _live(client, mine)
-    for entry in (e for e in mine if (e.cluster, e.name) not in live):  # deleted elsewhere: no longer billing
+    for entry in (e for e in mine if _find(live, e) is None):  # deleted elsewhere: no longer billing
         ledger.mark(entry.context, entry.name, entry.cluster, "gone")
-    rows = [_row(live.get((e.cluster, e.name)), e.name, e.cluster, e.kind, e.action) for e in mine]
-    return _view(rows, [d for e in mine if (d := live.get((e.cluster, e.name))) is not None])
+    rows = [_row(_find(live, e), e.name, e.cluster, e.kind, e.action) for e in mine]
+    return _view(rows, [d for e in mine if (d := _find(live, e)) is not None])
 
 
 def _ours_everywhere(client: BentoCloudClient) -> list[tuple[Deployment, bool]]:
@@ -72,9 +72,19 @@ def _elsewhere(context: str, verb: str) -> str:
 def _live(client: BentoCloudClient, mine: Sequence[ledger.Entry]) -> Live:
     """One listing of the context (and one of codespaces, only when the ledger holds any)."""
     live = {(d.cluster, d.name): d for d in client.list_deployments(all=True)}
-    if any(e.kind == "codespace" and (e.cluster, e.name) not in live for e in mine):
+    if any(e.kind == "codespace" and _find(live, e) is None for e in mine):
         live.update({(d.cluster, d.name): d for d in client.list_deployments(all=True, q="is:dev")})
     return live
+
+
+def _find(live: Live, entry: ledger.Entry) -> Deployment | None:
+    """The live deployment of a ledger entry; one recorded without a cluster (the server's answer named
+    none) is the only one of its name, if there is exactly one."""
+    found = live.get((entry.cluster, entry.name))
+    if found is None and not entry.cluster:
+        named = [d for (_, name), d in live.items() if name == entry.name]
+        found = named[0] if len(named) == 1 else None
+    return found
 
 
 def _by(d: Deployment) -> str:
@@ -130,7 +140,7 @@ def teardown(delete: bool = False, yes: bool = False, confirm: str | None = None
         return Teardown(resolved.context.name, (), delete, protected=protected,
                         elsewhere=_elsewhere(resolved.context.name, "teardown"))
     live = _live(client, mine)
-    steps = [_step(live.get((e.cluster, e.name)), e, delete) for e in mine]
+    steps = [_step(_find(live, e), e, delete) for e in mine]
     plan = Teardown(resolved.context.name, steps, delete, protected=protected)
     if not yes or not plan.todo:
         if yes:  # nothing to send; what is gone leaves the ledger
