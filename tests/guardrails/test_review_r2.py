@@ -291,3 +291,30 @@ def test_an_entry_recorded_without_a_cluster_is_matched_by_its_name(shell: Shell
     ledger.record("sbx", "r2-nocluster", "")  # as when a create's answer named no cluster
     said = shell("%bentocloud session").text
     assert "gone" not in said and "r2-nocluster" in leaving_message()
+
+
+def _garbage_terminate(request: httpx.Request) -> httpx.Response:
+    """A server that lists the deployment and answers its terminate with nonsense (or a token-quoting 500)."""
+    if request.method == "GET":
+        item = {"name": "r2-hostile", "status": "running", "cluster": "c"}
+        return httpx.Response(200, json={"items": [item], "total": 1, "start": 0, "count": 1})
+    if "/terminate" in request.url.path and "first" not in str(request.url):
+        return httpx.Response(200, json=["not", "a", "deployment"])
+    return httpx.Response(500, text="boom " + request.headers.get("authorization", ""))
+
+
+def test_teardown_survives_a_hostile_terminate_answer(sbx_context: Any) -> None:
+    from bentocloud_jupyter.core.api.session import teardown
+
+    ledger.record("sbx", "r2-hostile", "c")
+    session.close_all()
+    session.settings.transport = httpx.MockTransport(_garbage_terminate)
+    session.settings.retry = None
+    try:
+        done = teardown(yes=True)
+    finally:
+        session.settings.transport = None
+        session.close_all()
+    (step,) = done.steps
+    assert step.outcome.startswith("failed") and "\n" not in step.outcome
+    assert sbx_context.token not in repr(done)
