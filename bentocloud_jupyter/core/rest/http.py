@@ -5,7 +5,9 @@ send it through the same steps: :func:`normalize_endpoint` before any token is a
 :func:`retry_delay` to decide whether a failure may be retried, :func:`response_error` to map any
 non-200 answer to the error tree (through :func:`~.errors_map.api_error`, shared with websockets and
 calls into deployments), :func:`parse_body` to turn the JSON into models, and :func:`transport_error`
-for answers that never came. :data:`USER_AGENT` and :func:`is_loopback` serve every client-side surface.
+for answers that never came. :func:`send_bounded` (and its async twin) read an answer within
+:data:`MAX_ANSWER_BYTES` and the timeout in all (see :mod:`.bounded`). :data:`USER_AGENT` and
+:func:`is_loopback` serve every client-side surface.
 """
 
 from __future__ import annotations
@@ -43,12 +45,21 @@ from bentocloud_jupyter.core.errors import (
     ValidationError,
 )
 from bentocloud_jupyter.core.hints import Hint
+from bentocloud_jupyter.core.rest.bounded import (
+    DEADLINE_GRACE,
+    MAX_ANSWER_BYTES,
+    asend_bounded,
+    bounded_transport,
+    send_bounded,
+    too_large,
+)
 from bentocloud_jupyter.core.rest.errors_map import Refusal, Wording, api_error
 from bentocloud_jupyter.core.tokens import redact
 
-__all__ = ["MAX_JSON_DEPTH", "RESOLVE_TIMEOUT", "USER_AGENT", "Call", "RetryPolicy", "is_loopback", "json_too_deep",
-           "more_time", "normalize_endpoint", "parse_body", "resolves_to_loopback", "response_error", "retry_delay",
-           "storage_error", "transport_error"]
+__all__ = ["DEADLINE_GRACE", "MAX_ANSWER_BYTES", "MAX_JSON_DEPTH", "RESOLVE_TIMEOUT", "USER_AGENT", "Call",
+           "RetryPolicy", "asend_bounded", "bounded_transport", "is_loopback", "json_too_deep", "more_time",
+           "normalize_endpoint", "parse_body", "resolves_to_loopback", "response_error", "retry_delay",
+           "send_bounded", "storage_error", "transport_error"]
 
 T = TypeVar("T")
 
@@ -196,7 +207,10 @@ def normalize_endpoint(endpoint: str, *, allow_insecure: bool = False) -> str:
 
 def parse_body(call: Call[T], response: httpx.Response, endpoint: str) -> T:
     """Decode a 200 answer and build the models; bad JSON, JSON nested past :data:`MAX_JSON_DEPTH` or a
-    wrong shape (numbers out of range included) is a :class:`ProtocolError`, never a traceback."""
+    wrong shape (numbers out of range included) is a :class:`ProtocolError`, never a traceback; so is an answer
+    past :data:`MAX_ANSWER_BYTES` (read whole by a client not sending through :func:`send_bounded`)."""
+    if len(response.content) > MAX_ANSWER_BYTES:
+        raise too_large(call.label, endpoint, MAX_ANSWER_BYTES)
     try:
         payload = json.loads(response.content) if response.content else None
     except (ValueError, RecursionError):
