@@ -56,6 +56,13 @@ def test_env_key_holding_a_protected_token_is_guarded(two: None, monkeypatch: py
     require_typed_name(resolve_context(), "deployment", "web", "web")
 
 
+@pytest.mark.parametrize("padded", [f" {PROD_TOKEN}", f"{PROD_TOKEN}\n", f"\t{PROD_TOKEN} "])
+def test_env_key_with_spaces_around_a_protected_token_is_guarded(two: None, monkeypatch: pytest.MonkeyPatch,
+                                                                 padded: str) -> None:
+    _env_key(monkeypatch, padded)
+    assert protected_as(resolve_context()) == "prod"
+
+
 def test_env_key_of_another_account_is_not_asked(two: None, monkeypatch: pytest.MonkeyPatch) -> None:
     _env_key(monkeypatch, DEV_TOKEN)
     require_typed_name(resolve_context(), "deployment", "web", None)

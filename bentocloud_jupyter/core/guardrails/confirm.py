@@ -16,6 +16,7 @@ from bentocloud_jupyter.core.credentials.protected import protected_contexts
 from bentocloud_jupyter.core.credentials.reading import load_config
 from bentocloud_jupyter.core.credentials.resolve import ContextSource, ResolvedContext
 from bentocloud_jupyter.core.errors import ConfigError, InvalidInputError
+from bentocloud_jupyter.core.tokens import Token
 
 __all__ = ["ConfirmationNeeded", "context_is_protected", "protected_as", "require_typed_name"]
 
@@ -51,10 +52,11 @@ def protected_as(resolved: ResolvedContext) -> str | None:
         return resolved.context.name if resolved.context.name in names else None
     if resolved.requested and resolved.requested in names:
         return resolved.requested
-    token = resolved.context.api_token
+    token = Token(resolved.context.api_token.reveal().strip())  # spaces around a paste: the same key
     if not names or not token:
         return None
-    return next((ctx.name for ctx in _saved(resolved) if ctx.name in names and ctx.api_token == token), None)
+    return next((ctx.name for ctx in _saved(resolved)
+                 if ctx.name in names and Token(ctx.api_token.reveal().strip()) == token), None)
 
 
 def context_is_protected(resolved: ResolvedContext) -> bool:
