@@ -34,6 +34,8 @@ from bentocloud_jupyter.sandbox.state import Store
 
 LOG_LIMIT = 1000  # access-log lines kept per deployment
 DOCUMENTS = ("/docs.json", "/schema.json")  # OpenAPI for people, BentoML's schema for its HTTP clients
+MAX_CALL_BYTES = 64 * 2**20
+"""Bytes of one API call's body at most (413 past it, before it is all read): files go in calls, not gigabytes."""
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -85,7 +87,22 @@ def _log(request: Request, dep: DeploymentRecord, entry: str, status: int, size:
         del lines[:-LOG_LIMIT]
 
 
+async def bounded_body(request: Request) -> bytes | None:
+    """The call's body, or None past :data:`MAX_CALL_BYTES` (told by Content-Length, or counted while read)."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_CALL_BYTES:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_CALL_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def call(request: Request) -> Response:
+    """One API call (or document) of a deployment, its body bounded, logged as bentoml's access log does."""
     started = time.perf_counter()
     store = ctx(request).store
     name, path = request.path_params["name"], "/" + request.path_params["path"]
@@ -103,13 +120,15 @@ async def call(request: Request) -> Response:
         bento = store.bentos[rev.bento_repo][rev.bento_version]
         manifest = dict(bento.manifest or {})
         protected = bool(rev.config.get("access_authorization"))
-    entry = str(manifest.get("entry_service") or rev.bento_repo)
-    if dep.dev:
+    entry, body = str(manifest.get("entry_service") or rev.bento_repo), await bounded_body(request)
+    if body is None:
+        response: Response = _error(413, f"request body over {MAX_CALL_BYTES} bytes: send a smaller input")
+    elif dep.dev:
         response = refusal(request, status, protected) or codespaces.answer(
-            store, dep, request.method, path, await request.body())
+            store, dep, request.method, path, body)
     else:
         response = _answer(request, path, status, protected, rev.bento_repo, rev.bento_version, manifest,
-                           bento.description, await request.body())
+                           bento.description, body)
     if path not in DOCUMENTS and response.status_code in (200, 400):  # served: the latency model applies
         bounds = latency.scaling_bounds(rev.config, entry)
         await latency.model_for(store).serve(name, path, bounds)
