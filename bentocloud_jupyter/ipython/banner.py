@@ -51,7 +51,8 @@ def _parts(where: Any) -> tuple[str, str]:
         token_of = f"; it holds the token of context {named!r}" if named and named != where.requested else ""
         chosen = f"BENTO_CLOUD_API_KEY (overrides the file{asked}{token_of})"
     else:
-        chosen = f"context {where.context!r}"
+        by_env = " (chosen by BENTOML_CLOUD_CONTEXT)" if getattr(where, "env_context", False) else ""
+        chosen = f"context {where.context!r}{by_env}"
     organization = where.organization if not where.organization or len(where.organization) <= ORG_CHARS else (
         where.organization[:ORG_CHARS] + "…")  # the server's words: one short line whatever it answers
     org = f"organization {organization!r}" if organization else f"at {where.endpoint_host}"

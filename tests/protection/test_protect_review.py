@@ -92,7 +92,9 @@ def test_context_chosen_by_env_variable_is_guarded(two: None, monkeypatch: pytes
     with pytest.raises(ConfirmationNeeded):
         require_typed_name(resolve_context(), "secret", "hf", None)
     bundle = banner.banner_bundle(None)
-    assert bundle is not None and bundle["text/plain"].startswith("BentoCloud → PROTECTED context 'prod'")
+    assert bundle is not None
+    assert bundle["text/plain"] == ("BentoCloud → PROTECTED context 'prod' (chosen by BENTOML_CLOUD_CONTEXT) · "
+                                    "at 127.0.0.1")
 
 
 @pytest.mark.parametrize("name", ["PROD", " prod", "prod ", "prod\n"])

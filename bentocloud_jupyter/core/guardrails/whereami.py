@@ -37,6 +37,8 @@ class Whereabouts:
     protected: bool
     protected_as: str | None = None
     """The protected context these credentials are (its name; differs from ``context`` with the env's key)."""
+    env_context: bool = False
+    """The context was chosen by ``BENTOML_CLOUD_CONTEXT`` (not by the file's current context nor by name)."""
 
 
 def remember_organization(endpoint: str, token: Token, organization: str) -> None:
@@ -109,4 +111,5 @@ def whereabouts(context: str | None = None) -> Whereabouts:
     env = resolved.source is ContextSource.ENV_API_KEY
     protected = _protected(resolved)
     return Whereabouts(ctx.name, shown_host(ctx.endpoint), known_organization(ctx.endpoint, ctx.api_token), env,
-                       resolved.requested, protected is not None, None if protected == UNREADABLE else protected)
+                       resolved.requested, protected is not None, None if protected == UNREADABLE else protected,
+                       resolved.source is ContextSource.ENV_CONTEXT)
