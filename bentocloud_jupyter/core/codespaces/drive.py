@@ -133,6 +133,12 @@ class AsyncIO:
     rebuild: Callable[[], None]
     state_name: str = ""
     state_cluster: str | None = None
+    http: httpx.AsyncClient | None = None  # one connection for a pass's probes (a new client costs a TLS setup)
+
+    async def aclose(self) -> None:
+        if self.http is not None:
+            await self.http.aclose()
+            self.http = None
 
     async def do(self, effect: Effect) -> Any:
         ctx, ws = self.resolved.context, WsEndpoint.for_context(self.resolved)
@@ -146,7 +152,9 @@ class AsyncIO:
         if isinstance(effect, Describe):
             return await self.client.get_deployment(self.state_name, self.state_cluster)
         if isinstance(effect, Probe | Schema):
-            return await _probe_async(effect, ctx)
+            if self.http is None:
+                self.http = httpx.AsyncClient(**http_options())
+            return await _probe_async(effect, ctx, self.http)
         if isinstance(effect, Pods):
             return await asyncio.to_thread(_pods, ws, effect)
         if isinstance(effect, Logs):
@@ -155,12 +163,11 @@ class AsyncIO:
         return None
 
 
-async def _probe_async(effect: Probe | Schema, ctx: Any) -> Any:
+async def _probe_async(effect: Probe | Schema, ctx: Any, http: httpx.AsyncClient) -> Any:
     try:
         exchange: Any = probe_exchange(effect.deployment, ctx) if isinstance(effect, Probe) else \
             spec_exchange(effect.deployment, ctx)
-        async with httpx.AsyncClient(**http_options()) as http:
-            result = exchange.read(await http.send(exchange.request(http)), 0.0)
+        result = exchange.read(await http.send(exchange.request(http)), 0.0)
     except (httpx.HTTPError, BentoCloudError):
         return None
     return result if isinstance(effect, Probe) else _api_names(result)
@@ -171,6 +178,13 @@ async def run_async(state: CodespaceState, steps: Steps, io: AsyncIO,
     """Drive one pass on the running loop (never blocks it); when ``interrupt()`` holds at a wait (a probe,
     a sleep, the pods or the log), the pass ends there: newer changes start the next one."""
     io.state_name, io.state_cluster = state.name, state.cluster
+    try:
+        await _drive_async(state, steps, io, interrupt)
+    finally:
+        await io.aclose()
+
+
+async def _drive_async(state: CodespaceState, steps: Steps, io: AsyncIO, interrupt: Callable[[], bool] | None) -> None:
     value: Any = None
     error: BaseException | None = None
     while True:

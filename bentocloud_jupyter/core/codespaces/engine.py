@@ -31,8 +31,8 @@ from bentocloud_jupyter.core.rest import endpoints
 from bentocloud_jupyter.core.rest.http import Call
 from bentocloud_jupyter.core.rest.models import Deployment
 
-__all__ = ["ABORTED", "API_SERVER_LABEL", "PROBE_EVERY", "SETTLE", "Backoff", "Describe", "Effect", "Engine",
-           "Logs", "Pods", "Probe", "Rebuild", "Scan", "Schema", "Send", "Sleep", "Steps", "merge_tail"]
+__all__ = ["ABORTED", "API_SERVER_LABEL", "FIRST_PROBE", "PROBE_EVERY", "SETTLE", "Backoff", "Describe", "Effect",
+           "Engine", "Logs", "Pods", "Probe", "Rebuild", "Scan", "Schema", "Send", "Sleep", "Steps", "merge_tail"]
 
 ABORTED = frozenset({"failed", "terminated", "terminating", "unhealthy"})
 """Statuses at which ``bentoml code`` gives a codespace up."""
@@ -40,6 +40,10 @@ API_SERVER_LABEL = "yatai.ai/bento-function-component-type"
 SETTLE = 1.0
 """Seconds after a sync before a 200 from readyz counts as the reloaded service (when no 503 was seen)."""
 PROBE_EVERY = 0.25
+"""The slowest readyz poll while waiting for a reload (reached after about a second)."""
+FIRST_PROBE = 0.02
+"""The first poll's gap after a sync: a fast reload's 503 lasts tens of milliseconds, and a wait that misses it
+costs ``SETTLE`` (the gaps then grow by half each time up to ``PROBE_EVERY``: ~10 probes in the first second)."""
 RACY_NS = 2_000_000_000
 """A file modified this recently is hashed again even when its size and mtime match the cache."""
 
@@ -237,7 +241,7 @@ class Engine:
             return
         url = deployment.url
         self._announce(endpoint=url if url and url.startswith(("http://", "https://")) else None)
-        started, reloading = self.clock(), False
+        started, reloading, gap = self.clock(), False, min(FIRST_PROBE, self.probe_every)
         while True:
             status = yield Probe(deployment)
             if status == 200 and (reloading or self.clock() - started >= self.settle):
@@ -248,7 +252,8 @@ class Engine:
                                     "still syncing changes")
                 yield from self._observe(deployment)
                 return
-            yield Sleep(self.probe_every)
+            yield Sleep(gap)
+            gap = min(self.probe_every, gap * 1.5)
         names = yield Schema(deployment)
         self.confirmed = True
         self._announce(phase=Phase.READY, last_sync_seconds=self.clock() - noticed,
