@@ -4,17 +4,25 @@ the two flags the guardrails add to other commands: ``--ttl`` and ``--confirm``.
 from __future__ import annotations
 
 import argparse
+import re
 
 from bentocloud_jupyter.ipython.parser_kit import MagicArgumentParser, Subcommand, add_context, new_parser
 
 __all__ = ["GUARD_SUBCOMMANDS", "add_confirm", "add_ttl"]
 
+_NEGATIVE = re.compile(r"^-\d+$|^-\d*\.\d+$|^-\d+[smhdSMHD]$")  # argparse's own, and a negative duration
+
 
 def add_ttl(parser: argparse.ArgumentParser) -> None:
-    """``--ttl DURATION``: terminate it when the time is up (checked by the verb, before anything is sent)."""
+    """``--ttl DURATION``: terminate it when the time is up (checked by the verb, before anything is sent).
+
+    ``--ttl -5m`` reaches the verb, which says a TTL cannot be negative: argparse would otherwise take
+    ``-5m`` for an option and answer "expected one argument" (it only lets ``-5`` through as a value).
+    """
     parser.add_argument("--ttl", default=None, metavar="DURATION",
                         help="terminate it after this long: 90s, 30m, 2h or 1d (a timer in this kernel and an "
                              "expires-at label)")
+    parser._negative_number_matcher = _NEGATIVE
 
 
 def add_confirm(parser: argparse.ArgumentParser) -> None:

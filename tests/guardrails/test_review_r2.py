@@ -318,3 +318,12 @@ def test_teardown_survives_a_hostile_terminate_answer(sbx_context: Any) -> None:
     (step,) = done.steps
     assert step.outcome.startswith("failed") and "\n" not in step.outcome
     assert sbx_context.token not in repr(done)
+
+
+@pytest.mark.parametrize("line", ["%deploy summarizer:v3 -n r2-neg --ttl -5m", "%bentocloud start r2-neg --ttl -1h",
+                                  "%bentocloud apply summarizer:v3 -n r2-neg --ttl -2d"])
+def test_a_negative_ttl_is_said_to_be_negative(shell: Shell, sbx_context: Any, line: str) -> None:
+    sbx_context.reset_stats()
+    ran = shell(line)
+    assert ran.error is not None and "cannot be negative" in str(ran.error) and "\n" not in str(ran.error)
+    assert sbx_context.stats()["total"] == 0 and ledger.entries() == []
