@@ -122,9 +122,11 @@ class CodespacePanel(widgets.VBox):  # type: ignore[misc]
         name = self.handle.state.name
 
         def call() -> Any:
-            if self.confirm_text.layout.display != "none":
-                return self.handle.terminate(confirm=typed)
-            return self.handle.terminate()
+            confirm = typed if self.confirm_text.layout.display != "none" else None
+            act = getattr(self.handle, "terminate_async", None)  # on the loop: the request never blocks it
+            if act is not None and running_loop() is not None:
+                return act(confirm=confirm) if confirm is not None else act()
+            return self.handle.terminate(confirm=confirm) if confirm is not None else self.handle.terminate()
 
         self._act(call, lambda: message_html(f"Codespace {name!r} terminated.", "ok"))
 

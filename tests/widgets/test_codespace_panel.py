@@ -317,7 +317,8 @@ def test_the_real_codespace_on_the_sandbox(logged_in: Any, tmp_path: Path, edit:
             panel.terminate_button.click()
             assert state.phase is not Phase.TERMINATED and "nothing was sent" in plain(panel.message.value)
             panel.confirm_text.value = f"w-cs-{edit}"
-            panel.terminate_button.click()
+            panel.terminate_button.click()  # the request runs off the loop (review R5): wait for its answer
+            await until(lambda: state.phase is Phase.TERMINATED, lambda: plain(panel.message.value))
             assert state.phase is Phase.TERMINATED, plain(panel.message.value)
         finally:
             handle.detach()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from bentocloud_jupyter.core.codespaces.live import Changes, run_live
 from bentocloud_jupyter.core.codespaces.state import CodespaceState, Phase
 from bentocloud_jupyter.core.credentials.config import ResolvedContext
 from bentocloud_jupyter.core.errors import BentoCloudError, InvalidInputError, WatchTimeout
+from bentocloud_jupyter.core.guardrails.confirm import require_typed_name
 from bentocloud_jupyter.core.messages import Message
 from bentocloud_jupyter.core.rest.durations import check_duration
 from bentocloud_jupyter.core.rest.session import async_client_for, client_for
@@ -201,6 +202,27 @@ class Codespace:
         from bentocloud_jupyter.core.api.deployments import terminate
 
         terminate(self.state.name, cluster=self.state.cluster, context=self.resolved.context.name, confirm=confirm)
+        return self._terminated()
+
+    def terminate_async(self, confirm: str | None = None) -> Awaitable[Message]:
+        """:meth:`terminate` for the loop (the panel's button): a protected context's question is asked here and
+        now (a local check, no request), the request then runs in a worker thread and the state changes back on
+        the loop (the panel redraws from the loop's thread only).
+
+        Raises:
+            ConfirmationNeeded: protected context and no (or a wrong) ``confirm``: nothing is sent.
+        """
+        require_typed_name(self.resolved, "deployment", self.state.name, confirm)
+        return self._terminate_off_loop(confirm)
+
+    async def _terminate_off_loop(self, confirm: str | None) -> Message:
+        from bentocloud_jupyter.core.api.deployments import terminate
+
+        await asyncio.to_thread(terminate, self.state.name, cluster=self.state.cluster,
+                                context=self.resolved.context.name, confirm=confirm)
+        return self._terminated()
+
+    def _terminated(self) -> Message:
         self.detach()
         self.state.phase = Phase.TERMINATED
         self.state.changed()
@@ -230,7 +252,7 @@ class Codespace:
 
     async def aterminate(self) -> None:
         """The TTL's stop: terminate without blocking the loop."""
-        await asyncio.to_thread(self.terminate)
+        await self.terminate_async()
 
     def __repr__(self) -> str:
         return text_of(self.state, self.live_note)
