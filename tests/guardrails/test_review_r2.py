@@ -327,3 +327,19 @@ def test_a_negative_ttl_is_said_to_be_negative(shell: Shell, sbx_context: Any, l
     ran = shell(line)
     assert ran.error is not None and "cannot be negative" in str(ran.error) and "\n" not in str(ran.error)
     assert sbx_context.stats()["total"] == 0 and ledger.entries() == []
+
+
+def test_teardown_never_stops_what_this_kernel_only_updated(shell: Shell, sbx_context: Any) -> None:
+    from bentocloud_jupyter.core.api.session import teardown
+    from bentocloud_jupyter.core.guardrails.leaving import leaving_message
+
+    api.deploy("summarizer:v3", name="r2-prod")
+    ledger.forget_name("sbx", "r2-prod", None)  # it ran before this kernel (production)
+    assert shell("%bentocloud update r2-prod --scaling-max 2").error is None
+    assert "r2-prod" in shell("%bentocloud session").text and leaving_message() == ""
+    sbx_context.reset_stats()
+    done = teardown(yes=True)
+    assert [s.outcome for s in done.steps] == ["only updated here"] and "Nothing to tear down" in repr(done)
+    assert [r for r in sbx_context.stats()["by_route"] if not r.startswith("GET")] == []
+    assert shell("%bentocloud update r2-prod --ttl 1h").error is None  # a TTL given here: it is to stop
+    assert "r2-prod" in leaving_message() and [s.action for s in teardown().steps] == ["terminate"]

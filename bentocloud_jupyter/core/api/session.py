@@ -155,6 +155,8 @@ def teardown(delete: bool = False, yes: bool = False, confirm: str | None = None
 def _step(d: Deployment | None, entry: ledger.Entry, delete: bool) -> TeardownStep:
     if d is None:
         return TeardownStep(entry.name, entry.cluster, entry.kind, "gone", "skip", "already gone")
+    if not entry.started_here:  # it ran before this kernel, which only changed it: never stopped in bulk
+        return TeardownStep(entry.name, entry.cluster, entry.kind, d.status, "skip", "only updated here")
     if not delete and d.status in ttl.STOPPED:
         return TeardownStep(entry.name, entry.cluster, entry.kind, d.status, "skip", "already stopped")
     return TeardownStep(entry.name, entry.cluster, entry.kind, d.status, "delete" if delete else "terminate")

@@ -35,6 +35,7 @@ class Entry:
     action: str = "created"  # created, started, updated, terminated, gone (not in the server's listing)
     recorded_at: float = 0.0
     expires_at: float | None = None  # wall-clock seconds (time.time()), None without a TTL
+    started_here: bool = True  # created or started by this kernel, or given a TTL here: teardown stops it
 
 
 def record(context: str, name: str, cluster: str, *, kind: str = "deployment", action: str = "created",
@@ -44,7 +45,8 @@ def record(context: str, name: str, cluster: str, *, kind: str = "deployment", a
     key = (context, cluster, name)
     with _lock:
         old = _entries.get(key)
-        entry = Entry(context, name, cluster, kind, action, time.time(), expires_at)
+        ours = action in ("created", "started") or expires_at is not None or (old is not None and old.started_here)
+        entry = Entry(context, name, cluster, kind, action, time.time(), expires_at, ours)
         if old is not None:
             kept = old.expires_at
             if action == "started" and kept is not None and kept <= entry.recorded_at:
@@ -85,8 +87,9 @@ def forget_name(context: str, name: str, cluster: str | None) -> None:
 
 def left_running() -> list[Entry]:
     """What this kernel started and, as far as it knows, did not stop (for the message when it leaves): not
-    what it terminated, nor what a listing showed gone (deleted elsewhere; kept, so teardown checks again)."""
-    return [entry for entry in entries() if entry.action not in ("terminated", "gone")]
+    what it terminated, nor what a listing showed gone (deleted elsewhere; kept, so teardown checks again),
+    nor what it only updated (it ran before this kernel: a production deployment scaled from a notebook)."""
+    return [entry for entry in entries() if entry.action not in ("terminated", "gone") and entry.started_here]
 
 
 def labels_for(expires_at: float | None = None) -> list[dict[str, str]]:

@@ -71,8 +71,8 @@ class Teardown:
 
     def _table(self) -> TableView:
         headers = ["name", "kind", "cluster", "status", "done" if self.done else "will"]
-        rows = [[s.name, s.kind, s.cluster, s.status, (s.outcome or s.action) if self.done else s.action]
-                for s in self.steps]
+        rows = [[s.name, s.kind, s.cluster, s.status, (s.outcome or s.action) if self.done or s.action == "skip"
+                 else s.action] for s in self.steps]
         return TableView(headers, rows)
 
     def headline(self) -> str:
