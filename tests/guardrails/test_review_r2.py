@@ -343,3 +343,20 @@ def test_teardown_never_stops_what_this_kernel_only_updated(shell: Shell, sbx_co
     assert [r for r in sbx_context.stats()["by_route"] if not r.startswith("GET")] == []
     assert shell("%bentocloud update r2-prod --ttl 1h").error is None  # a TTL given here: it is to stop
     assert "r2-prod" in leaving_message() and [s.action for s in teardown().steps] == ["terminate"]
+
+
+def test_a_codespace_torn_down_stops_syncing(shell: Shell, sbx_context: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from bentocloud_jupyter.core.codespaces import handle
+
+    view = api.deploy("summarizer:v3", name="r2-code")
+    cluster = view.deployment.cluster  # type: ignore[union-attr]
+    ledger.forget_name("sbx", "r2-code", None)
+    ledger.record("sbx", "r2-code", cluster, kind="codespace")
+    detached: list[str] = []
+    fake = SimpleNamespace(state=SimpleNamespace(name="r2-code", cluster=cluster),
+                           detach=lambda: detached.append("r2-code"))
+    monkeypatch.setattr(handle, "attached", lambda: fake)
+    assert "1 terminated" in shell("%bentocloud teardown --yes").text
+    assert detached == ["r2-code"]

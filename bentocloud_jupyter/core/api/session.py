@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import sys
 import time
 from collections.abc import Iterable, Sequence
 
@@ -182,5 +183,17 @@ def _perform(client: BentoCloudClient, resolved: ResolvedContext, step: Teardown
     except BentoCloudError as exc:
         return TeardownStep(step.name, step.cluster, step.kind, step.status, step.action, f"failed: {exc}")
     ttl.cancel_expiry(ctx, step.name, step.cluster)
+    if step.kind == "codespace":
+        _stop_sync(step.name, step.cluster)
     return TeardownStep(step.name, step.cluster, step.kind, step.status, step.action,
                         "deleted" if delete else "terminated")
+
+
+def _stop_sync(name: str, cluster: str) -> None:
+    """A codespace torn down stops syncing too (its live sync would push to a terminated deployment).
+
+    Only the attached one can be reached: the codespaces module offers no lookup of the others."""
+    handles = sys.modules.get("bentocloud_jupyter.core.codespaces.handle")
+    current = handles.attached() if handles is not None else None
+    if current is not None and current.state.name == name and (current.state.cluster or "") in ("", cluster):
+        current.detach()
