@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import threading
 import time
@@ -21,9 +22,11 @@ import pytest
 
 from bentocloud_jupyter.core.errors import ProtocolError, RequestTimeout
 from bentocloud_jupyter.core.rest import bounded
+from bentocloud_jupyter.core.rest.client import AsyncBentoCloudClient, BentoCloudClient
 from bentocloud_jupyter.core.rest.http import (
     MAX_ANSWER_BYTES,
     Call,
+    RetryPolicy,
     asend_bounded,
     bounded_transport,
     parse_body,
@@ -187,3 +190,37 @@ def test_parse_body_refuses_an_answer_read_whole_past_the_bound() -> None:
     response = httpx.Response(200, content=b" " * (MAX_ANSWER_BYTES + 1))
     with pytest.raises(ProtocolError, match="sent too much"):
         parse_body(listing("/x"), response, "http://127.0.0.1:1")
+
+
+# ------------------------------------------- through the REST clients (once client.py sends via send_bounded)
+
+WIRED = "send_bounded" in inspect.getsource(BentoCloudClient.send)
+needs_wiring = pytest.mark.skipif(not WIRED, reason="core/rest/client.py does not send through send_bounded yet")
+
+
+@needs_wiring
+@pytest.mark.parametrize(("path", "error"), [("/huge", ProtocolError), ("/dribble-body", RequestTimeout),
+                                             ("/dribble-headers", RequestTimeout)])
+def test_the_blocking_client_is_bounded(hostile: str, path: str, error: type[Exception]) -> None:
+    client = BentoCloudClient(hostile, "token-xyz", timeout=TIMEOUT, retry=RetryPolicy(max_attempts=1))
+    with client, pytest.raises(error) as caught:
+        client.send(listing(path))
+    assert "token-xyz" not in str(caught.value) and "\n" not in str(caught.value)
+
+
+@needs_wiring
+def test_the_blocking_client_reads_a_big_listing(hostile: str) -> None:
+    with BentoCloudClient(hostile, "token-xyz", timeout=5) as client:
+        assert client.send(listing("/big")) == BIG_LISTING
+
+
+@needs_wiring
+@pytest.mark.parametrize(("path", "error"), [("/huge", ProtocolError), ("/dribble-headers", RequestTimeout)])
+def test_the_async_client_is_bounded(hostile: str, path: str, error: type[Exception]) -> None:
+    async def go() -> None:
+        async with AsyncBentoCloudClient(hostile, "token-xyz", timeout=TIMEOUT,
+                                         retry=RetryPolicy(max_attempts=1)) as client:
+            await client.send(listing(path))
+
+    with pytest.raises(error):
+        asyncio.run(go())
