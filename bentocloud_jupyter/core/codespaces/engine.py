@@ -140,6 +140,7 @@ class Engine:
         self.confirmed = False  # readyz has answered 200 after a sync of ours
         self.unconfirmed: float | None = None  # a sync whose reload a newer change interrupted: still awaited
         self.digests: dict[str, tuple[int, int, str]] = {}  # path -> (size, mtime_ns, md5)
+        self.deployment: Deployment | None = None  # from the last wait (its URL is probed first in the next)
 
     def _announce(self, **changes: Any) -> None:
         if self.state.phase in (Phase.DETACHED, Phase.TERMINATED):
@@ -234,14 +235,19 @@ class Engine:
     def _await_ready(self, noticed: float) -> Steps:
         """readyz until 200 after the reload (a 503 seen, or ``settle`` seconds passed), then pods and logs."""
         self._announce(phase=Phase.RELOADING)
+        started, reloading = self.clock(), False
+        if self.deployment is not None:  # known from an earlier wait: probe before asking (a short 503 is missed)
+            status = yield Probe(self.deployment)
+            reloading = status is not None and status != 200
         deployment: Deployment = yield Describe()
+        self.deployment = deployment
         if deployment.status in ABORTED:
             self._announce(phase=Phase.FAILED, error=f"codespace {deployment.name!r} is {deployment.status}; "
                                                      "terminate it and start a new one")
             return
         url = deployment.url
         self._announce(endpoint=url if url and url.startswith(("http://", "https://")) else None)
-        started, reloading, gap = self.clock(), False, min(FIRST_PROBE, self.probe_every)
+        gap = min(FIRST_PROBE, self.probe_every)
         while True:
             status = yield Probe(deployment)
             if status == 200 and (reloading or self.clock() - started >= self.settle):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from bentocloud_jupyter.core.messages import Message
 from bentocloud_jupyter.core.rest.durations import check_duration
 from bentocloud_jupyter.core.rest.session import async_client_for, client_for
 
-__all__ = ["Codespace", "attached", "detach_all", "leaving_note"]
+__all__ = ["Codespace", "attached", "detach_all", "leaving_note", "unless_stopped"]
 
 Prepare = Callable[["Codespace"], None]
 """Blocking work before the first sync (build, push, create, wait for the api-server pod)."""
@@ -87,8 +87,8 @@ class Codespace:
             io = AsyncIO(async_client_for(self.resolved), self.resolved, self.rebuild)
             changes = self._changes
             try:
-                await run_async(self.state, self.engine.sync(noticed), io,
-                                interrupt=(lambda: changes.pending) if changes is not None else None)
+                await unless_stopped(run_async(self.state, self.engine.sync(noticed), io, interrupt=(
+                    lambda: changes.pending) if changes is not None else None), self._stop)
             except (OSError, ValueError, RuntimeError) as exc:  # the project changing under us: say it, keep watching
                 self._failed(InvalidInputError(f"sync stopped: {type(exc).__name__}: {str(exc)[:200]}; the next "
                                                "change tries again"))
@@ -256,6 +256,24 @@ class Codespace:
 
     def __repr__(self) -> str:
         return text_of(self.state, self.live_note)
+
+
+async def unless_stopped(work: Coroutine[Any, Any, None], stop: asyncio.Event | None) -> None:
+    """Await ``work``; once ``stop`` is set (detach, ``%unload_ext``) it is cancelled wherever it waits (a
+    backoff sleep, a reload that never comes), so no pass outlives its handle's sync."""
+    task = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(stop.wait()) if stop is not None else None
+    try:
+        await asyncio.wait({task} if stopped is None else {task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if stopped is not None:
+            stopped.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    if not task.cancelled():
+        task.result()  # what the pass raised
 
 
 def _on(loop: asyncio.AbstractEventLoop) -> bool:
