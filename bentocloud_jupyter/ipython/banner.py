@@ -18,7 +18,8 @@ from typing import Any
 from bentocloud_jupyter.core.display import esc
 from bentocloud_jupyter.ipython.parser_kit import Subcommand
 
-__all__ = ["CHANGING_VERBS", "READ_ONLY_ACTIONS", "announce", "banner_bundle", "changes_something", "in_kernel"]
+__all__ = ["CHANGING_VERBS", "READ_ONLY_ACTIONS", "announce", "announce_context", "banner_bundle", "changes_something",
+           "in_kernel"]
 
 CHANGING_VERBS = frozenset({"deploy", "update", "start", "apply", "terminate", "delete", "push", "teardown", "code",
                             "secret", "api_token"})
@@ -105,8 +106,16 @@ def announce(command: Subcommand, kwargs: dict[str, Any]) -> None:
     try:
         if not changes_something(command, kwargs):
             return
-        found = _banner(kwargs.get("context"))
+    except Exception:  # the banner is a courtesy: it never stands in the way of the verb
+        return
+    announce_context(kwargs.get("context"))
+
+
+def announce_context(context: str | None) -> None:
+    """The banner for a change in ``context`` that is no subcommand (the ``%%bentocloud write`` cell)."""
+    try:
+        found = _banner(context)
         if found is not None:
             _show(*found)
-    except Exception:  # the banner is a courtesy: it never stands in the way of the verb
+    except Exception:  # never stands in the way of the change
         return

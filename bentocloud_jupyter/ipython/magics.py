@@ -100,9 +100,20 @@ class BentoCloudMagics(Magics, Configurable):
         from bentocloud_jupyter.ipython.code_frontend import write_cell
 
         try:
+            self._announce_write()
             return write_cell(words[1:], cell)
         except BentoCloudError as exc:
             raise UsageError(exc.words("magic")) from None
+
+    def _announce_write(self) -> None:
+        """A write synced to a codespace changes it: the banner names the codespace's context first."""
+        from bentocloud_jupyter.core.codespaces.handle import attached
+
+        codespace = attached()
+        if self.banner and codespace is not None:
+            from bentocloud_jupyter.ipython.banner import announce_context
+
+            announce_context(codespace.state.context)
 
     def _split(self, line: str) -> list[str]:
         try:

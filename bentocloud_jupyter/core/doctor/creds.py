@@ -27,17 +27,18 @@ def source_check(context: str | None) -> tuple[Check, ResolvedContext | None]:
     if resolved.source is ContextSource.ENV_API_KEY:
         if resolved.overridden:
             return warn("credentials", f"BENTO_CLOUD_API_KEY (endpoint {endpoint}) overrides the context "
-                        f"{resolved.requested!r} you asked for", "unset BENTO_CLOUD_API_KEY to use your saved "
-                        "contexts"), resolved
+                        f"{resolved.requested!r} you asked for{_protected(resolved)}",
+                        "unset BENTO_CLOUD_API_KEY to use your saved contexts"), resolved
         shadowed = _file_current()
         if shadowed:
             return warn("credentials", f"BENTO_CLOUD_API_KEY (endpoint {endpoint}) wins over the file's current "
-                        f"context {shadowed!r}", "unset BENTO_CLOUD_API_KEY if you meant that context"), resolved
-        return ok("credentials", f"BENTO_CLOUD_API_KEY (endpoint {endpoint})"), resolved
+                        f"context {shadowed!r}{_protected(resolved)}",
+                        "unset BENTO_CLOUD_API_KEY if you meant that context"), resolved
+        return ok("credentials", f"BENTO_CLOUD_API_KEY (endpoint {endpoint})" + _protected(resolved)), resolved
     why = {ContextSource.ARGUMENT: "asked for", ContextSource.ENV_CONTEXT: "chosen by BENTOML_CLOUD_CONTEXT",
            ContextSource.CURRENT: "the current context"}.get(resolved.source, "")
     return ok("credentials", f"context {name!r} ({why}) of {resolved.path}, endpoint {endpoint}"
-              + _protected(name)), resolved
+              + _protected(resolved)), resolved
 
 
 def _file_current() -> str:
@@ -49,11 +50,15 @@ def _file_current() -> str:
     return cfg.current_context_name if cfg.find(cfg.current_context_name) is not None else ""
 
 
-def _protected(name: str) -> str:
+def _protected(resolved: ResolvedContext) -> str:
+    """Protected as which context (``BENTO_CLOUD_API_KEY`` holding a protected context's token counts)."""
     try:
-        from bentocloud_jupyter.core.credentials.protected import is_protected
+        from bentocloud_jupyter.core.guardrails.confirm import protected_as
 
-        return "; protected" if is_protected(name) else ""
+        named = protected_as(resolved)
+        if named is None:
+            return ""
+        return "; protected" if named == resolved.context.name else f"; protected (the token of context {named!r})"
     except Exception:  # the protected list has its own error where it is used
         return ""
 
