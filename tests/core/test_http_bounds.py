@@ -72,6 +72,13 @@ class Hostile(BaseHTTPRequestHandler):
         self.end_headers()
         self.dribble(b" " * 100000)
 
+    def answer_dribble_short(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "14")
+        self.end_headers()
+        self.dribble(b'"' + b"x" * 12 + b'"')
+
     def answer_dribble_headers(self) -> None:
         self.wfile.write(b"HTTP/1.1 200 OK\r\n")
         self.dribble(b"X-Slow: " + b"a" * 100000)
@@ -184,6 +191,18 @@ def test_a_stream_without_deadline_is_not_cut_off(hostile: str) -> None:
                 if time.monotonic() - started > TIMEOUT + 0.4:
                     break
     assert got.strip() == b"" and len(got) > 0
+
+
+def test_without_a_deadline_only_the_size_is_bounded(hostile: str) -> None:
+    """Calls into deployments (a slow or streaming API) keep httpx's per-read timeout, with no total deadline."""
+    with httpx.Client(base_url=hostile, timeout=TIMEOUT, transport=bounded_transport(), trust_env=False) as http:
+        started = time.monotonic()
+        response = send_bounded(http, http.build_request("GET", "/dribble-short"), None, label="the call",
+                                endpoint=hostile)
+        assert time.monotonic() - started > TIMEOUT + 0.2 and response.json() == "x" * 12
+        with pytest.raises(ProtocolError, match=r"^Deployment 'd' sent too much: .* larger than 1 MiB; ask for less"):
+            send_bounded(http, http.build_request("GET", "/huge"), None, label="the call", endpoint=hostile,
+                         limit=2**20, sender="Deployment 'd'")
 
 
 def test_parse_body_refuses_an_answer_read_whole_past_the_bound() -> None:

@@ -4,7 +4,9 @@ A deployment serves each API at ``POST {url}/{api}`` (a JSON body, or a file's b
 at ``{url}/docs.json`` (OpenAPI 3). Deployed services authenticate with ``Authorization: Bearer <token>``,
 not the REST API's header; we send the context's token only when the deployment has access
 authorization, and then only over https or to this machine. Every failure is one error of
-:mod:`.errors` that quotes the API's own message (redacted).
+:mod:`.errors` that quotes the API's own message (redacted). An answer is read within
+:data:`MAX_CALL_ANSWER_BYTES` but, unlike REST answers, with no deadline in all: a slow or streaming API
+keeps httpx's per-read timeout.
 """
 
 from __future__ import annotations
@@ -41,15 +43,17 @@ from bentocloud_jupyter.core.errors import (
 from bentocloud_jupyter.core.hints import Hint
 from bentocloud_jupyter.core.rest import session
 from bentocloud_jupyter.core.rest.errors_map import Refusal, Wording, api_error
-from bentocloud_jupyter.core.rest.http import USER_AGENT, is_loopback, more_time
+from bentocloud_jupyter.core.rest.http import USER_AGENT, asend_bounded, is_loopback, more_time, send_bounded
 from bentocloud_jupyter.core.rest.models import Deployment
 from bentocloud_jupyter.core.tokens import Token, sendable_token
 
-__all__ = ["ApiSpec", "CallRequest", "CallResult", "Exchange", "OpenAPIView", "acall", "aopenapi", "call",
-           "call_exchange", "http_options", "openapi", "parse_openapi", "probe_exchange", "schema_kind",
-           "spec_exchange"]
+__all__ = ["MAX_CALL_ANSWER_BYTES", "ApiSpec", "CallRequest", "CallResult", "Exchange", "OpenAPIView", "acall",
+           "aopenapi", "call", "call_exchange", "http_options", "openapi", "parse_openapi", "probe_exchange",
+           "schema_kind", "spec_exchange"]
 
 R = TypeVar("R")
+MAX_CALL_ANSWER_BYTES = 256 * 2**20
+"""Bytes of one API answer at most (a model may answer images or long streams; gigabytes are a mistake)."""
 
 
 # ---------------------------------------------------------------------------------------------- results
@@ -246,6 +250,11 @@ class _Exchange(Generic[R]):
     def failed(self, exc: httpx.HTTPError) -> TransportError:
         return _transport_error(exc, self.target, self.what)
 
+    def bounds(self) -> dict[str, Any]:
+        """How :func:`~.rest.http.send_bounded` reads the answer: capped in size, no deadline in all."""
+        return dict(label=self.what, endpoint=self.target.url, limit=MAX_CALL_ANSWER_BYTES,
+                    sender=f"Deployment {self.target.name!r}")
+
 
 @dataclass(frozen=True)
 class _Call:
@@ -281,7 +290,7 @@ def _run(exchange: _Exchange[R]) -> R:
     with httpx.Client(**_http_options()) as http:
         started = time.perf_counter()
         try:
-            response = http.send(exchange.request(http))
+            response = send_bounded(http, exchange.request(http), None, **exchange.bounds())
         except httpx.HTTPError as exc:
             raise exchange.failed(exc) from None
         return exchange.read(response, (time.perf_counter() - started) * 1000)
@@ -291,7 +300,7 @@ async def _arun(exchange: _Exchange[R]) -> R:
     async with httpx.AsyncClient(**_http_options()) as http:
         started = time.perf_counter()
         try:
-            response = await http.send(exchange.request(http))
+            response = await asend_bounded(http, exchange.request(http), None, **exchange.bounds())
         except httpx.HTTPError as exc:
             raise exchange.failed(exc) from None
         return exchange.read(response, (time.perf_counter() - started) * 1000)

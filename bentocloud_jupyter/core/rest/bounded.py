@@ -36,14 +36,16 @@ DEADLINE_GRACE = 1.0
 deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("bentocloud_deadline", default=None)
 """The monotonic time by which the request in flight in this thread (or task) must be done; None: no bound."""
 
-_STRIPPED = ("content-encoding", "content-length", "transfer-encoding")
+_STRIPPED = (b"content-encoding", b"content-length", b"transfer-encoding")
 
 
-def too_large(label: str, endpoint: str, limit: int) -> ProtocolError:
-    """The one error of an answer past ``limit`` bytes: nothing of it is parsed."""
+def too_large(label: str, endpoint: str, limit: int, sender: str | None = None) -> ProtocolError:
+    """The one error of an answer past ``limit`` bytes: nothing of it is parsed. ``sender`` names who sent it
+    (BentoCloud at the endpoint unless told); only BentoCloud's answers are asked about being BentoCloud."""
     size = f"{limit // 2**20} MiB" if limit >= 2**20 else f"{limit} bytes"
-    return ProtocolError(f"BentoCloud at {endpoint} sent too much: an answer to {label} larger than {size}; "
-                         "is this a BentoCloud endpoint?", endpoint=endpoint)
+    advice = "is this a BentoCloud endpoint?" if sender is None else "ask for less, or call it with bentoml."
+    return ProtocolError(f"{sender or f'BentoCloud at {endpoint}'} sent too much: an answer to {label} larger "
+                         f"than {size}; {advice}", endpoint=endpoint)
 
 
 def remaining(request: httpx.Request) -> float:
@@ -56,35 +58,32 @@ def remaining(request: httpx.Request) -> float:
 
 
 def _answer(response: httpx.Response, body: bytes) -> httpx.Response:
-    """A read answer with the same status and headers (already decoded: no encoding headers left)."""
-    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _STRIPPED]
+    """A read answer with the same status and headers, as sent (bytes: any charset), decoded: no encoding
+    headers left."""
+    headers = [(k, v) for k, v in response.headers.raw if k.lower() not in _STRIPPED]
     return httpx.Response(response.status_code, headers=headers, content=body, request=response.request)
 
 
-def _check(size: int, limit: int, label: str, endpoint: str, request: httpx.Request) -> None:
-    if size > limit:
-        raise too_large(label, endpoint, limit)
-    remaining(request)
-
-
-def send_bounded(http: httpx.Client, request: httpx.Request, timeout: float, *, label: str, endpoint: str,
-                 limit: int | None = None) -> httpx.Response:
+def send_bounded(http: httpx.Client, request: httpx.Request, timeout: float | None, *, label: str,
+                 endpoint: str, limit: int | None = None, sender: str | None = None) -> httpx.Response:
     """Send ``request`` and read its answer, at most ``limit`` bytes (default :data:`MAX_ANSWER_BYTES`) within
-    ``timeout`` + :data:`DEADLINE_GRACE` seconds in all.
+    ``timeout`` + :data:`DEADLINE_GRACE` seconds in all (None: httpx's per-read timeout only).
 
     Raises:
         ProtocolError: the answer is too large. httpx.ReadTimeout: the deadline passed (map it as any timeout).
         httpx.HTTPError: as :meth:`httpx.Client.send`.
     """
     cap = MAX_ANSWER_BYTES if limit is None else limit
-    token = deadline.set(time.monotonic() + timeout + DEADLINE_GRACE)
+    token = deadline.set(None if timeout is None else time.monotonic() + timeout + DEADLINE_GRACE)
     try:
         response = http.send(request, stream=True)
         try:
             chunks, size = [], 0
             for chunk in response.iter_bytes():
                 size += len(chunk)
-                _check(size, cap, label, endpoint, request)
+                if size > cap:
+                    raise too_large(label, endpoint, cap, sender)
+                remaining(request)
                 chunks.append(chunk)
         finally:
             response.close()
@@ -93,19 +92,19 @@ def send_bounded(http: httpx.Client, request: httpx.Request, timeout: float, *, 
         deadline.reset(token)
 
 
-async def asend_bounded(http: httpx.AsyncClient, request: httpx.Request, timeout: float, *, label: str,
-                        endpoint: str, limit: int | None = None) -> httpx.Response:
+async def asend_bounded(http: httpx.AsyncClient, request: httpx.Request, timeout: float | None, *, label: str,
+                        endpoint: str, limit: int | None = None, sender: str | None = None) -> httpx.Response:
     """The async twin of :func:`send_bounded`: the whole exchange is cancelled at the deadline."""
     cap = MAX_ANSWER_BYTES if limit is None else limit
     try:
-        with anyio.fail_after(timeout + DEADLINE_GRACE):
+        with anyio.fail_after(None if timeout is None else timeout + DEADLINE_GRACE):
             response = await http.send(request, stream=True)
             try:
                 chunks, size = [], 0
                 async for chunk in response.aiter_bytes():
                     size += len(chunk)
                     if size > cap:
-                        raise too_large(label, endpoint, cap)
+                        raise too_large(label, endpoint, cap, sender)
                     chunks.append(chunk)
             finally:
                 await response.aclose()
