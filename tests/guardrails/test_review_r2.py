@@ -360,3 +360,26 @@ def test_a_codespace_torn_down_stops_syncing(shell: Shell, sbx_context: Any, mon
     monkeypatch.setattr(handle, "attached", lambda: fake)
     assert "1 terminated" in shell("%bentocloud teardown --yes").text
     assert detached == ["r2-code"]
+
+
+def test_an_answer_about_another_deployment_is_never_recorded_nor_timed(sbx_context: Any) -> None:
+    from bentocloud_jupyter.core.errors import ProtocolError
+
+    client = session.client_for()[0]
+    other = Deployment(name="prod-api", status="deploying", cluster="c")
+
+    async def main() -> None:
+        with pytest.raises(ProtocolError, match="'prod-api', not 'r2-asked'"):
+            api.deploy("summarizer:v3", name="r2-asked", ttl="1h")
+        assert ledger.entries() == [] and ttl.timers() == []
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(client, "create_deployment", lambda body, cluster: other)
+        run_loop(main)
+    api.deploy("summarizer:v3", name="r2-asked")
+    ledger.forget_name("sbx", "r2-asked", None)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(session.client_for()[0], "update_deployment", lambda name, body, cluster: other)
+        with pytest.raises(ProtocolError, match="not 'r2-asked'"):
+            api.update("r2-asked", scaling_max=2, ttl="1h")
+    assert ledger.entries() == []

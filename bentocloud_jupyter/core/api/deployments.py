@@ -34,7 +34,7 @@ from bentocloud_jupyter.core.deployments.options import (
     parse_labels,
 )
 from bentocloud_jupyter.core.deployments.watch import DEFAULT_TIMEOUT, Goal, WatchState, wait_for
-from bentocloud_jupyter.core.errors import DeploymentFailed, InvalidInputError
+from bentocloud_jupyter.core.errors import DeploymentFailed, InvalidInputError, ProtocolError
 from bentocloud_jupyter.core.guardrails import ledger
 from bentocloud_jupyter.core.guardrails import ttl as ttls
 from bentocloud_jupyter.core.guardrails.confirm import require_typed_name
@@ -57,7 +57,7 @@ from bentocloud_jupyter.core.results import (
 )
 
 __all__ = ["OUTPUTS", "Watching", "create_with", "delete", "deploy", "get", "list_deployments", "options_from",
-           "send_update", "start", "status", "terminate", "track", "update", "watching_for"]
+           "same_name", "send_update", "start", "status", "terminate", "track", "update", "watching_for"]
 
 OUTPUTS = ("table", "json", "yaml")
 _EXAMPLE = Hint("deploy", {"bento": "summarizer:v3", "name": "my-deployment"})
@@ -159,7 +159,7 @@ def create_with(client: BentoCloudClient, resolved: ResolvedContext, options: De
     body["labels"] = for_create(body.get("labels"), watching.expires_at)
     if dry_run:
         return dry_run_request(body, target_cluster, remote.entry_service)
-    created = client.create_deployment(body, target_cluster)
+    created = same_name(client.create_deployment(body, target_cluster), body.get("name"))
     note = " ".join(filter(None, [unused_args_note(tag, bento_args),
                                   track(resolved, created, created.cluster, "created", watching.expires_at)]))
     if watching.wait:
@@ -233,7 +233,7 @@ def send_update(client: BentoCloudClient, resolved: ResolvedContext, current: De
                 action: str = "updated") -> DeploymentView:
     """PUT the body, then follow (or, with ``wait``, wait for) the *new* revision to ready; into the ledger."""
     name = current.name
-    updated = client.update_deployment(name, body, cluster)
+    updated = same_name(client.update_deployment(name, body, cluster), name)
     note = " ".join(filter(None, [note, track(resolved, updated, updated.cluster or cluster, action,
                                               watching.expires_at)]))
     if watching.wait:
@@ -331,6 +331,20 @@ def watching_for(wait: bool, timeout: float, ttl: str | float | None) -> Watchin
     """A verb's :class:`Watching`, its ``ttl`` checked before anything is sent."""
     seconds = ttls.parse_ttl(ttl)
     return Watching(wait, timeout, time.monotonic(), None if seconds is None else time.time() + seconds, seconds)
+
+
+def same_name(answer: Deployment, asked: object) -> Deployment:
+    """The server's answer, if it is about the deployment asked for: what goes into the ledger, and what a
+    TTL timer or a teardown terminates later, is never a name only the server chose (another deployment).
+
+    Raises:
+        ProtocolError: the answer names another deployment (nothing is recorded or scheduled).
+    """
+    if isinstance(asked, str) and asked and answer.name.lower() != asked.lower():  # a server may lower-case
+        raise ProtocolError(f"BentoCloud answered about deployment {answer.name!r}, not {asked!r}: nothing was "
+                            "recorded in this kernel's ledger and no TTL timer runs for it",
+                            hint=Hint("status", {"name": asked}))
+    return answer
 
 
 def track(resolved: ResolvedContext, deployment: Deployment, cluster: str, action: str,
