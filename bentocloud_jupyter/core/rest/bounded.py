@@ -116,14 +116,15 @@ async def asend_bounded(http: httpx.AsyncClient, request: httpx.Request, timeout
 # ------------------------------------------------------------------ headers: every read ends by the deadline
 
 
-def _clamp(timeout: float | None) -> float | None:
-    """The read timeout shortened to this thread's deadline; raises once the deadline has passed."""
+def _clamp(timeout: float | None, late: type[httpcore.TimeoutException] = httpcore.ReadTimeout) -> float | None:
+    """The timeout shortened to this thread's deadline; raises ``late`` once the deadline has passed (a
+    :class:`httpcore.ConnectTimeout` before anything was sent, so that the call may be retried)."""
     end = deadline.get()
     if end is None:
         return timeout
     left = end - time.monotonic()
     if left <= 0:
-        raise httpcore.ReadTimeout("no whole answer within the timeout")
+        raise late("no whole answer within the timeout")
     return left if timeout is None else min(timeout, left)
 
 
@@ -144,7 +145,8 @@ class DeadlineStream(httpcore.NetworkStream):
 
     def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
                   timeout: float | None = None) -> httpcore.NetworkStream:
-        return DeadlineStream(self.inner.start_tls(ssl_context, server_hostname, _clamp(timeout)))
+        return DeadlineStream(self.inner.start_tls(ssl_context, server_hostname,
+                                                   _clamp(timeout, httpcore.ConnectTimeout)))
 
     def get_extra_info(self, info: str) -> Any:
         return self.inner.get_extra_info(info)
@@ -158,11 +160,13 @@ class DeadlineBackend(httpcore.NetworkBackend):
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
                     socket_options: typing.Iterable[Any] | None = None) -> httpcore.NetworkStream:
-        return DeadlineStream(self.inner.connect_tcp(host, port, _clamp(timeout), local_address, socket_options))
+        wait = _clamp(timeout, httpcore.ConnectTimeout)
+        return DeadlineStream(self.inner.connect_tcp(host, port, wait, local_address, socket_options))
 
     def connect_unix_socket(self, path: str, timeout: float | None = None,
                             socket_options: typing.Iterable[Any] | None = None) -> httpcore.NetworkStream:
-        return DeadlineStream(self.inner.connect_unix_socket(path, _clamp(timeout), socket_options))
+        return DeadlineStream(self.inner.connect_unix_socket(path, _clamp(timeout, httpcore.ConnectTimeout),
+                                                             socket_options))
 
     def sleep(self, seconds: float) -> None:
         self.inner.sleep(seconds)
