@@ -4,7 +4,10 @@ right after a sync, then backs off), probes share one connection per pass, Termi
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import os
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -13,7 +16,18 @@ from support import SHORT_RETRY, until
 from test_codespace_sandbox import project
 from test_engine_units import _dep, drive, make
 
-from bentocloud_jupyter.core.codespaces.engine import Backoff, Describe, Engine, Logs, Pods, Probe, Schema, Send, Sleep
+from bentocloud_jupyter.core.codespaces.engine import (
+    Backoff,
+    Describe,
+    Engine,
+    Logs,
+    Pods,
+    Probe,
+    Scan,
+    Schema,
+    Send,
+    Sleep,
+)
 from bentocloud_jupyter.core.codespaces.handle import Codespace
 from bentocloud_jupyter.core.codespaces.state import CodespaceState, Phase
 
@@ -110,3 +124,90 @@ def test_detach_ends_a_pass_that_sleeps_in_its_backoff(sbx_context: Any, tmp_pat
         asyncio.run(main())
     finally:
         session.close_all()
+
+
+# ------------------------------------------------------------------------ the kernel's loop never does file work
+
+
+def drive_marking(engine: Engine, answer: Any, marks: dict[str, bool]) -> list[Any]:
+    """:func:`drive`, with ``marks["scan"]`` True only while a Scan runs (the asyncio driver's worker thread)."""
+    steps, value = engine.sync(), None
+    seen: list[Any] = []
+    while True:
+        try:
+            effect = steps.send(value)
+        except StopIteration:
+            return seen
+        seen.append(effect)
+        if isinstance(effect, Scan):
+            marks["scan"] = True
+            try:
+                value = effect.read()
+            finally:
+                marks["scan"] = False
+        else:
+            value = answer(effect)
+
+
+def test_diff_syntax_check_and_base64_run_in_the_scan_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading, parsing and encoding a big project happen where the asyncio driver runs a worker thread (the
+    Scan step), never in the engine's own steps (those run on the kernel's loop)."""
+    import base64 as real_base64
+
+    from bentocloud_jupyter.core.codespaces import plan as plan_mod
+
+    make(tmp_path, {"service.py": "x = 1\n", **{f"pkg/m{i}.py": f"V = {i}\n" for i in range(30)}})
+    marks, where = {"scan": False}, []
+    real_check = plan_mod.check_syntax
+
+    def check(path: str, content: bytes) -> Any:
+        where.append(("parse", marks["scan"]))
+        return real_check(path, content)
+
+    def encode(data: bytes) -> bytes:
+        where.append(("base64", marks["scan"]))
+        return real_base64.b64encode(data)
+
+    monkeypatch.setattr(plan_mod, "check_syntax", check)
+    monkeypatch.setattr(plan_mod, "base64", SimpleNamespace(b64encode=encode))
+    clock = FakeClock()
+    state = CodespaceState("cs", "ctx", tmp_path, "c1")
+    drive_marking(Engine(state, clock=clock, settle=0.0, limit=200), _answers(clock, [200]), marks)
+    assert state.phase is Phase.READY and state.files_synced >= 31
+    assert {kind for kind, _ in where} == {"parse", "base64"} and all(inside for _, inside in where)
+
+
+def test_a_file_over_the_request_bound_is_never_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make(tmp_path, {"service.py": "x = 1\n"})
+    (tmp_path / "weights.bin").write_bytes(b"\0" * 5000)
+    read: list[str] = []
+    real_read, real_open = Path.read_bytes, Path.open
+
+    def read_bytes(self: Path) -> bytes:
+        read.append(self.name)
+        return real_read(self)
+
+    def open_(self: Path, *args: Any, **kwargs: Any) -> Any:
+        read.append(self.name)
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(Path, "open", open_)
+    clock = FakeClock()
+    state = CodespaceState("cs", "ctx", tmp_path, "c1")
+    effects = drive(Engine(state, clock=clock, settle=0.0, limit=4000), _answers(clock, [200]))
+    sent = [f["path"] for e in effects if isinstance(e, Send) and e.call.method == "POST" for f in e.call.json["files"]]
+    assert "weights.bin" not in read and "weights.bin" not in sent and "service.py" in sent
+    assert state.error is not None and state.error.startswith("weights.bin is 0.0 MiB, over the") and \
+        state.error_file == "weights.bin"
+
+
+def test_a_big_file_is_hashed_in_chunks_and_not_kept(tmp_path: Path) -> None:
+    from bentocloud_jupyter.core.codespaces.engine import KEEP_BELOW
+
+    make(tmp_path, {"service.py": "x = 1\n"})
+    data = os.urandom(KEEP_BELOW + 10)
+    (tmp_path / "table.csv").write_bytes(data)
+    local = Engine(CodespaceState("cs", "ctx", tmp_path)).read_local()[0]
+    assert local["table.csv"].content is None and local["table.csv"].digest == hashlib.md5(data).hexdigest()
+    assert local["table.csv"].read() == data and local["service.py"].content == b"x = 1\n"

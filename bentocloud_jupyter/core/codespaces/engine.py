@@ -7,9 +7,11 @@ The engine mutates the :class:`~.state.CodespaceState` and announces each change
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bentocloud_jupyter.core.codespaces.listing import RemoteFile
@@ -18,8 +20,10 @@ from bentocloud_jupyter.core.codespaces.plan import (
     READY_MARKER,
     Problem,
     Source,
-    batches,
+    SyncPlan,
+    b64_size,
     generated_files,
+    iter_batches,
     md5,
     plan_sync,
 )
@@ -116,6 +120,23 @@ class Backoff:
         return float(min(self.cap, self.base * 2 ** (attempt - 1)))
 
 
+KEEP_BELOW = 1 << 20
+"""A file up to this size keeps its bytes from the hashing (read once); a bigger one is hashed in chunks and
+read again only when it is sent (a project of big data files never sits in memory whole)."""
+
+
+def hashed(path: Path, size: int) -> Source:
+    """The file's md5, and its bytes when small."""
+    if size <= KEEP_BELOW:
+        content = path.read_bytes()
+        return Source(path, md5(content), content, size)
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(KEEP_BELOW), b""):
+            digest.update(chunk)
+    return Source(path, digest.hexdigest(), size=size)
+
+
 def merge_tail(kept: Iterable[str], fresh: list[str]) -> list[str]:
     """The lines of ``fresh`` not already at the end of ``kept`` (a log tail read again overlaps the last)."""
     old = list(kept)
@@ -176,16 +197,23 @@ class Engine:
                 stat = path.stat()
                 known = self.digests.get(rel)
                 settled = time.time_ns() - stat.st_mtime_ns > RACY_NS  # coarse clocks: a fresh mtime proves little
+                if b64_size(stat.st_size) > self.limit:  # refused whatever it holds: never read
+                    local[rel] = Source(path, "", size=stat.st_size)
+                    continue
                 if known is not None and settled and known[:2] == (stat.st_size, stat.st_mtime_ns):
-                    local[rel] = Source(path, known[2])
+                    local[rel] = Source(path, known[2], size=stat.st_size)
                 else:
-                    content = path.read_bytes()
-                    local[rel] = Source(path, md5(content), content)
+                    local[rel] = hashed(path, stat.st_size)
                 cache[rel] = (stat.st_size, stat.st_mtime_ns, local[rel].digest)
             except OSError:  # being written or removed right now: the next change syncs it
                 held.append(rel)
         self.digests = cache
         return local, generated_files(root, config), held
+
+    def plan(self, listing: list[RemoteFile]) -> SyncPlan:
+        """Walk, hash, diff and syntax-check (file I/O and CPU: the asyncio driver runs it in a worker thread)."""
+        local, generated, held = self.read_local()
+        return plan_sync(local, generated, listing, held, limit=self.limit)
 
     def sync(self, noticed: float | None = None) -> Steps:
         """One pass: list, diff, upload in batches, delete, the marker (first pass), then wait for ready."""
@@ -193,19 +221,21 @@ class Engine:
         noticed = self.clock() if noticed is None else noticed
         self._announce(phase=Phase.SYNCING)
         listing: list[RemoteFile] = yield from self._send(endpoints.list_files(name, cluster))
-        local, generated, held = yield Scan(self.read_local)
-        plan = plan_sync(local, generated, listing, held)
+        plan: SyncPlan = yield Scan(lambda: self.plan(listing))
         note = (yield from self._rebuild()) if plan.needs_update else ""
-        sent, too_big = batches(plan.uploads, self.limit)
-        for batch in sent:
+        too_big: list[Problem] = []
+        encoder = iter_batches(plan.uploads, self.limit, too_big)
+        count = 0
+        while (batch := (yield Scan(lambda: next(encoder, None)))) is not None:  # base64 off the loop, one at a time
             yield from self._send(endpoints.upload_files(name, batch.files, cluster))
+            count += len(batch.files)
         if plan.deletes:
             yield from self._send(endpoints.delete_files(name, plan.deletes, cluster))
         if self.first:
             yield from self._send(endpoints.upload_files(name, [{"path": READY_MARKER, "b64_encoded_content": ""}],
                                                          cluster))
         self._report([*plan.problems, *too_big])
-        count = sum(len(b.files) for b in sent) + len(plan.deletes)
+        count += len(plan.deletes)
         self._announce(files_synced=state.files_synced + count, note=note)
         self.first, waiting = False, self.unconfirmed
         if count or waiting is not None or not self.confirmed:

@@ -13,7 +13,7 @@ import base64
 import hashlib
 import importlib.metadata
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from bentocloud_jupyter.core.codespaces.listing import RemoteFile
 from bentocloud_jupyter.core.codespaces.project import BuildConfig
 
 __all__ = ["GENERATED", "MAX_BATCH", "READY_MARKER", "RESERVED_PREFIXES", "Batch", "Problem", "Source", "SyncPlan",
-           "b64_size", "batches", "check_syntax", "generated_files", "md5", "plan_sync"]
+           "b64_size", "batches", "check_syntax", "generated_files", "iter_batches", "md5", "plan_sync", "too_big"]
 
 MAX_BATCH = 64 * 1024 * 1024
 """Base64 characters per upload request (bentoml's limit); one file larger than this is refused."""
@@ -114,28 +114,35 @@ class Batch:
         return [f["path"] for f in self.files]
 
 
-def batches(uploads: Sequence[tuple[str, bytes]], limit: int = MAX_BATCH) -> tuple[list[Batch], list[Problem]]:
-    """Uploads in order, cut so that no request carries more than ``limit`` base64 characters; a file alone
-    over the limit is not sent (a problem naming it), the others still are."""
-    out: list[Batch] = []
-    problems: list[Problem] = []
+def too_big(path: str, size: int, limit: int = MAX_BATCH) -> Problem:
+    return Problem(path, f"{path} is {size / 2**20:.1f} MiB, over the {limit / 2**20:.0f} MiB a codespace takes "
+                         "per request; not uploaded (exclude it in bentofile.yaml or .bentoignore)")
+
+
+def iter_batches(uploads: Iterable[tuple[str, bytes]], limit: int, problems: list[Problem]) -> Iterator[Batch]:
+    """:func:`batches` one request at a time (only one batch's base64 is in memory); a file over the limit
+    goes to ``problems``."""
     current: list[dict[str, str]] = []
     size = 0
     for path, content in uploads:
         encoded = b64_size(len(content))
         if encoded > limit:
-            problems.append(Problem(path, f"{path} is {len(content) / 2**20:.1f} MiB, over the "
-                                          f"{limit / 2**20:.0f} MiB a codespace takes per request; not uploaded "
-                                          "(exclude it in bentofile.yaml or .bentoignore)"))
+            problems.append(too_big(path, len(content), limit))
             continue
         if current and size + encoded > limit:
-            out.append(Batch(tuple(current), size))
+            yield Batch(tuple(current), size)
             current, size = [], 0
         current.append({"path": path, "b64_encoded_content": base64.b64encode(content).decode("ascii")})
         size += encoded
     if current:
-        out.append(Batch(tuple(current), size))
-    return out, problems
+        yield Batch(tuple(current), size)
+
+
+def batches(uploads: Sequence[tuple[str, bytes]], limit: int = MAX_BATCH) -> tuple[list[Batch], list[Problem]]:
+    """Uploads in order, cut so that no request carries more than ``limit`` base64 characters; a file alone
+    over the limit is not sent (a problem naming it), the others still are."""
+    problems: list[Problem] = []
+    return list(iter_batches(uploads, limit, problems)), problems
 
 
 @dataclass
@@ -164,6 +171,7 @@ class Source:
     path: Path
     digest: str
     content: bytes | None = None
+    size: int | None = None  # from the stat: a file over the request limit is never read (nor hashed)
 
     def read(self) -> bytes:
         if self.content is None:
@@ -172,17 +180,21 @@ class Source:
 
 
 def plan_sync(local: Mapping[str, bytes | Source], generated: Mapping[str, bytes], remote: Sequence[RemoteFile],
-              held: Sequence[str] = ()) -> SyncPlan:
+              held: Sequence[str] = (), limit: int = MAX_BATCH) -> SyncPlan:
     """The difference: local files whose md5 differs (syntax errors held back), generated files that
     changed, and remote files gone locally (never a held-back one, the marker or a generated file).
 
-    ``held`` are paths not to delete though missing from ``local`` (unreadable right now)."""
+    ``held`` are paths not to delete though missing from ``local`` (unreadable right now); a :class:`Source`
+    whose size is over ``limit`` is a problem, never read."""
     remote_md5 = {f.path: f.md5 for f in remote}
     plan = SyncPlan()
     for path in sorted(local):
         if path in GENERATED:
             continue  # the generated requirements.txt stands in for the project's own
         item = local[path]
+        if isinstance(item, Source) and item.size is not None and b64_size(item.size) > limit:
+            plan.problems.append(too_big(path, item.size, limit))
+            continue
         if remote_md5.get(path) == (item.digest if isinstance(item, Source) else md5(item)):
             continue
         try:
