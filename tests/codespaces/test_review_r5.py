@@ -211,3 +211,21 @@ def test_a_big_file_is_hashed_in_chunks_and_not_kept(tmp_path: Path) -> None:
     local = Engine(CodespaceState("cs", "ctx", tmp_path)).read_local()[0]
     assert local["table.csv"].content is None and local["table.csv"].digest == hashlib.md5(data).hexdigest()
     assert local["table.csv"].read() == data and local["service.py"].content == b"x = 1\n"
+
+
+# ------------------------------------------------------------------------------------- the walk of a big project
+
+
+def test_the_walk_asks_nothing_per_file_of_the_os(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The types come with each folder's listing: a project of 10k files costs no 20k extra stats per save."""
+    from bentocloud_jupyter.core.codespaces.project import BuildConfig, project_files
+
+    make(tmp_path, {"service.py": "", **{f"pkg/m{i}.py": "" for i in range(40)}, "pkg/__pycache__/x.pyc": ""})
+    asked: list[str] = []
+    for name in ("is_file", "is_symlink", "is_dir", "stat", "lstat"):
+        real = getattr(Path, name)
+        monkeypatch.setattr(Path, name, lambda self, *a, _real=real, _name=name, **k: (
+            asked.append(_name), _real(self, *a, **k))[1])
+    found = project_files(tmp_path, BuildConfig())
+    assert len(found.files) == 41 and asked == []
+

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,13 +30,14 @@ BUILD_FILES = ("bentofile.yaml", "pyproject.toml")
 """Uploaded whatever the include rules say (bentoml's DEFAULT_BENTO_BUILD_FILES)."""
 ALWAYS_IGNORED = (".git/", ".venv/", "venv/", "__pycache__/", ".DS_Store", ".ipynb_checkpoints/", "*.pyc")
 IGNORE_FILE = ".bentoignore"
+Matcher = Callable[[str], "re.Match[str] | None"]
 
 
 class Patterns:
     """gitwildmatch patterns, the common cases: ``name`` at any depth, ``/anchored``, ``dir/``, ``!negated``."""
 
     def __init__(self, lines: Iterable[str]) -> None:
-        self.rules: list[tuple[bool, str, bool, bool]] = []  # (negated, glob, anchored, directory only)
+        self.rules: list[tuple[bool, Matcher, bool, bool]] = []  # (negated, glob, anchored, directory only)
         for raw in lines:
             line = str(raw).strip()
             if not line or line.startswith("#"):
@@ -45,8 +47,8 @@ class Patterns:
             directory = line.endswith("/")
             line = line.strip("/") if directory else line
             anchored = line.startswith("/") or "/" in line
-            self.rules.append((negated, line.lstrip("/").replace("**/", "*").replace("/**", "/*"), anchored,
-                               directory))
+            glob = line.lstrip("/").replace("**/", "*").replace("/**", "/*")
+            self.rules.append((negated, re.compile(fnmatch.translate(glob)).match, anchored, directory))
 
     def matches(self, path: str) -> bool:
         """Whether the last matching rule selects ``path`` (a POSIX path relative to the patterns' folder)."""
@@ -58,12 +60,12 @@ class Patterns:
         return found
 
     @staticmethod
-    def _hit(parts: list[str], glob: str, anchored: bool, directory: bool) -> bool:
-        prefixes = ["/".join(parts[:i]) for i in range(1, len(parts) + (0 if directory else 1))]
+    def _hit(parts: list[str], glob: Matcher, anchored: bool, directory: bool) -> bool:
         if anchored:
-            return any(fnmatch.fnmatchcase(p, glob) for p in prefixes)
+            prefixes = ("/".join(parts[:i]) for i in range(1, len(parts) + (0 if directory else 1)))
+            return any(glob(p) for p in prefixes)
         names = parts[:-1] if directory else parts
-        return any(fnmatch.fnmatchcase(name, glob) for name in names)
+        return any(glob(name) for name in names)
 
 
 @dataclass(frozen=True)
@@ -166,31 +168,52 @@ def _inside(root: Path, path: Path) -> bool:
 
 
 def project_files(root: Path, config: BuildConfig | None = None) -> ProjectFiles:
-    """Every file of the project that the build config selects (links out of the project skipped)."""
+    """Every file of the project that the build config selects (links out of the project skipped).
+
+    One ``scandir`` per folder (the entry types come with the listing: no stat per file, which a project of
+    10k files would feel on every save), folders sorted, a stack rather than recursion (any depth)."""
     config = config or read_config(root)
     include, exclude, always = Patterns(config.include), Patterns(config.exclude), Patterns(ALWAYS_IGNORED)
-    ignores: list[tuple[str, Patterns]] = []
     found = ProjectFiles(root)
-    for folder, dirs, names in os.walk(root, followlinks=False):
-        base = Path(folder)
-        rel_dir = base.relative_to(root).as_posix()
-        rel_dir = "" if rel_dir == "." else rel_dir
-        if IGNORE_FILE in names:
-            ignores.append((rel_dir, Patterns(_lines(base / IGNORE_FILE))))
-        for name in sorted(dirs):
-            if (base / name).is_symlink():
-                found.skipped_links.append(f"{rel_dir}/{name}".lstrip("/"))
-        dirs[:] = sorted(d for d in dirs if not (base / d).is_symlink()
-                         and not always.matches(f"{rel_dir}/{d}/x".lstrip("/")))
-        for name in sorted(names):
-            rel = f"{rel_dir}/{name}".lstrip("/")
-            if always.matches(rel) or not _selected(rel, include, exclude, ignores):
-                continue
-            if (base / name).is_symlink() and not _inside(root, base / name):
-                found.skipped_links.append(rel)
-            elif (base / name).is_file():
-                found.files[rel] = base / name
+    stack: list[tuple[Path, str, list[tuple[str, Patterns]]]] = [(root, "", [])]
+    while stack:
+        base, rel_dir, ignores = stack.pop()
+        try:
+            with os.scandir(base) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError:  # removed or unreadable while walking: the next change sees it
+            continue
+        if any(e.name == IGNORE_FILE for e in entries):
+            ignores = [*ignores, (rel_dir, Patterns(_lines(base / IGNORE_FILE)))]
+        folders = []
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            if _is_folder(entry):
+                if entry.is_symlink():
+                    found.skipped_links.append(rel)
+                elif not always.matches(f"{entry.name}/x"):  # unanchored rules: the folders above passed
+                    folders.append((base / entry.name, rel, ignores))
+            elif not always.matches(entry.name) and _selected(rel, include, exclude, ignores):
+                _add_file(found, root, base / entry.name, rel, entry)
+        stack.extend(reversed(folders))
     return found
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _add_file(found: ProjectFiles, root: Path, path: Path, rel: str, entry: os.DirEntry[str]) -> None:
+    try:
+        if entry.is_symlink() and not _inside(root, path):
+            found.skipped_links.append(rel)
+        elif entry.is_file():
+            found.files[rel] = path
+    except OSError:
+        return
 
 
 def _selected(rel: str, include: Patterns, exclude: Patterns, ignores: list[tuple[str, Patterns]]) -> bool:
