@@ -229,3 +229,34 @@ def test_the_walk_asks_nothing_per_file_of_the_os(tmp_path: Path, monkeypatch: p
     found = project_files(tmp_path, BuildConfig())
     assert len(found.files) == 41 and asked == []
 
+
+
+# ------------------------------------------------------------------------------ a hostile server's own texts
+
+
+def test_server_texts_quoting_the_token_never_reach_the_state(tmp_path: Path) -> None:
+    """The log tail, the pod's phase, the API names and the URL are the server's words: a server that echoes
+    the token in them does not get it into the state (so not into the panel, its saved snapshot or repr)."""
+    from bentocloud_jupyter.core.codespaces.handle import text_of
+    from bentocloud_jupyter.core.logs.pods import Pod
+    from bentocloud_jupyter.core.rest.models import Deployment
+    from bentocloud_jupyter.core.tokens import register_secret
+
+    token = "cs-secret-token-" + "7" * 24
+    register_secret(token)
+    make(tmp_path, {"service.py": "x = 1\n"})
+    state = CodespaceState("cs", "ctx", tmp_path, "c1")
+    dep = Deployment.from_api({"name": "cs", "status": "running", "urls": [f"http://127.0.0.1:9/{token}"],
+                               "cluster": {"name": "c1"}, "creator": {"name": "u"}})
+    pod = Pod("cs-1", labels={"yatai.ai/bento-function-component-type": "api-server"}, phase=f"Running {token}")
+
+    def answer(effect: Any) -> Any:
+        if isinstance(effect, Send):
+            return [] if effect.call.method == "GET" else None
+        return {Describe: dep, Probe: 200, Schema: ["greet", f"leak_{token}"], Pods: [pod],
+                Logs: [f"INFO token={token}", "ready"]}.get(type(effect))
+
+    drive(Engine(state, settle=0.0), answer)
+    assert state.phase is Phase.READY and "greet" in state.api_names and len(state.logs) == 2
+    shown = repr(state) + text_of(state) + " ".join(state.logs) + " ".join(state.api_names)
+    assert token not in shown and state.endpoint is not None

@@ -34,6 +34,7 @@ from bentocloud_jupyter.core.logs.pods import Pod
 from bentocloud_jupyter.core.rest import endpoints
 from bentocloud_jupyter.core.rest.http import Call
 from bentocloud_jupyter.core.rest.models import Deployment
+from bentocloud_jupyter.core.tokens import redact
 
 __all__ = ["ABORTED", "API_SERVER_LABEL", "FIRST_PROBE", "PROBE_EVERY", "SETTLE", "Backoff", "Describe", "Effect",
            "Engine", "Logs", "Pods", "Probe", "Rebuild", "Scan", "Schema", "Send", "Sleep", "Steps", "merge_tail"]
@@ -166,7 +167,11 @@ class Engine:
     def _announce(self, **changes: Any) -> None:
         if self.state.phase in (Phase.DETACHED, Phase.TERMINATED):
             changes.pop("phase", None)  # a pass still finishing never undoes a detach
-        for key, value in changes.items():
+        for key, value in changes.items():  # much of it is the server's text: a token it echoes never shows
+            if type(value) is str:  # not the Phase (a str enum)
+                value = redact(value)
+            elif isinstance(value, tuple):
+                value = tuple(redact(v) if isinstance(v, str) else v for v in value)
             setattr(self.state, key, value)
         self.state.changed()
 
@@ -306,7 +311,7 @@ class Engine:
                 return
             self._announce(pod_status=server.phase)
             lines: list[str] = yield Logs(deployment, server)
-            self.state.logs.extend(merge_tail(self.state.logs, lines))
+            self.state.logs.extend(merge_tail(self.state.logs, [redact(str(line)) for line in lines]))
             self.state.changed()
         except BentoCloudError as exc:
             self._announce(note=f"pods and logs not available ({str(exc).splitlines()[0][:160]})")
