@@ -383,3 +383,20 @@ def test_an_answer_about_another_deployment_is_never_recorded_nor_timed(sbx_cont
         with pytest.raises(ProtocolError, match="not 'r2-asked'"):
             api.update("r2-asked", scaling_max=2, ttl="1h")
     assert ledger.entries() == []
+
+
+@pytest.mark.parametrize("line", ["%deploy summarizer:v3 -n r2-lab --label bentocloud-jupyter/expires-at=2099",
+                                  "%bentocloud update r2-lab --label bentocloud-jupyter/session=abc",
+                                  "%bentocloud apply summarizer:v3 -n r2-lab --label bentocloud-jupyter/created-by=x"])
+def test_a_label_of_ours_is_refused_before_anything_is_sent(shell: Shell, sbx_context: Any, line: str) -> None:
+    sbx_context.reset_stats()
+    ran = shell(line)
+    assert ran.error is not None and "--ttl" in str(ran.error) and "nothing was sent" in str(ran.error)
+    assert sbx_context.stats()["total"] == 0
+
+
+def test_our_labels_pass_the_label_rules_a_server_applies() -> None:
+    from bentocloud_jupyter.core.deployments.options import parse_labels
+
+    mine = ledger.labels_for(time.time() + 7 * 86400)
+    assert parse_labels([f"{item['key']}={item['value']}" for item in mine]) == mine

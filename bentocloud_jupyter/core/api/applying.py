@@ -30,7 +30,7 @@ from bentocloud_jupyter.core.deployments.plan import ChangePlan, change_plan
 from bentocloud_jupyter.core.deployments.watch import DEFAULT_TIMEOUT
 from bentocloud_jupyter.core.errors import InvalidInputError, NotFoundError
 from bentocloud_jupyter.core.guardrails.confirm import require_typed_name
-from bentocloud_jupyter.core.guardrails.labels import for_change
+from bentocloud_jupyter.core.guardrails.labels import check_not_ours, for_change
 from bentocloud_jupyter.core.hints import Hint, sentence
 from bentocloud_jupyter.core.rest.client import BentoCloudClient
 from bentocloud_jupyter.core.rest.models import Deployment
@@ -62,6 +62,7 @@ def apply(bento: str | None = None, name: str | None = None, cluster: str | None
     """
     check_timeout(timeout)
     watching = watching_for(wait, timeout, ttl)
+    check_not_ours(labels)
     options, bento_args = options_from(locals()), parse_bento_args(args, arg_file)
     source = load_config_source(options) or {}
     client, resolved = client_for(context)

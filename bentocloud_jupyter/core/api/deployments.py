@@ -38,7 +38,7 @@ from bentocloud_jupyter.core.errors import DeploymentFailed, InvalidInputError, 
 from bentocloud_jupyter.core.guardrails import ledger
 from bentocloud_jupyter.core.guardrails import ttl as ttls
 from bentocloud_jupyter.core.guardrails.confirm import require_typed_name
-from bentocloud_jupyter.core.guardrails.labels import for_change, for_create
+from bentocloud_jupyter.core.guardrails.labels import check_not_ours, for_change, for_create
 from bentocloud_jupyter.core.hints import Hint
 from bentocloud_jupyter.core.rest.client import BentoCloudClient
 from bentocloud_jupyter.core.rest.durations import MAX_WATCH_TIMEOUT, check_duration
@@ -136,6 +136,7 @@ def deploy(bento: str | None = None, name: str | None = None, cluster: str | Non
     """
     check_timeout(timeout)
     watching = watching_for(wait, timeout, ttl)
+    check_not_ours(labels)
     options, bento_args = options_from(locals()), parse_bento_args(args, arg_file)
     source = load_config_source(options) or {}
     if not (bento or source.get("bento")) and not (config_file or config_dict):
@@ -189,6 +190,7 @@ def update(name: str, bento: str | None = None, cluster: str | None = None,
     """
     check_timeout(timeout)
     watching = watching_for(wait, timeout, ttl)
+    check_not_ours(labels)
     options, bento_args = options_from({**locals(), "name": None}), parse_bento_args(args, arg_file)
     client, resolved = client_for(context)
     require_typed_name(resolved, "deployment", name, confirm)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 
+from bentocloud_jupyter.core.errors import InvalidInputError
 from bentocloud_jupyter.core.guardrails.ledger import EXPIRES_KEY, labels_for
 from bentocloud_jupyter.core.guardrails.ttl import expiry_of, label_value
 
-__all__ = ["OURS_PREFIX", "for_change", "for_create", "is_ours"]
+__all__ = ["OURS_PREFIX", "check_not_ours", "for_change", "for_create", "is_ours"]
 
 OURS_PREFIX = "bentocloud-jupyter/"
 
@@ -22,6 +23,21 @@ Labels = list[dict[str, str]]
 def is_ours(key: object) -> bool:
     """A label key we write (and the user's ``--label`` may not replace)."""
     return isinstance(key, str) and key.startswith(OURS_PREFIX)
+
+
+def check_not_ours(labels: Sequence[object] | None) -> None:
+    """A ``--label`` under our prefix is refused before anything is sent (it would be dropped: ours are
+    written by us, and an expiry comes from ``--ttl``).
+
+    Raises:
+        InvalidInputError: a ``key=value`` whose key is one of ours.
+    """
+    for item in labels or ():
+        key = str(item).partition("=")[0].strip()
+        if is_ours(key):
+            raise InvalidInputError(f"--label {key!r}: keys under {OURS_PREFIX} are written by bentocloud_jupyter "
+                                    "(created-by, session, expiry) and cannot be set; use --ttl for an expiry; "
+                                    "nothing was sent")
 
 
 def _usable(items: Sequence[object] | None) -> Labels:
