@@ -260,3 +260,29 @@ def test_server_texts_quoting_the_token_never_reach_the_state(tmp_path: Path) ->
     assert state.phase is Phase.READY and "greet" in state.api_names and len(state.logs) == 2
     shown = repr(state) + text_of(state) + " ".join(state.logs) + " ".join(state.api_names)
     assert token not in shown and state.endpoint is not None
+
+
+def test_odd_file_names_sync_and_a_name_the_listing_would_refuse_is_held_back(sbx_context: Any,
+                                                                              tmp_path: Path) -> None:
+    """Spaces, quotes and non-ASCII go up and come back in the listing; a backslash or a control character
+    in a name would make every later listing a protocol error (so every later sync fail): such a file is
+    one line in the state, never uploaded, and the next syncs still work."""
+    from test_codespace_sandbox import dev, remote
+
+    import bentocloud_jupyter as bc
+
+    root = project(tmp_path / "proj")
+    for name in ("sp ace ü.txt", "quote'\"s.txt", "odd\\name.txt", "tab\tname.txt"):
+        (root / name).write_text("x")
+    dev("cs-odd")
+    handle = bc.code(str(root), attach="cs-odd", context="sbx")
+    assert isinstance(handle, Codespace)
+    files = remote("cs-odd")
+    assert {"sp ace ü.txt", "quote'\"s.txt"} <= set(files) and not {"odd\\name.txt", "tab\tname.txt"} & set(files)
+    error = handle.state.error or ""
+    assert error.startswith("'odd\\\\name.txt' has a backslash or a control character") and "(and 1 more)" in error
+    (root / "sp ace ü.txt").write_text("y")
+    handle.sync()
+    assert handle.state.phase is Phase.READY, handle.state
+    assert remote("cs-odd")["sp ace ü.txt"] == hashlib.md5(b"y").hexdigest()
+    handle.detach()

@@ -17,11 +17,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bentocloud_jupyter.core.codespaces.listing import RemoteFile
+from bentocloud_jupyter.core.codespaces.listing import RemoteFile, check_path
 from bentocloud_jupyter.core.codespaces.project import BuildConfig
 
 __all__ = ["GENERATED", "MAX_BATCH", "READY_MARKER", "RESERVED_PREFIXES", "Batch", "Problem", "Source", "SyncPlan",
-           "b64_size", "batches", "check_syntax", "generated_files", "iter_batches", "md5", "plan_sync", "too_big"]
+           "b64_size", "batches", "check_syntax", "generated_files", "iter_batches", "md5", "plan_sync", "too_big",
+           "unlisted"]
 
 MAX_BATCH = 64 * 1024 * 1024
 """Base64 characters per upload request (bentoml's limit); one file larger than this is refused."""
@@ -114,6 +115,17 @@ class Batch:
         return [f["path"] for f in self.files]
 
 
+def unlisted(path: str) -> Problem | None:
+    """A name the codespace's listing could not give back safely (a backslash, a control character): sent,
+    it would fail the whole upload or every later listing."""
+    try:
+        check_path(path)
+    except TypeError:
+        return Problem(path, f"{path!r} has a backslash or a control character in its name, which a codespace "
+                             "cannot list back; not uploaded (rename it, or exclude it in bentofile.yaml)")
+    return None
+
+
 def too_big(path: str, size: int, limit: int = MAX_BATCH) -> Problem:
     return Problem(path, f"{path} is {size / 2**20:.1f} MiB, over the {limit / 2**20:.0f} MiB a codespace takes "
                          "per request; not uploaded (exclude it in bentofile.yaml or .bentoignore)")
@@ -192,6 +204,10 @@ def plan_sync(local: Mapping[str, bytes | Source], generated: Mapping[str, bytes
         if path in GENERATED:
             continue  # the generated requirements.txt stands in for the project's own
         item = local[path]
+        odd = unlisted(path)
+        if odd is not None:
+            plan.problems.append(odd)
+            continue
         if isinstance(item, Source) and item.size is not None and b64_size(item.size) > limit:
             plan.problems.append(too_big(path, item.size, limit))
             continue
