@@ -27,7 +27,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ["bench_import.py", "bench_load_ext.py", "bench_list.py", "bench_status_latency.py",
-           "bench_watch_requests.py", "bench_kernel_roundtrip.py", "bench_push.py", "bench_network.py"]
+           "bench_watch_requests.py", "bench_kernel_roundtrip.py", "bench_push.py", "bench_network.py",
+           "bench_codespace.py"]
 KERNEL_SCRIPT = "bench_kernel_roundtrip.py"
 PUSH_SCRIPT = "bench_push.py"
 NETWORK_SCRIPT = "bench_network.py"
