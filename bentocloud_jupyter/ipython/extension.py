@@ -114,8 +114,19 @@ def say_goodbye(unloading: bool = False) -> None:
     from bentocloud_jupyter.core.guardrails.leaving import leaving_message
 
     message = leaving_message(unloading)
-    if message:
-        print(message, flush=True)
+    lines = [message] if message else []
+    lines += _attached_notes({entry.name for entry in ledger.left_running()})
+    if lines:
+        print("\n".join(lines), flush=True)
+
+
+def _attached_notes(listed: set[str]) -> list[str]:
+    """Codespaces this kernel syncs but did not start (attached): each keeps running, and how to stop it."""
+    handles = sys.modules.get("bentocloud_jupyter.core.codespaces.handle")
+    if handles is None:
+        return []
+    return [handles.leaving_note(cs.state) for cs in handles.all_attached()
+            if cs.state.name not in listed and cs.state.phase.value != "terminated"]
 
 
 def at_exit() -> None:
@@ -158,6 +169,9 @@ def _shutdown() -> None:
     follow = sys.modules.get("bentocloud_jupyter.core.logs.follow")
     if follow is not None:
         follow.stop_following(all=True)
+    handles = sys.modules.get("bentocloud_jupyter.core.codespaces.handle")
+    if handles is not None:  # the live syncs stop; the codespaces keep running (said by the goodbye)
+        handles.detach_all()
     present = sys.modules.get("bentocloud_jupyter.ipython.present")
     session = sys.modules.get("bentocloud_jupyter.core.rest.session")
     if present is not None:

@@ -38,6 +38,11 @@ def attached() -> Codespace | None:
     return _attached[-1] if _attached else None
 
 
+def all_attached() -> list[Codespace]:
+    """Every codespace this kernel syncs now, oldest first."""
+    return list(_attached)
+
+
 def leaving_note(state: CodespaceState) -> str:
     return (f"Codespace {state.name!r} keeps running on BentoCloud; `%bentocloud terminate {state.name}` "
             "stops it.")
