@@ -286,3 +286,38 @@ def test_odd_file_names_sync_and_a_name_the_listing_would_refuse_is_held_back(sb
     assert handle.state.phase is Phase.READY, handle.state
     assert remote("cs-odd")["sp ace ü.txt"] == hashlib.md5(b"y").hexdigest()
     handle.detach()
+
+
+def test_attaching_twice_leaves_one_watcher_and_detach_all_leaves_none(sbx_context: Any, tmp_path: Path) -> None:
+    from test_codespace_sandbox import dev
+
+    import bentocloud_jupyter as bc
+    from bentocloud_jupyter.core.codespaces.handle import attached, detach_all
+
+    root = project(tmp_path / "proj")
+    dev("cs-twice")
+
+    def ours() -> list[asyncio.Task[Any]]:
+        return [t for t in asyncio.all_tasks() if not t.done() and any(
+            word in repr(t.get_coro()) for word in ("watch_project", "Codespace._main", "run_async"))]
+
+    async def main() -> None:
+        first = bc.code(str(root), attach="cs-twice", context="sbx")
+        assert isinstance(first, Codespace)
+        await until(lambda: first.state.phase is Phase.READY, timeout=15)
+        second = bc.code(str(root), attach="cs-twice", context="sbx")
+        assert isinstance(second, Codespace) and attached() is second and first.task is not None
+        await asyncio.wait({first.task}, timeout=5)
+        assert first.task.done() and first.state.phase is Phase.DETACHED
+        await until(lambda: second.state.phase is Phase.READY, timeout=15)
+        synced = first.state.files_synced
+        (root / "more.py").write_text("M = 1\n")
+        await until(lambda: second.state.files_synced > 0 and second.state.phase is Phase.READY and
+                    "more.py" in second.engine.digests, timeout=15)
+        assert first.state.files_synced == synced  # the first handle's watcher is gone
+        assert detach_all() and second.task is not None
+        await asyncio.wait({second.task}, timeout=5)
+        await asyncio.sleep(0.1)
+        assert ours() == []
+
+    asyncio.run(main())
