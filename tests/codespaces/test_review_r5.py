@@ -321,3 +321,22 @@ def test_attaching_twice_leaves_one_watcher_and_detach_all_leaves_none(sbx_conte
         assert ours() == []
 
     asyncio.run(main())
+
+
+def test_a_hostile_schema_and_pod_phase_stay_small_in_the_state(tmp_path: Path) -> None:
+    from bentocloud_jupyter.core.codespaces.engine import MAX_APIS, MAX_NAME
+    from bentocloud_jupyter.core.logs.pods import Pod
+
+    make(tmp_path, {"service.py": "x = 1\n"})
+    state = CodespaceState("cs", "ctx", tmp_path, "c1")
+    pod = Pod("cs-1", labels={"yatai.ai/bento-function-component-type": "api-server"}, phase="R" * 100_000)
+    names = [f"api_{i}_" + "x" * 5000 for i in range(20_000)]
+
+    def answer(effect: Any) -> Any:
+        if isinstance(effect, Send):
+            return [] if effect.call.method == "GET" else None
+        return {Describe: _dep(), Probe: 200, Schema: names, Pods: [pod], Logs: []}.get(type(effect))
+
+    drive(Engine(state, settle=0.0), answer)
+    assert state.phase is Phase.READY and len(state.api_names) == MAX_APIS
+    assert max(len(n) for n in state.api_names) == MAX_NAME and len(state.pod_status) <= MAX_NAME

@@ -138,6 +138,20 @@ def hashed(path: Path, size: int) -> Source:
     return Source(path, digest.hexdigest(), size=size)
 
 
+MAX_APIS, MAX_NAME = 500, 200
+"""The most API names kept from a service's schema, and characters of one (a hostile schema stays small)."""
+
+
+def bounded(names: Iterable[Any]) -> tuple[str, ...]:
+    """The schema's API names as the panel can show them: text, at most ``MAX_APIS``, each cut to ``MAX_NAME``."""
+    kept: list[str] = []
+    for name in names:
+        if len(kept) >= MAX_APIS:
+            break
+        kept.append(str(name)[:MAX_NAME])
+    return tuple(kept)
+
+
 def merge_tail(kept: Iterable[str], fresh: list[str]) -> list[str]:
     """The lines of ``fresh`` not already at the end of ``kept`` (a log tail read again overlaps the last)."""
     old = list(kept)
@@ -298,7 +312,7 @@ class Engine:
         names = yield Schema(deployment)
         self.confirmed = True
         self._announce(phase=Phase.READY, last_sync_seconds=self.clock() - noticed,
-                       api_names=tuple(names) if names is not None else self.state.api_names)
+                       api_names=bounded(names) if names is not None else self.state.api_names)
         yield from self._observe(deployment)
 
     def _observe(self, deployment: Deployment) -> Steps:
@@ -309,7 +323,7 @@ class Engine:
                 next((p for p in pods if not p.is_image_builder), None)
             if server is None:
                 return
-            self._announce(pod_status=server.phase)
+            self._announce(pod_status=str(server.phase)[:MAX_NAME])
             lines: list[str] = yield Logs(deployment, server)
             self.state.logs.extend(merge_tail(self.state.logs, [redact(str(line)) for line in lines]))
             self.state.changed()
