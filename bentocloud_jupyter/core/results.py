@@ -22,6 +22,7 @@ from bentocloud_jupyter.core.deployments.watch import Goal, Outcome, WatchState
 from bentocloud_jupyter.core.display import badge, esc, format_duration, format_time, html_table, link, text_table
 from bentocloud_jupyter.core.guardrails.labels import is_ours
 from bentocloud_jupyter.core.guardrails.ttl import overdue, ttl_note
+from bentocloud_jupyter.core.guardrails.whereami import shown_endpoint
 from bentocloud_jupyter.core.hints import sentence
 from bentocloud_jupyter.core.messages import Message, TextOutput, safe_repr
 from bentocloud_jupyter.core.rest.models import Deployment, Organization, User
@@ -50,11 +51,11 @@ class ContextsView:
         if self.env_override is None:
             return ""
         return (f"BENTO_CLOUD_API_KEY is set: every call uses it (endpoint "
-                f"{self.env_override.context.endpoint}), not the contexts below. Unset it to use them.")
+                f"{shown_endpoint(self.env_override.context.endpoint)}), not the contexts below. Unset it to use them.")
 
     def _rows(self) -> list[list[str]]:
-        return [["*" if c.name == self.current and self.env_override is None else "", c.name, c.endpoint,
-                 c.email or "", c.api_token.masked] for c in self.contexts]
+        return [["*" if c.name == self.current and self.env_override is None else "", c.name,
+                 shown_endpoint(c.endpoint), c.email or "", c.api_token.masked] for c in self.contexts]
 
     @safe_repr
     def __repr__(self) -> str:

@@ -74,6 +74,7 @@ def shell(sbx_context: Any, capsys: pytest.CaptureFixture[str]) -> Iterator[Shel
     ip.run_line_magic("config", "BentoCloudMagics.widgets = False")
     session.settings.retry = SHORT_RETRY
     yield Shell(ip, capsys)
+    ip.run_line_magic("config", "BentoCloudMagics.widgets = True")  # the shell is shared: leave it as found
     ip.run_line_magic("unload_ext", "bentocloud_jupyter")
     session.settings.retry = None
 

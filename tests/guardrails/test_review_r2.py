@@ -400,3 +400,12 @@ def test_our_labels_pass_the_label_rules_a_server_applies() -> None:
 
     mine = ledger.labels_for(time.time() + 7 * 86400)
     assert parse_labels([f"{item['key']}={item['value']}" for item in mine]) == mine
+
+
+def test_the_card_says_when_it_expires_and_nothing_once_stopped_before() -> None:
+    from bentocloud_jupyter.core.guardrails.ledger import EXPIRES_KEY
+    from bentocloud_jupyter.core.guardrails.ttl import ttl_note
+
+    labels = {EXPIRES_KEY: "20300101T000000Z"}
+    assert ttl_note("d", "running", labels, now=1.0e9).startswith("TTL: expires at 2030-01-01")
+    assert ttl_note("d", "terminated", labels, now=1.0e9) == ""

@@ -67,7 +67,7 @@ def apply(bento: str | None = None, name: str | None = None, cluster: str | None
     source = load_config_source(options) or {}
     client, resolved = client_for(context)
     target = source.get("name") or options.name
-    if target:
+    if target and not dry_run:  # a dry run sends nothing, so it asks for nothing
         require_typed_name(resolved, "deployment", str(target), confirm)
     current = find_existing(client, source.get("name") or options.name, source.get("cluster") or options.cluster)
     if current is not None:

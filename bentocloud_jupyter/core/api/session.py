@@ -16,7 +16,7 @@ from bentocloud_jupyter.core.codespaces.create import is_dev
 from bentocloud_jupyter.core.credentials.config import ResolvedContext
 from bentocloud_jupyter.core.errors import BentoCloudError, NotFoundError
 from bentocloud_jupyter.core.guardrails import ledger, ttl
-from bentocloud_jupyter.core.guardrails.confirm import context_is_protected, require_typed_name
+from bentocloud_jupyter.core.guardrails.confirm import context_is_protected, protected_as, require_typed_name
 from bentocloud_jupyter.core.guardrails.views import SessionView, Teardown, TeardownStep
 from bentocloud_jupyter.core.messages import Message
 from bentocloud_jupyter.core.rest.client import BentoCloudClient
@@ -148,7 +148,7 @@ def teardown(delete: bool = False, yes: bool = False, confirm: str | None = None
             for step in steps:
                 _perform(client, resolved, step, delete)
         return plan
-    require_typed_name(resolved, "context", resolved.context.name, confirm)
+    require_typed_name(resolved, "context", protected_as(resolved) or resolved.context.name, confirm)
     done = [_perform(client, resolved, step, delete) for step in steps]
     return Teardown(resolved.context.name, done, delete, done=True, protected=protected)
 

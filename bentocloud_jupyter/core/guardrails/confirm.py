@@ -11,6 +11,8 @@ protected context: setting the variable to production's key must not be a way ar
 
 from __future__ import annotations
 
+import shlex
+
 from bentocloud_jupyter.core.credentials.model import Context
 from bentocloud_jupyter.core.credentials.protected import protected_contexts
 from bentocloud_jupyter.core.credentials.reading import load_config
@@ -81,8 +83,8 @@ def require_typed_name(resolved: ResolvedContext, kind: str, name: str, confirm:
     if confirm is None:
         via = " (BENTO_CLOUD_API_KEY stands for it)" if resolved.source is ContextSource.ENV_API_KEY else ""
         message = (f"Context {context!r} is protected{via}: to change {kind} {name!r}, type its name back with "
-                   f"--confirm {name} (confirm={name!r} in Python). Nothing was sent.")
+                   f"--confirm {shlex.quote(name)} (confirm={name!r} in Python). Nothing was sent.")
     else:
         message = (f"The name typed back is not {name!r}: nothing was sent. Type the {kind}'s name exactly, "
-                   f"with --confirm {name} (confirm={name!r} in Python).")
+                   f"with --confirm {shlex.quote(name)} (confirm={name!r} in Python).")
     raise ConfirmationNeeded(message, kind=kind, name=name, context=context, wrong=confirm is not None)

@@ -114,8 +114,10 @@ def ttl_note(name: str, status: str, labels: Mapping[str, str] | None, now: floa
     if expires is None:
         return ""
     now = time.time() if now is None else now
-    if expires > now + WARN_BEFORE:
-        return f"TTL: terminates at {_when(expires)}."
+    if status in STOPPED and expires > now:  # stopped before its time: nothing left for the TTL to do
+        return ""
+    if expires > now + WARN_BEFORE:  # whether a timer runs is the verb's note (none in a plain script)
+        return f"TTL: expires at {_when(expires)}."
     if expires > now:
         return (f"TTL warning: {name!r} terminates in {max(1, round((expires - now) / 60))} min "
                 f"(at {_when(expires)}).")
