@@ -340,3 +340,19 @@ def test_a_hostile_schema_and_pod_phase_stay_small_in_the_state(tmp_path: Path) 
     drive(Engine(state, settle=0.0), answer)
     assert state.phase is Phase.READY and len(state.api_names) == MAX_APIS
     assert max(len(n) for n in state.api_names) == MAX_NAME and len(state.pod_status) <= MAX_NAME
+
+
+@pytest.mark.parametrize(("file", "why"), [("a\\b.py", "backslash"), ("tab\there.py", "control character"),
+                                          ("~/x.py", "'~' is not expanded"), ("pkg/../../x.py", "inside the project")])
+def test_write_refuses_a_name_that_could_not_sync(tmp_path: Path, file: str, why: str) -> None:
+    """The ``%%bentocloud write`` cell's FILE: a name the codespace cannot list back, or one meant for the home
+    folder, is one line and nothing is written (it used to create ``a\\b.py`` or a folder named ``~``)."""
+    from bentocloud_jupyter.core.codespaces.handle import write_into
+    from bentocloud_jupyter.core.errors import InvalidInputError
+
+    root = (tmp_path / "proj").resolve()
+    root.mkdir()
+    with pytest.raises(InvalidInputError, match=why.replace("(", r"\(")):
+        write_into(root, file, "x = 1\n")
+    assert sorted(p.name for p in root.iterdir()) == []
+    assert write_into(root, "sp ace ü.py", "x\n") == root / "sp ace ü.py"

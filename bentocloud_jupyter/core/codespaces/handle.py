@@ -16,6 +16,7 @@ from typing import Any
 
 from bentocloud_jupyter.core.codespaces.drive import AsyncIO, BlockingIO, run_async, run_blocking
 from bentocloud_jupyter.core.codespaces.engine import Engine
+from bentocloud_jupyter.core.codespaces.listing import check_path
 from bentocloud_jupyter.core.codespaces.live import Changes, run_live
 from bentocloud_jupyter.core.codespaces.state import CodespaceState, Phase
 from bentocloud_jupyter.core.credentials.config import ResolvedContext
@@ -306,8 +307,14 @@ def write_into(root: Path, path: str, text: str) -> Path:
         inside = target.is_relative_to(root) and target != root
     except (OSError, ValueError, RuntimeError):
         inside = False
-    if not inside:
-        raise InvalidInputError(f"{path!r} is not a file path inside the project {str(root)!r}; give one inside it")
+    if not inside or path.startswith("~"):
+        raise InvalidInputError(f"{path!r} is not a file path inside the project {str(root)!r}; give one inside it"
+                                " (relative to the project; '~' is not expanded)")
+    try:
+        check_path(target.relative_to(root).as_posix())
+    except TypeError:
+        raise InvalidInputError(f"{path!r} has a backslash or a control character in its name, which a codespace "
+                                "cannot sync; give another name") from None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
