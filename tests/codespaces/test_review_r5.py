@@ -30,6 +30,7 @@ from bentocloud_jupyter.core.codespaces.engine import (
 )
 from bentocloud_jupyter.core.codespaces.handle import Codespace
 from bentocloud_jupyter.core.codespaces.state import CodespaceState, Phase
+from bentocloud_jupyter.core.errors import InvalidInputError
 
 
 class FakeClock:
@@ -348,7 +349,6 @@ def test_write_refuses_a_name_that_could_not_sync(tmp_path: Path, file: str, why
     """The ``%%bentocloud write`` cell's FILE: a name the codespace cannot list back, or one meant for the home
     folder, is one line and nothing is written (it used to create ``a\\b.py`` or a folder named ``~``)."""
     from bentocloud_jupyter.core.codespaces.handle import write_into
-    from bentocloud_jupyter.core.errors import InvalidInputError
 
     root = (tmp_path / "proj").resolve()
     root.mkdir()
@@ -356,3 +356,70 @@ def test_write_refuses_a_name_that_could_not_sync(tmp_path: Path, file: str, why
         write_into(root, file, "x = 1\n")
     assert sorted(p.name for p in root.iterdir()) == []
     assert write_into(root, "sp ace ü.py", "x\n") == root / "sp ace ü.py"
+
+
+# ------------------------------------------------------------------ a project that vanishes under the watcher
+
+
+def _remote_answers(remote: list[Any], deleted: list[str]) -> Any:
+    def answer(effect: Any) -> Any:
+        if isinstance(effect, Send) and effect.call.method == "GET":
+            return remote
+        if isinstance(effect, Send) and effect.call.method == "DELETE":
+            deleted.extend(effect.call.json.get("paths", []) if isinstance(effect.call.json, dict) else [])
+            deleted.append("<delete sent>")
+            return None
+        if isinstance(effect, Send):
+            return None
+        return {Describe: _dep(), Probe: 200, Schema: [], Pods: [], Logs: []}.get(type(effect))
+    return answer
+
+
+def test_a_project_folder_moved_away_deletes_nothing_remotely(tmp_path: Path) -> None:
+    """Renamed, deleted or swapped by a checkout: the watcher still fires, and an empty walk used to delete
+    every file of the codespace. Now the pass fails in one line and sends no delete."""
+    import shutil
+
+    from bentocloud_jupyter.core.codespaces.listing import RemoteFile
+
+    root = make(tmp_path / "proj", {"service.py": "x = 1\n", "lib/util.py": "y = 2\n"})
+    remote = [RemoteFile("service.py", 6, "0" * 32), RemoteFile("lib/util.py", 6, "1" * 32)]
+    state = CodespaceState("cs", "ctx", root, "c1")
+    shutil.rmtree(root)
+    deleted: list[str] = []
+    steps, value, error = Engine(state, settle=0.0).sync(), None, None
+    while True:  # as the drivers do: an error of a step goes back into the pass
+        try:
+            effect = steps.throw(error) if error else steps.send(value)
+        except StopIteration:
+            break
+        except InvalidInputError as exc:
+            state.phase, state.error = Phase.FAILED, str(exc)
+            break
+        value, error = None, None
+        try:
+            value = effect.read() if isinstance(effect, Scan) else _remote_answers(remote, deleted)(effect)
+        except InvalidInputError as exc:
+            error = exc
+    assert deleted == [] and state.phase is Phase.FAILED
+    assert state.error is not None and "is gone; nothing was synced or deleted" in state.error
+
+
+def test_an_unreadable_folder_keeps_its_remote_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os as os_mod
+
+    from bentocloud_jupyter.core.codespaces.listing import RemoteFile
+
+    root = make(tmp_path / "proj", {"service.py": "x = 1\n", "lib/util.py": "y = 2\n"})
+    real = os_mod.scandir
+
+    def scandir(path: Any) -> Any:
+        if Path(path).name == "lib":
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(os_mod, "scandir", scandir)
+    remote = [RemoteFile("lib/util.py", 6, "1" * 32), RemoteFile("gone.py", 1, "2" * 32)]
+    deleted: list[str] = []
+    drive(Engine(CodespaceState("cs", "ctx", root, "c1"), settle=0.0), _remote_answers(remote, deleted))
+    assert "lib/util.py" not in deleted and "gone.py" in deleted

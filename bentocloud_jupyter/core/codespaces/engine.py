@@ -29,7 +29,7 @@ from bentocloud_jupyter.core.codespaces.plan import (
 )
 from bentocloud_jupyter.core.codespaces.project import project_files, read_config
 from bentocloud_jupyter.core.codespaces.state import CodespaceState, Phase
-from bentocloud_jupyter.core.errors import BentoCloudError, ServerError, TransportError
+from bentocloud_jupyter.core.errors import BentoCloudError, InvalidInputError, ServerError, TransportError
 from bentocloud_jupyter.core.logs.pods import Pod
 from bentocloud_jupyter.core.rest import endpoints
 from bentocloud_jupyter.core.rest.http import Call
@@ -207,11 +207,15 @@ class Engine:
         """The project's files (by md5; a file unchanged in size and mtime is not read again), the generated
         dependency files, and files unreadable just now (not deleted remotely for that)."""
         root = self.state.project
+        if not root.is_dir():  # moved or deleted: an empty project must not delete every remote file
+            raise InvalidInputError(f"the project folder {str(root)!r} is gone; nothing was synced or deleted "
+                                    "(put it back, or detach and run code again from its new place)")
         config = read_config(root)
         local: dict[str, Source] = {}
-        held: list[str] = []
         cache: dict[str, tuple[int, int, str]] = {}
-        for rel, path in project_files(root, config).files.items():
+        found = project_files(root, config)
+        held = list(found.unreadable)
+        for rel, path in found.files.items():
             try:
                 stat = path.stat()
                 known = self.digests.get(rel)

@@ -196,20 +196,19 @@ def plan_sync(local: Mapping[str, bytes | Source], generated: Mapping[str, bytes
     """The difference: local files whose md5 differs (syntax errors held back), generated files that
     changed, and remote files gone locally (never a held-back one, the marker or a generated file).
 
-    ``held`` are paths not to delete though missing from ``local`` (unreadable right now); a :class:`Source`
-    whose size is over ``limit`` is a problem, never read."""
+    ``held`` are paths not to delete though missing from ``local`` (unreadable right now; ``dir/`` holds
+    everything under it, ``""`` everything); a :class:`Source` whose size is over ``limit`` is a problem,
+    never read."""
     remote_md5 = {f.path: f.md5 for f in remote}
     plan = SyncPlan()
     for path in sorted(local):
         if path in GENERATED:
             continue  # the generated requirements.txt stands in for the project's own
         item = local[path]
-        odd = unlisted(path)
-        if odd is not None:
-            plan.problems.append(odd)
-            continue
-        if isinstance(item, Source) and item.size is not None and b64_size(item.size) > limit:
-            plan.problems.append(too_big(path, item.size, limit))
+        refused = unlisted(path) or (too_big(path, item.size, limit) if isinstance(item, Source) and item.size
+                                     is not None and b64_size(item.size) > limit else None)
+        if refused is not None:
+            plan.problems.append(refused)
             continue
         if remote_md5.get(path) == (item.digest if isinstance(item, Source) else md5(item)):
             continue
@@ -227,5 +226,7 @@ def plan_sync(local: Mapping[str, bytes | Source], generated: Mapping[str, bytes
             plan.uploads.append((path, content))
             plan.needs_update |= path in (SETUP, POST_SETUP) and path in remote_md5
     held_back = {p.path for p in plan.problems} | set(held)
-    plan.deletes = sorted(p for p in remote_md5 if p not in local and not _kept(p) and p not in held_back)
+    folders = tuple(h for h in held if not h or h.endswith("/"))  # unreadable folders: nothing under them goes
+    plan.deletes = sorted(p for p in remote_md5 if p not in local and not _kept(p) and p not in held_back
+                          and not p.startswith(folders))
     return plan

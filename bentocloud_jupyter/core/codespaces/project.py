@@ -158,6 +158,7 @@ class ProjectFiles:
     root: Path
     files: dict[str, Path] = field(default_factory=dict)
     skipped_links: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)  # folders ("dir/"; "" the root) the walk could not list
 
 
 def _inside(root: Path, path: Path) -> bool:
@@ -182,6 +183,7 @@ def project_files(root: Path, config: BuildConfig | None = None) -> ProjectFiles
             with os.scandir(base) as listing:
                 entries = sorted(listing, key=lambda e: e.name)
         except OSError:  # removed or unreadable while walking: the next change sees it
+            found.unreadable.append(f"{rel_dir}/" if rel_dir else "")  # "": the root itself
             continue
         if any(e.name == IGNORE_FILE for e in entries):
             ignores = [*ignores, (rel_dir, Patterns(_lines(base / IGNORE_FILE)))]
