@@ -31,10 +31,13 @@ from bentocloud_jupyter.core.rest.http import (
     USER_AGENT,
     Call,
     RetryPolicy,
+    asend_bounded,
+    bounded_transport,
     normalize_endpoint,
     parse_body,
     response_error,
     retry_delay,
+    send_bounded,
     storage_error,
     transport_error,
 )
@@ -253,7 +256,7 @@ class BentoCloudClient(_Endpoints, _ClientBase):
     def __init__(self, endpoint: str, token: str | Token | None = None, *,
                  transport: httpx.BaseTransport | None = None, **kwargs: Any) -> None:
         super().__init__(endpoint, token, **kwargs)
-        self._http = httpx.Client(**self._http_kwargs(transport))
+        self._http = httpx.Client(**self._http_kwargs(bounded_transport() if transport is None else transport))
         self._storage_http: httpx.Client | None = None
 
     def _http_client(self) -> httpx.Client:
@@ -264,7 +267,9 @@ class BentoCloudClient(_Endpoints, _ClientBase):
         exchange = _Exchange(self, call)
         while True:
             try:
-                return exchange.read(self._http.send(exchange.request(self._http)))
+                request = exchange.request(self._http)
+                return exchange.read(send_bounded(self._http, request, self.timeout, label=call.label,
+                                                  endpoint=self.endpoint))
             except (httpx.HTTPError, BentoCloudError) as exc:
                 time.sleep(exchange.wait_after(exc))
 
@@ -365,7 +370,9 @@ class AsyncBentoCloudClient(_Endpoints, _ClientBase):
         exchange = _Exchange(self, call)
         while True:
             try:
-                return exchange.read(await self._http.send(exchange.request(self._http)))
+                request = exchange.request(self._http)
+                return exchange.read(await asend_bounded(self._http, request, self.timeout, label=call.label,
+                                                         endpoint=self.endpoint))
             except (httpx.HTTPError, BentoCloudError) as exc:
                 await asyncio.sleep(exchange.wait_after(exc))
 
