@@ -1,4 +1,4 @@
-"""A bare bento built with the real bentoml (runs where bentoml is installed, e.g. the compat venv)."""
+"""A bare bento built with the real bentoml, and our whole create path on it (the compat venv has bentoml)."""
 
 from __future__ import annotations
 
