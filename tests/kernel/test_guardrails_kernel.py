@@ -5,49 +5,15 @@ shutdown request. Runs on ipykernel 7 (this venv) and, when CI provides it, ipyk
 
 from __future__ import annotations
 
-import json
-import os
 import queue
-import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_client.manager import KernelManager
+from kernels import kernel_pythons
 
 from bentocloud_jupyter.core.credentials import auth, config
 from bentocloud_jupyter.sandbox import Sandbox
-
-
-def _pythons() -> list[Any]:
-    pythons = [pytest.param(sys.executable, id="ipykernel-current")]
-    other = os.environ.get("BENTOCLOUD_JUPYTER_IPYKERNEL6_PYTHON")
-    if other:
-        pythons.append(pytest.param(other, id="ipykernel-6"))
-    elif os.environ.get("BENTOCLOUD_JUPYTER_REQUIRE_IPYKERNEL6"):
-        pytest.fail("CI must provide BENTOCLOUD_JUPYTER_IPYKERNEL6_PYTHON")
-    return pythons
-
-
-@pytest.fixture()
-def kernel(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    spec_dir = tmp_path / "kernels" / "bcj-guard"
-    spec_dir.mkdir(parents=True)
-    (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": [request.param, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "bcj guard", "language": "python"}))
-    manager = KernelManager(kernel_name="bcj-guard", kernel_spec_manager=KernelSpecManager(
-        kernel_dirs=[str(tmp_path / "kernels")]))
-    manager.start_kernel(cwd=str(tmp_path), env=dict(os.environ))
-    client = manager.client()
-    client.start_channels()
-    client.wait_for_ready(timeout=60)
-    yield client
-    client.stop_channels()
-    manager.shutdown_kernel(now=True)
 
 
 def run(client: Any, code: str, timeout: float = 30) -> str:
@@ -85,7 +51,7 @@ def output_until_shutdown(client: Any, timeout: float = 20) -> str:
     return text
 
 
-@pytest.mark.parametrize("kernel", _pythons(), indirect=True)
+@pytest.mark.parametrize("kernel", kernel_pythons(), indirect=True)
 def test_ledger_ttl_teardown_and_leaving_in_a_kernel(kernel: Any) -> None:
     with Sandbox(speed=50.0) as sandbox:
         auth.login(sandbox.url, sandbox.token, "sbx")
@@ -108,7 +74,7 @@ def test_ledger_ttl_teardown_and_leaving_in_a_kernel(kernel: Any) -> None:
 TIMERS = "from bentocloud_jupyter.core.guardrails import ttl\nprint([t.name for t in ttl.timers()])"
 
 
-@pytest.mark.parametrize("kernel", _pythons(), indirect=True)
+@pytest.mark.parametrize("kernel", kernel_pythons(), indirect=True)
 def test_reload_keeps_one_timer_and_unload_stops_it_in_a_kernel(kernel: Any) -> None:
     with Sandbox(speed=50.0) as sandbox:
         auth.login(sandbox.url, sandbox.token, "sbx")

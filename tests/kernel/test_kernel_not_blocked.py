@@ -4,17 +4,11 @@ and every watcher reaches `running`. Runs on ipykernel 7 (this venv) and, when C
 
 from __future__ import annotations
 
-import json
-import os
-import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_client.manager import KernelManager
+from kernels import kernel_pythons
 
 from bentocloud_jupyter.core.credentials import auth, config
 from bentocloud_jupyter.sandbox import Sandbox
@@ -22,33 +16,6 @@ from bentocloud_jupyter.sandbox import Sandbox
 PROMPT_BOUND = 2.0  # seconds: loose, proves the kernel is not blocked (a blocked one takes the whole lifecycle)
 
 
-def _pythons() -> list[Any]:
-    pythons = [pytest.param(sys.executable, id="ipykernel-current")]
-    other = os.environ.get("BENTOCLOUD_JUPYTER_IPYKERNEL6_PYTHON")
-    if other:
-        pythons.append(pytest.param(other, id="ipykernel-6"))
-    elif os.environ.get("BENTOCLOUD_JUPYTER_REQUIRE_IPYKERNEL6"):
-        pytest.fail("CI must provide BENTOCLOUD_JUPYTER_IPYKERNEL6_PYTHON")
-    return pythons
-
-
-@pytest.fixture()
-def kernel(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    python = request.param
-    spec_dir = tmp_path / "kernels" / "bcj-test"
-    spec_dir.mkdir(parents=True)
-    (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "bcj test", "language": "python"}))
-    manager = KernelManager(kernel_name="bcj-test", kernel_spec_manager=KernelSpecManager(
-        kernel_dirs=[str(tmp_path / "kernels")]))
-    manager.start_kernel(cwd=str(tmp_path), env=dict(os.environ))
-    client = manager.client()
-    client.start_channels()
-    client.wait_for_ready(timeout=60)
-    yield client
-    client.stop_channels()
-    manager.shutdown_kernel(now=True)
 
 
 def run(client: Any, code: str, timeout: float = 30) -> tuple[float, list[dict[str, Any]]]:
@@ -64,7 +31,7 @@ def stdout_of(messages: list[dict[str, Any]]) -> str:
     return "".join(m["content"].get("text", "") for m in messages if m["msg_type"] == "stream")
 
 
-@pytest.mark.parametrize("kernel", _pythons(), indirect=True)
+@pytest.mark.parametrize("kernel", kernel_pythons(), indirect=True)
 def test_ten_watchers_do_not_block_the_kernel(kernel: Any) -> None:
     with Sandbox(speed=1.0) as sandbox:
         auth.login(sandbox.url, sandbox.token, "sbx")
