@@ -35,10 +35,22 @@ from bentocloud_jupyter.core.logs.pods import PodPlace
 from bentocloud_jupyter.core.logs.protocol import WsEndpoint, deployment_pods_sync, read_logs
 from bentocloud_jupyter.core.rest.client import AsyncBentoCloudClient, BentoCloudClient
 
-__all__ = ["LOG_TAIL", "AsyncIO", "BlockingIO", "run_async", "run_blocking"]
+__all__ = ["LOG_TAIL", "AsyncIO", "BlockingIO", "next_effect", "run_async", "run_blocking"]
 
 LOG_TAIL = 50
 _WAITS = (Probe, Sleep, Schema, Pods, Logs)
+
+
+def next_effect(state: CodespaceState, steps: Steps, value: Any, error: BaseException | None) -> Effect | None:
+    """Hand the pass what the last effect gave (or raised); its next effect, or None once it ended (a failure
+    of ours is recorded in the state). Both drivers step the pass this one way."""
+    try:
+        return steps.throw(error) if error is not None else steps.send(value)
+    except StopIteration:
+        return None
+    except BentoCloudError as exc:
+        _fail(state, exc)
+        return None
 
 
 def _fail(state: CodespaceState, exc: BentoCloudError) -> None:
@@ -109,14 +121,7 @@ def run_blocking(state: CodespaceState, steps: Steps, io: BlockingIO) -> None:
     io.state_name, io.state_cluster = state.name, state.cluster
     value: Any = None
     error: BaseException | None = None
-    while True:
-        try:
-            effect = steps.throw(error) if error is not None else steps.send(value)
-        except StopIteration:
-            return
-        except BentoCloudError as exc:
-            _fail(state, exc)
-            return
+    while (effect := next_effect(state, steps, value, error)) is not None:
         value, error = None, None
         try:
             value = io.do(effect)
@@ -187,14 +192,7 @@ async def run_async(state: CodespaceState, steps: Steps, io: AsyncIO,
 async def _drive_async(state: CodespaceState, steps: Steps, io: AsyncIO, interrupt: Callable[[], bool] | None) -> None:
     value: Any = None
     error: BaseException | None = None
-    while True:
-        try:
-            effect = steps.throw(error) if error is not None else steps.send(value)
-        except StopIteration:
-            return
-        except BentoCloudError as exc:
-            _fail(state, exc)
-            return
+    while (effect := next_effect(state, steps, value, error)) is not None:
         value, error = None, None
         over = state.phase in (Phase.DETACHED, Phase.TERMINATED)
         if over or (interrupt is not None and interrupt() and isinstance(effect, _WAITS)):
